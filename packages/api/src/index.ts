@@ -1,0 +1,3 @@
+export { responseMeta } from './http.ts';
+export { type AppRouter, appRouter, createCaller } from './root.ts';
+export { type Context, type ContextDeps, createContextInner } from './trpc.ts';

@@ -1,0 +1,50 @@
+// pnpm db:seed [--products N] [--reset]: loads the demo catalog and accounts.
+import { parseArgs } from 'node:util';
+import { createOrm, migrate } from '../orm.ts';
+import { DEFAULT_PRODUCT_COUNT, seedDemo } from '../seed/demo.ts';
+import { isSeeded } from '../seed/seed.ts';
+import { cliDatabase } from './env.ts';
+
+const { values } = parseArgs({
+  options: {
+    products: { type: 'string', default: String(DEFAULT_PRODUCT_COUNT) },
+    reset: { type: 'boolean', default: false },
+  },
+});
+const products = Number(values.products);
+if (!Number.isInteger(products) || products < 1 || products > 10_000_000) {
+  console.error(`--products must be a whole number from 1 to 10000000, got "${values.products}"`);
+  process.exit(2);
+}
+
+const db = await cliDatabase();
+const orm = await createOrm({ url: db.url });
+try {
+  await migrate(orm);
+  const em = orm.em.fork();
+  if (await isSeeded(em)) {
+    if (!values.reset) {
+      console.error('the database already holds a catalog; run with --reset to replace everything in it');
+      process.exitCode = 1;
+    } else {
+      await em
+        .getConnection()
+        .execute(
+          'truncate users, categories, products, carts, cart_items, wishlist_items, orders, order_lines, chat_messages restart identity cascade',
+        );
+      await em.getConnection().execute(`delete from chat_rooms where id <> 'lobby'`);
+    }
+  }
+  if (process.exitCode !== 1) {
+    const started = performance.now();
+    await seedDemo(em, {
+      products,
+      onProgress: (done, total) => process.stderr.write(`\rseeding products ${done}/${total}`),
+    });
+    process.stderr.write('\n');
+    console.log(`seeded ${products} products in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+} finally {
+  await orm.close();
+  await db.stop();
+}

@@ -1,0 +1,44 @@
+import { Migrator } from '@mikro-orm/migrations';
+import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import { entities } from './entities/index.ts';
+import { migrationsList } from './migrations/index.ts';
+
+export interface OrmConfigInput {
+  /** postgres:// URL of the database to use. */
+  url: string;
+  /** Connection pool size per process. */
+  poolMax?: number;
+  debug?: boolean;
+}
+
+export function ormConfig({ url, poolMax = 10, debug = false }: OrmConfigInput): Options {
+  return defineConfig({
+    clientUrl: url,
+    entities,
+    extensions: [Migrator],
+    migrations: {
+      // Listed explicitly, so migrating needs no file-system discovery and works from any cwd.
+      migrationsList,
+      path: new URL('./migrations', import.meta.url).pathname,
+      pathTs: new URL('./migrations', import.meta.url).pathname,
+      snapshot: false,
+      silent: true,
+    },
+    pool: { min: 0, max: poolMax },
+    // Catalog search's typo tolerance (`<%`) matches from this word similarity on; pg_trgm's
+    // default of 0.6 misses one-letter typos in short words.
+    onCreateConnection: async (connection) => {
+      // `connection` is Kysely's DatabaseConnection; a compiled query is its SQL and parameters.
+      const sql = 'set pg_trgm.word_similarity_threshold = 0.4';
+      await (connection as { executeQuery(q: { sql: string; parameters: unknown[] }): Promise<unknown> }).executeQuery({
+        sql,
+        parameters: [],
+      });
+    },
+    debug,
+    // No metadata cache files on disk: defineEntity metadata is cheap to build.
+    metadataCache: { enabled: false },
+    // Every request forks its own EntityManager; the global one must never be used implicitly.
+    allowGlobalContext: false,
+  });
+}

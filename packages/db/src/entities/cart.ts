@@ -1,0 +1,30 @@
+import { defineEntity, p } from '@mikro-orm/core';
+import { Product } from './catalog.ts';
+import { User } from './user.ts';
+
+/** A cart belongs to a signed-in user, or to a guest session that only knows the cart's id. */
+const CartSchema = defineEntity({
+  name: 'Cart',
+  tableName: 'carts',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    user: () => p.manyToOne(User).nullable().unique('carts_user_unique').deleteRule('cascade'),
+    createdAt: p.datetime().defaultRaw('now()'),
+    updatedAt: p.datetime().defaultRaw('now()'),
+  },
+});
+export class Cart extends CartSchema.class {}
+CartSchema.setClass(Cart);
+
+const CartItemSchema = defineEntity({
+  name: 'CartItem',
+  tableName: 'cart_items',
+  properties: {
+    cart: () => p.manyToOne(Cart).primary().deleteRule('cascade'),
+    product: () => p.manyToOne(Product).primary().deleteRule('cascade'),
+    quantity: p.integer().check('quantity between 1 and 99'),
+    addedAt: p.datetime().defaultRaw('now()'),
+  },
+});
+export class CartItem extends CartItemSchema.class {}
+CartItemSchema.setClass(CartItem);

@@ -1,0 +1,15 @@
+import { Cart, CartItem } from './cart.ts';
+import { Category, Product } from './catalog.ts';
+import { ChatMessage, ChatRoom } from './chat.ts';
+import { Order, OrderLine } from './order.ts';
+import { User } from './user.ts';
+import { WishlistItem } from './wishlist.ts';
+
+export * from './cart.ts';
+export * from './catalog.ts';
+export * from './chat.ts';
+export * from './order.ts';
+export * from './user.ts';
+export * from './wishlist.ts';
+
+export const entities = [User, Category, Product, Cart, CartItem, WishlistItem, Order, OrderLine, ChatRoom, ChatMessage];

@@ -1,0 +1,62 @@
+import { defineEntity, p } from '@mikro-orm/core';
+import { Product } from './catalog.ts';
+import { User } from './user.ts';
+
+export const ORDER_STATUSES = ['placed', 'shipped', 'delivered', 'cancelled'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export interface ShippingAddress {
+  name: string;
+  line1: string;
+  line2?: string;
+  city: string;
+  postalCode: string;
+  country: string;
+}
+
+const OrderSchema = defineEntity({
+  name: 'Order',
+  tableName: 'orders',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    // Human-facing order number, from its own sequence so it never reveals or reuses ids.
+    number: p.bigint('number').defaultRaw("nextval('order_number_seq')").unique('orders_number_unique'),
+    user: () => p.manyToOne(User).deleteRule('restrict'),
+    status: p.enum(() => ORDER_STATUSES).default('placed'),
+    totalCents: p.integer().check('total_cents >= 0'),
+    currency: p.string().length(3),
+    shippingAddress: p.json<ShippingAddress>(),
+    idempotencyKey: p.uuid(),
+    // Hash of the cart the key was first used with: the same key with another cart is refused.
+    cartFingerprint: p.string().length(64),
+    createdAt: p.datetime().defaultRaw('now()'),
+    updatedAt: p.datetime().defaultRaw('now()'),
+    lines: () => p.oneToMany(OrderLine).mappedBy('order'),
+  },
+  uniques: [{ name: 'orders_user_idempotency_unique', properties: ['user', 'idempotencyKey'] }],
+  indexes: [
+    { name: 'orders_user_created_idx', properties: ['user', 'createdAt', 'id'] },
+    { name: 'orders_status_created_idx', properties: ['status', 'createdAt', 'id'] },
+    { name: 'orders_created_idx', properties: ['createdAt', 'id'] },
+  ],
+});
+export class Order extends OrderSchema.class {}
+OrderSchema.setClass(Order);
+
+const OrderLineSchema = defineEntity({
+  name: 'OrderLine',
+  tableName: 'order_lines',
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    order: () => p.manyToOne(Order).deleteRule('cascade'),
+    product: () => p.manyToOne(Product).deleteRule('restrict'),
+    // Snapshots: what the shopper saw and paid, whatever the catalog says later.
+    name: p.string().length(200),
+    unitPriceCents: p.integer().check('unit_price_cents >= 0'),
+    quantity: p.integer().check('quantity between 1 and 99'),
+    lineTotalCents: p.integer().check('line_total_cents >= 0'),
+  },
+  indexes: [{ name: 'order_lines_order_idx', properties: ['order'] }],
+});
+export class OrderLine extends OrderLineSchema.class {}
+OrderLineSchema.setClass(OrderLine);

@@ -1,0 +1,22 @@
+import { defineEntity, p } from '@mikro-orm/core';
+
+export const USER_ROLES = ['shopper', 'staff'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+const UserSchema = defineEntity({
+  name: 'User',
+  tableName: 'users',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    // Stored lower-cased; the unique index makes the lower-casing a guarantee, not a convention.
+    email: p.string().length(254).unique('users_email_unique').check('email = lower(email)'),
+    name: p.string().length(80),
+    passwordHash: p.text().hidden().lazy(),
+    role: p.enum(() => USER_ROLES).default('shopper'),
+    // Bumped to revoke every session of this user (logout, password change).
+    sessionVersion: p.integer().default(1),
+    createdAt: p.datetime().defaultRaw('now()'),
+  },
+});
+export class User extends UserSchema.class {}
+UserSchema.setClass(User);

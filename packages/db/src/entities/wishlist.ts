@@ -1,0 +1,15 @@
+import { defineEntity, p } from '@mikro-orm/core';
+import { Product } from './catalog.ts';
+import { User } from './user.ts';
+
+const WishlistItemSchema = defineEntity({
+  name: 'WishlistItem',
+  tableName: 'wishlist_items',
+  properties: {
+    user: () => p.manyToOne(User).primary().deleteRule('cascade'),
+    product: () => p.manyToOne(Product).primary().deleteRule('cascade'),
+    addedAt: p.datetime().defaultRaw('now()'),
+  },
+});
+export class WishlistItem extends WishlistItemSchema.class {}
+WishlistItemSchema.setClass(WishlistItem);

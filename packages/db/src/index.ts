@@ -1,0 +1,6 @@
+export { type OrmConfigInput, ormConfig } from './config.ts';
+export { type DatabaseHandle, freePort, openDatabase } from './embedded.ts';
+export * from './entities/index.ts';
+export { createOrm, migrate, type Orm } from './orm.ts';
+export { DEFAULT_PRODUCT_COUNT, DEMO_ACCOUNTS, seedDemo } from './seed/demo.ts';
+export { isSeeded } from './seed/seed.ts';

@@ -1,0 +1,5 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261122032308_initial } from './Migration20261122032308_initial.ts';
+
+// Every migration, in order. `pnpm db:migration:create <name>` writes a file here; add it to this list.
+export const migrationsList: MigrationObject[] = [{ name: 'Migration20261122032308_initial', class: Migration20261122032308_initial }];

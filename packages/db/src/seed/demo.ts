@@ -1,0 +1,21 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { hashPassword } from '@shop/auth';
+import { seedDatabase } from './seed.ts';
+
+/** The demo accounts; the README states these credentials. */
+export const DEMO_ACCOUNTS = [
+  { email: 'shopper@shop.test', password: 'shopper-password', name: 'Sam Shopper', role: 'shopper' },
+  { email: 'staff@shop.test', password: 'staff-password', name: 'Stella Staff', role: 'staff' },
+] as const;
+
+export const DEFAULT_PRODUCT_COUNT = 1_000;
+
+export async function seedDemo(
+  em: EntityManager,
+  { products = DEFAULT_PRODUCT_COUNT, onProgress }: { products?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<void> {
+  const users = await Promise.all(
+    DEMO_ACCOUNTS.map(async ({ password, ...account }) => ({ ...account, passwordHash: await hashPassword(password) })),
+  );
+  await seedDatabase(em, { products, users, ...(onProgress ? { onProgress } : {}) });
+}

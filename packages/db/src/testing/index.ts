@@ -1,0 +1,9 @@
+export { createTestDatabase, type TestDatabase } from './database.ts';
+export { startTestServer } from './server.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** URL of the maintenance database on the test PostgreSQL server (see global-setup.ts). */
+    pgAdminUrl: string;
+  }
+}

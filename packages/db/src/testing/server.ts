@@ -1,0 +1,41 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { openDatabase } from '../embedded.ts';
+
+const LOCAL_SERVER = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function answers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/**
+ * The PostgreSQL server tests create their databases on: DATABASE_URL's server where set, else
+ * the local one on 127.0.0.1:5432, else embedded PostgreSQL in a temporary folder.
+ * Returns a URL of its maintenance database and a stop function.
+ */
+export async function startTestServer(): Promise<{ adminUrl: string; stop: () => Promise<void> }> {
+  const configured = process.env.DATABASE_URL;
+  if (configured) return { adminUrl: withDatabase(configured, 'postgres'), stop: async () => {} };
+  if (await answers(LOCAL_SERVER)) return { adminUrl: LOCAL_SERVER, stop: async () => {} };
+  // The data folder's parents must be traversable by the `postgres` OS user: tmpdir is.
+  const dataDir = await mkdtemp(join(tmpdir(), 'shop-test-pg-'));
+  const db = await openDatabase({ dataDir, database: 'postgres' });
+  return { adminUrl: db.url, stop: db.stop };
+}

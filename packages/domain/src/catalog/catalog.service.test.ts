@@ -1,0 +1,168 @@
+import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { CATALOG_SORTS, type CatalogListInput, catalogListInput, type ProductSummary } from '@shop/schemas';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { ServiceContext } from '../context.ts';
+import { ShopError } from '../errors.ts';
+import { seedCatalogFixture } from '../testing/catalog-fixture.ts';
+import { getProduct, listCategories, listProducts, toPrefixQuery } from './catalog.service.ts';
+
+let db: TestDatabase;
+const ctx = (): ServiceContext => ({ em: db.orm.em.fork() });
+const list = (input: Partial<CatalogListInput> = {}) => listProducts(ctx(), catalogListInput.parse(input));
+
+/** Follows nextCursor to the end and returns every item in the order received. */
+async function walk(input: Partial<CatalogListInput>): Promise<ProductSummary[]> {
+  const all: ProductSummary[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < 1_000; page++) {
+    const result = await list({ ...input, ...(cursor ? { cursor } : {}) });
+    expect(result.items.length).toBeLessThanOrEqual(input.limit ?? 24);
+    all.push(...result.items);
+    if (!result.nextCursor) return all;
+    cursor = result.nextCursor;
+  }
+  throw new Error('pagination did not end');
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject('pgAdminUrl'));
+  await seedCatalogFixture(db.orm.em.fork());
+});
+afterAll(() => db?.drop());
+
+describe('catalog.listCategories', () => {
+  it('lists every category with its product count', async () => {
+    const categories = await listCategories(ctx());
+    expect(categories.length).toBeGreaterThanOrEqual(10);
+    const total = categories.reduce((sum, c) => sum + c.productCount, 0);
+    const [row] = await db.orm.em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from products');
+    expect(total).toBe(row?.n);
+    expect(categories.find((c) => c.slug === 'lighting')?.productCount).toBe(25 + 30);
+  });
+});
+
+describe('catalog.listProducts pagination', () => {
+  const expectedLighting = async () =>
+    (
+      await db.orm.em
+        .getConnection()
+        .execute<{ id: number }[]>(`select p.id from products p join categories c on c.id = p.category_id where c.slug = 'lighting'`)
+    ).map((r) => r.id);
+
+  it.each(CATALOG_SORTS)('walks a category sorted by %s without gaps or repeats, ties included', async (sort) => {
+    const items = await walk({ category: 'lighting', sort, limit: 7 });
+    const ids = items.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort((a, b) => a - b)).toEqual((await expectedLighting()).sort((a, b) => a - b));
+    expect(items.every((p) => p.category.slug === 'lighting')).toBe(true);
+  });
+
+  it('orders by price with the id breaking ties, in both directions', async () => {
+    const asc = await walk({ category: 'lighting', sort: 'price_asc', limit: 5 });
+    for (let i = 1; i < asc.length; i++) {
+      const [a, b] = [asc[i - 1] as ProductSummary, asc[i] as ProductSummary];
+      expect(a.priceCents < b.priceCents || (a.priceCents === b.priceCents && a.id < b.id)).toBe(true);
+    }
+    const desc = await walk({ category: 'lighting', sort: 'price_desc', limit: 5 });
+    expect(desc.map((p) => p.id)).toEqual([...asc].reverse().map((p) => p.id));
+  });
+
+  it('orders by name', async () => {
+    const items = await walk({ sort: 'name', limit: 50 });
+    const names = items.map((p) => p.name);
+    expect(names).toEqual([...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+  });
+
+  it('returns the first page and a cursor only while more rows follow', async () => {
+    const first = await list({ limit: 24 });
+    expect(first.items).toHaveLength(24);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const all = await list({ category: 'lighting', limit: 100 });
+    expect(all.items).toHaveLength(55);
+    expect(all.nextCursor).toBeNull();
+  });
+});
+
+describe('catalog.listProducts filters', () => {
+  it('filters by price range, inclusive', async () => {
+    const items = await walk({ minPriceCents: 1_000, maxPriceCents: 2_000, limit: 100 });
+    expect(items.length).toBeGreaterThan(0);
+    expect(items.every((p) => p.priceCents >= 1_000 && p.priceCents <= 2_000)).toBe(true);
+    expect(items.some((p) => p.priceCents === 1_999)).toBe(true);
+  });
+
+  it('filters to products in stock', async () => {
+    const items = await walk({ category: 'lighting', inStock: true, limit: 100 });
+    expect(items.every((p) => p.stock > 0)).toBe(true);
+    const all = await walk({ category: 'lighting', limit: 100 });
+    expect(items.length).toBeLessThan(all.length);
+  });
+
+  it('an unknown category yields an empty page', async () => {
+    expect(await list({ category: 'no-such-category' })).toEqual({ items: [], nextCursor: null });
+  });
+});
+
+describe('catalog.listProducts search', () => {
+  it('matches words, prefixes and ranks name matches first', async () => {
+    const full = await list({ search: 'tied lamp' });
+    expect(full.items[0]?.name).toBe('Tied Lamp');
+    const prefix = await list({ search: 'tie' });
+    expect(prefix.items.some((p) => p.name === 'Tied Lamp')).toBe(true);
+  });
+
+  it('tolerates a typo through trigram similarity', async () => {
+    const { items } = await list({ search: 'Tieed Lammp' });
+    expect(items.some((p) => p.name === 'Tied Lamp')).toBe(true);
+  });
+
+  it('pages through search results by relevance without repeats', async () => {
+    const items = await walk({ search: 'lamp', limit: 4 });
+    const ids = items.map((p) => p.id);
+    expect(ids.length).toBeGreaterThan(30);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('treats query syntax as plain words', async () => {
+    expect(toPrefixQuery(`lamp & !oak | (x:*) '`)).toBe('lamp:* & oak:* & x:*');
+    expect(toPrefixQuery('&&& !!')).toBeNull();
+    await expect(list({ search: `'):* | !!(` })).resolves.toEqual(expect.objectContaining({ items: expect.any(Array) }));
+  });
+});
+
+describe('catalog cursors', () => {
+  it('refuses a cursor from another sort order', async () => {
+    const { nextCursor } = await list({ sort: 'price_asc', limit: 2 });
+    await expect(list({ sort: 'name', cursor: nextCursor ?? '' })).rejects.toMatchObject({ kind: 'BAD_REQUEST' });
+  });
+
+  it.each([
+    'garbage',
+    Buffer.from('["price_asc","1; drop table products",1]').toString('base64url'),
+    Buffer.from('["newest","not-a-number",1]').toString('base64url'),
+    Buffer.from('["price_asc","100",1.5]').toString('base64url'),
+  ])('refuses a forged cursor %s as BAD_REQUEST', async (cursor) => {
+    const sort = cursor.startsWith('garbage') ? 'price_asc' : (JSON.parse(Buffer.from(cursor, 'base64url').toString())[0] as 'price_asc');
+    const error = await list({ sort, cursor }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShopError);
+    expect((error as ShopError).kind).toBe('BAD_REQUEST');
+  });
+});
+
+describe('catalog.getProduct', () => {
+  it('returns a product with its description and category', async () => {
+    const product = await getProduct(ctx(), 'tied-lamp-1');
+    expect(product).toMatchObject({
+      slug: 'tied-lamp-1',
+      name: 'Tied Lamp',
+      priceCents: 1999,
+      currency: 'EUR',
+      category: { slug: 'lighting', name: 'Lighting' },
+    });
+    expect(product.createdAt).toBe('2026-01-01T12:00:00.123Z');
+  });
+
+  it('is NOT_FOUND for an unknown slug', async () => {
+    await expect(getProduct(ctx(), 'no-such-product')).rejects.toMatchObject({ kind: 'NOT_FOUND' });
+  });
+});

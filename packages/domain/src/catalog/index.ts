@@ -1,0 +1,1 @@
+export { getProduct, listCategories, listProducts } from './catalog.service.ts';

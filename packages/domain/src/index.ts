@@ -1,0 +1,3 @@
+export * as catalog from './catalog/index.ts';
+export type { ServiceContext } from './context.ts';
+export { ShopError, type ShopErrorKind } from './errors.ts';

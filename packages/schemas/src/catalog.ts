@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { cursorSchema, pageLimit, priceCentsSchema, slugSchema } from './common.ts';
+
+export const CATALOG_SORTS = ['relevance', 'price_asc', 'price_desc', 'newest', 'name'] as const;
+export type CatalogSort = (typeof CATALOG_SORTS)[number];
+
+export const catalogListInput = z
+  .strictObject({
+    search: z.string().trim().max(200).optional(),
+    category: slugSchema.optional(),
+    minPriceCents: priceCentsSchema.optional(),
+    maxPriceCents: priceCentsSchema.optional(),
+    inStock: z.boolean().optional(),
+    sort: z.enum(CATALOG_SORTS).optional(),
+    cursor: cursorSchema.optional(),
+    limit: pageLimit(24),
+  })
+  .refine((i) => i.minPriceCents === undefined || i.maxPriceCents === undefined || i.minPriceCents <= i.maxPriceCents, {
+    message: 'minPriceCents must not exceed maxPriceCents',
+    path: ['minPriceCents'],
+  })
+  // All fields are optional, so the input itself may be left out.
+  .prefault({});
+export type CatalogListInput = z.infer<typeof catalogListInput>;
+
+export const catalogProductInput = z.strictObject({ slug: slugSchema });
+export type CatalogProductInput = z.infer<typeof catalogProductInput>;
+
+export interface Category {
+  id: number;
+  slug: string;
+  name: string;
+  productCount: number;
+}
+
+export interface ProductSummary {
+  id: number;
+  slug: string;
+  name: string;
+  priceCents: number;
+  currency: string;
+  imageUrl: string;
+  stock: number;
+  category: { slug: string; name: string };
+}
+
+export interface Product extends ProductSummary {
+  description: string;
+  /** ISO-8601, UTC. */
+  createdAt: string;
+}
