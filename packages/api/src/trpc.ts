@@ -27,6 +27,8 @@ const t = initTRPC.context<Context>().create({
     const cause = error.cause;
     return {
       ...shape,
+      // A readable reason ("limit: Too small…") rather than zod's JSON dump.
+      message: cause instanceof ZodError ? z.prettifyError(cause) : shape.message,
       data: {
         ...shape.data,
         // The contract: invalid input is BAD_REQUEST carrying zod's issues.

@@ -1,0 +1,51 @@
+// Starts the shop: database (embedded when DATABASE_URL is unset), migrations, first-start seed,
+// then HTTP and WebSocket on one port.
+import { join } from 'node:path';
+import { createOrm, isSeeded, migrate, openDatabase, seedDemo } from '@shop/db';
+import { createApp } from './app.ts';
+import { loadEnv } from './env.ts';
+
+const log = (message: string) => console.log(`[shop] ${message}`);
+
+let env: ReturnType<typeof loadEnv>;
+try {
+  env = loadEnv();
+} catch (error) {
+  console.error(`[shop] ${(error as Error).message}`);
+  process.exit(78); // EX_CONFIG
+}
+
+const started = performance.now();
+const database = await openDatabase({ url: env.DATABASE_URL, dataDir: join(env.DATA_DIR, 'postgres'), log });
+if (database.embedded) log('using embedded PostgreSQL (set DATABASE_URL to use your own)');
+const orm = await createOrm({ url: database.url, poolMax: env.DB_POOL_MAX });
+
+const applied = await migrate(orm);
+if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
+if (env.SEED_PRODUCTS > 0 && !(await isSeeded(orm.em.fork()))) {
+  log(`empty database: seeding the demo catalog (${env.SEED_PRODUCTS} products)`);
+  await seedDemo(orm.em.fork(), { products: env.SEED_PRODUCTS });
+}
+
+const app = createApp({ orm, instanceName: env.INSTANCE_NAME, webDist: env.WEB_DIST || undefined });
+app.server.listen(env.PORT, env.HOST, () => {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : env.PORT;
+  const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST;
+  log(`ready in ${((performance.now() - started) / 1000).toFixed(1)} s: http://${host}:${port}/`);
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log(`${signal}: shutting down`);
+  const force = setTimeout(() => process.exit(1), 15_000);
+  force.unref();
+  await app.close();
+  await orm.close();
+  await database.stop();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

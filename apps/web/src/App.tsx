@@ -1,0 +1,40 @@
+import { type QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { lazy, Suspense } from 'react';
+import { Link, Route, Switch } from 'wouter';
+import { type createApiClient, TRPCProvider } from './lib/trpc.ts';
+import { CatalogPage } from './pages/CatalogPage.tsx';
+
+// Routes beyond the landing page load on demand.
+const ProductPage = lazy(() => import('./pages/ProductPage.tsx'));
+
+export function App({ queryClient, trpcClient }: { queryClient: QueryClient; trpcClient: ReturnType<typeof createApiClient> }) {
+  return (
+    <QueryClientProvider client={queryClient}>
+      <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
+        <a className="skip-link" href="#main">
+          Skip to content
+        </a>
+        <header className="site-header">
+          <Link href="/" className="brand">
+            Shop
+          </Link>
+        </header>
+        <main id="main">
+          <Suspense fallback={<p className="status">Loading…</p>}>
+            <Switch>
+              <Route path="/" component={CatalogPage} />
+              <Route path="/c/:category" component={CatalogPage} />
+              <Route path="/p/:slug">{(params) => <ProductPage slug={params.slug} />}</Route>
+              <Route>
+                <section className="empty">
+                  <h1>Page not found</h1>
+                  <Link href="/">Back to the shop</Link>
+                </section>
+              </Route>
+            </Switch>
+          </Suspense>
+        </main>
+      </TRPCProvider>
+    </QueryClientProvider>
+  );
+}

