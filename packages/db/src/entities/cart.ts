@@ -22,7 +22,7 @@ const CartItemSchema = defineEntity({
   properties: {
     cart: () => p.manyToOne(Cart).primary().deleteRule('cascade'),
     product: () => p.manyToOne(Product).primary().deleteRule('cascade'),
-    quantity: p.integer().check('quantity between 1 and 99'),
+    quantity: p.integer().check('quantity >= 1 and quantity <= 99'),
     addedAt: p.datetime().defaultRaw('now()'),
   },
 });

@@ -20,7 +20,12 @@ const OrderSchema = defineEntity({
   properties: {
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     // Human-facing order number, from its own sequence so it never reveals or reuses ids.
-    number: p.bigint('number').defaultRaw("nextval('order_number_seq')").unique('orders_number_unique'),
+    // (The schema differ misreads sequence defaults on bigint columns, hence ignoreSchemaChanges.)
+    number: p
+      .bigint('number')
+      .defaultRaw("nextval('order_number_seq'::regclass)")
+      .ignoreSchemaChanges('default')
+      .unique('orders_number_unique'),
     user: () => p.manyToOne(User).deleteRule('restrict'),
     status: p.enum(() => ORDER_STATUSES).default('placed'),
     totalCents: p.integer().check('total_cents >= 0'),
@@ -53,7 +58,7 @@ const OrderLineSchema = defineEntity({
     // Snapshots: what the shopper saw and paid, whatever the catalog says later.
     name: p.string().length(200),
     unitPriceCents: p.integer().check('unit_price_cents >= 0'),
-    quantity: p.integer().check('quantity between 1 and 99'),
+    quantity: p.integer().check('quantity >= 1 and quantity <= 99'),
     lineTotalCents: p.integer().check('line_total_cents >= 0'),
   },
   indexes: [{ name: 'order_lines_order_idx', properties: ['order'] }],

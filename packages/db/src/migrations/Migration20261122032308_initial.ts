@@ -26,7 +26,7 @@ export class Migration20261122032308_initial extends Migration {
     this.addSql(`create table "users" ("id" uuid not null default gen_random_uuid(), "email" varchar(254) not null, "name" varchar(80) not null, "password_hash" text not null, "role" text not null default 'shopper', "session_version" int not null default 1, "created_at" timestamptz not null default now(), primary key ("id"));`);
     this.addSql(`alter table "users" add constraint "users_email_unique" unique ("email");`);
 
-    this.addSql(`create table "orders" ("id" uuid not null default gen_random_uuid(), "number" bigint not null default nextval('order_number_seq'), "user_id" uuid not null, "status" text not null default 'placed', "total_cents" int not null, "currency" varchar(3) not null, "shipping_address" jsonb not null, "idempotency_key" uuid not null, "cart_fingerprint" varchar(64) not null, "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), primary key ("id"));`);
+    this.addSql(`create table "orders" ("id" uuid not null default gen_random_uuid(), "number" bigint not null default nextval('order_number_seq'::regclass), "user_id" uuid not null, "status" text not null default 'placed', "total_cents" int not null, "currency" varchar(3) not null, "shipping_address" jsonb not null, "idempotency_key" uuid not null, "cart_fingerprint" varchar(64) not null, "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), primary key ("id"));`);
     this.addSql(`alter table "orders" add constraint "orders_number_unique" unique ("number");`);
     this.addSql(`create index "orders_user_created_idx" on "orders" ("user_id", "created_at", "id");`);
     this.addSql(`create index "orders_status_created_idx" on "orders" ("status", "created_at", "id");`);
@@ -62,7 +62,7 @@ export class Migration20261122032308_initial extends Migration {
     this.addSql(`alter table "order_lines" add constraint "order_lines_order_id_foreign" foreign key ("order_id") references "orders" ("id") on delete cascade;`);
     this.addSql(`alter table "order_lines" add constraint "order_lines_product_id_foreign" foreign key ("product_id") references "products" ("id") on delete restrict;`);
     this.addSql(`alter table "order_lines" add constraint "order_lines_unit_price_cents_check" check (unit_price_cents >= 0);`);
-    this.addSql(`alter table "order_lines" add constraint "order_lines_quantity_check" check (quantity between 1 and 99);`);
+    this.addSql(`alter table "order_lines" add constraint "order_lines_quantity_check" check (quantity >= 1 and quantity <= 99);`);
     this.addSql(`alter table "order_lines" add constraint "order_lines_line_total_cents_check" check (line_total_cents >= 0);`);
 
     this.addSql(`alter table "chat_rooms" add constraint "chat_rooms_owner_id_foreign" foreign key ("owner_id") references "users" ("id") on delete cascade;`);
@@ -75,7 +75,7 @@ export class Migration20261122032308_initial extends Migration {
 
     this.addSql(`alter table "cart_items" add constraint "cart_items_cart_id_foreign" foreign key ("cart_id") references "carts" ("id") on update cascade on delete cascade;`);
     this.addSql(`alter table "cart_items" add constraint "cart_items_product_id_foreign" foreign key ("product_id") references "products" ("id") on update cascade on delete cascade;`);
-    this.addSql(`alter table "cart_items" add constraint "cart_items_quantity_check" check (quantity between 1 and 99);`);
+    this.addSql(`alter table "cart_items" add constraint "cart_items_quantity_check" check (quantity >= 1 and quantity <= 99);`);
 
     this.addSql(`alter table "wishlist_items" add constraint "wishlist_items_user_id_foreign" foreign key ("user_id") references "users" ("id") on update cascade on delete cascade;`);
     this.addSql(`alter table "wishlist_items" add constraint "wishlist_items_product_id_foreign" foreign key ("product_id") references "products" ("id") on update cascade on delete cascade;`);

@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -34,8 +34,9 @@ export async function startTestServer(): Promise<{ adminUrl: string; stop: () =>
   const configured = process.env.DATABASE_URL;
   if (configured) return { adminUrl: withDatabase(configured, 'postgres'), stop: async () => {} };
   if (await answers(LOCAL_SERVER)) return { adminUrl: LOCAL_SERVER, stop: async () => {} };
-  // The data folder's parents must be traversable by the `postgres` OS user: tmpdir is.
-  const dataDir = await mkdtemp(join(tmpdir(), 'shop-test-pg-'));
-  const db = await openDatabase({ dataDir, database: 'postgres' });
+  // The data folder and its parents must be traversable by the `postgres` OS user (mkdtemp makes 0700).
+  const parent = await mkdtemp(join(tmpdir(), 'shop-test-pg-'));
+  await chmod(parent, 0o755);
+  const db = await openDatabase({ dataDir: join(parent, 'data'), database: 'postgres' });
   return { adminUrl: db.url, stop: db.stop };
 }

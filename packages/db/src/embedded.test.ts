@@ -1,0 +1,47 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from './embedded.ts';
+
+const parent = await mkdtemp(join(tmpdir(), 'shop-embedded-'));
+// mkdtemp makes 0700 folders; PostgreSQL runs as another OS user when we are root.
+await chmod(parent, 0o755);
+afterAll(() => rm(parent, { recursive: true, force: true }));
+
+async function query<T>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+describe('openDatabase', () => {
+  it('uses the configured URL as it is, starting nothing', async () => {
+    const db = await openDatabase({ url: 'postgres://u@db.example:5432/shop', dataDir: join(parent, 'unused') });
+    expect(db).toMatchObject({ url: 'postgres://u@db.example:5432/shop', embedded: false });
+    await db.stop();
+  });
+
+  it('starts embedded PostgreSQL on first use and keeps its data across restarts', async () => {
+    const dataDir = join(parent, 'pg');
+    const first = await openDatabase({ dataDir, database: 'shop' });
+    expect(first.embedded).toBe(true);
+    expect(new URL(first.url).port).not.toBe('5432');
+    await query(first.url, 'create table kept (v int); insert into kept values (42)');
+    await first.stop();
+
+    const second = await openDatabase({ dataDir, database: 'shop' });
+    try {
+      expect(await query<{ v: number }>(second.url, 'select v from kept')).toEqual([{ v: 42 }]);
+      const [ext] = await query<{ n: number }>(second.url, "select count(*)::int as n from pg_available_extensions where name = 'pg_trgm'");
+      expect(ext?.n).toBe(1);
+    } finally {
+      await second.stop();
+    }
+  }, 60_000);
+});
