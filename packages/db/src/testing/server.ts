@@ -1,4 +1,4 @@
-import { chmod, mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -33,10 +33,17 @@ function withDatabase(url: string, database: string): string {
 export async function startTestServer(): Promise<{ adminUrl: string; stop: () => Promise<void> }> {
   const configured = process.env.DATABASE_URL;
   if (configured) return { adminUrl: withDatabase(configured, 'postgres'), stop: async () => {} };
-  if (await answers(LOCAL_SERVER)) return { adminUrl: LOCAL_SERVER, stop: async () => {} };
+  // TEST_PG=embedded skips the local server, to exercise the no-setup path.
+  if (process.env.TEST_PG !== 'embedded' && (await answers(LOCAL_SERVER))) return { adminUrl: LOCAL_SERVER, stop: async () => {} };
   // The data folder and its parents must be traversable by the `postgres` OS user (mkdtemp makes 0700).
   const parent = await mkdtemp(join(tmpdir(), 'shop-test-pg-'));
   await chmod(parent, 0o755);
   const db = await openDatabase({ dataDir: join(parent, 'data'), database: 'postgres' });
-  return { adminUrl: db.url, stop: db.stop };
+  return {
+    adminUrl: db.url,
+    stop: async () => {
+      await db.stop();
+      await rm(parent, { recursive: true, force: true });
+    },
+  };
 }
