@@ -1,8 +1,8 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 
-// In development the API server runs separately (pnpm dev); Vite proxies to it.
-const apiTarget = process.env.API_URL ?? 'http://127.0.0.1:3000';
+// In development the API server runs beside Vite (pnpm dev) on PORT; Vite proxies to it.
+const apiTarget = `http://127.0.0.1:${process.env.PORT ?? 3000}`;
 
 export default defineConfig({
   plugins: [react()],
