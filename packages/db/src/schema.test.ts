@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { generateProducts } from './seed/generate.ts';
 import { seedDemo } from './seed/demo.ts';
+import { generateProducts } from './seed/generate.ts';
 import { isSeeded } from './seed/seed.ts';
 import { createTestDatabase, type TestDatabase } from './testing/index.ts';
 
@@ -41,12 +41,18 @@ describe('constraints the database enforces', () => {
   });
 
   it('refuses negative prices', async () => {
-    await expect(sql('update products set price_cents = -1 where id = (select min(id) from products)')).rejects.toThrow(/price_cents_check/);
+    await expect(sql('update products set price_cents = -1 where id = (select min(id) from products)')).rejects.toThrow(
+      /price_cents_check/,
+    );
   });
 
   it('keeps emails lower-case and unique', async () => {
-    await expect(sql(`insert into users (email, name, password_hash) values ('Mixed@Case.test', 'x', 'h')`)).rejects.toThrow(/users_email_check/);
-    await expect(sql(`insert into users (email, name, password_hash) values ('shopper@shop.test', 'x', 'h')`)).rejects.toThrow(/users_email_unique/);
+    await expect(sql(`insert into users (email, name, password_hash) values ('Mixed@Case.test', 'x', 'h')`)).rejects.toThrow(
+      /users_email_check/,
+    );
+    await expect(sql(`insert into users (email, name, password_hash) values ('shopper@shop.test', 'x', 'h')`)).rejects.toThrow(
+      /users_email_unique/,
+    );
   });
 
   it('allows one order per user and idempotency key', async () => {
@@ -83,7 +89,9 @@ describe('seed', () => {
     expect(counts).toEqual({ categories: 12, products: 50, users: 2 });
     const [first] = await sql<{ slug: string }>('select slug from products order by id limit 1');
     expect(first?.slug).toMatch(/-1$/);
-    const users = await sql<{ email: string; role: string; password_hash: string }>('select email, role, password_hash from users order by email');
+    const users = await sql<{ email: string; role: string; password_hash: string }>(
+      'select email, role, password_hash from users order by email',
+    );
     expect(users.map((u) => [u.email, u.role])).toEqual([
       ['shopper@shop.test', 'shopper'],
       ['staff@shop.test', 'staff'],

@@ -14,6 +14,8 @@ export const catalogListInput = z
     sort: z.enum(CATALOG_SORTS).optional(),
     cursor: cursorSchema.optional(),
     limit: pageLimit(24),
+    // Sent by tRPC's infinite queries; pages only go forward, so it is accepted and ignored.
+    direction: z.enum(['forward', 'backward']).optional(),
   })
   .refine((i) => i.minPriceCents === undefined || i.maxPriceCents === undefined || i.minPriceCents <= i.maxPriceCents, {
     message: 'minPriceCents must not exceed maxPriceCents',

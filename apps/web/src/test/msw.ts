@@ -1,7 +1,9 @@
 import type { AppRouter } from '@shop/api';
+import { catalogListInput, catalogProductInput } from '@shop/schemas';
 import type { inferRouterInputs, inferRouterOutputs, TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
+import type { ZodType } from 'zod';
 
 export const API_ORIGIN = 'http://shop.test';
 export const server = setupServer();
@@ -28,6 +30,13 @@ export class TrpcFailure {
 type Resolver<P extends Path> = (input: InputOf<P>) => OutputOf<P> | TrpcFailure | Promise<OutputOf<P> | TrpcFailure>;
 export type Resolvers = { [P in Path]?: Resolver<P> };
 
+// The server's own input schemas: a request the real API would refuse fails here too, instead of
+// passing against a lenient mock.
+const INPUT_SCHEMAS: { [P in Path]?: ZodType } = {
+  'catalog.list': catalogListInput,
+  'catalog.product': catalogProductInput,
+};
+
 /**
  * Answers tRPC's batched HTTP calls at the network edge, typed against the real router: a
  * fixture that drifts from the API fails to compile.
@@ -41,7 +50,18 @@ export function trpc(resolvers: Resolvers) {
           return {
             error: { message: `no msw resolver for ${path}`, code: -32603, data: { code: 'INTERNAL_SERVER_ERROR', httpStatus: 500, path } },
           };
-        const result = await resolve(inputs[String(i)]);
+        const input = inputs[String(i)];
+        const parsed = INPUT_SCHEMAS[path as Path]?.safeParse(input);
+        if (parsed && !parsed.success) {
+          return {
+            error: {
+              message: `msw: the server would refuse this input: ${parsed.error.message}`,
+              code: -32600,
+              data: { code: 'BAD_REQUEST', httpStatus: 400, path },
+            },
+          };
+        }
+        const result = await resolve(input);
         if (result instanceof TrpcFailure) {
           return { error: { message: result.message, code: -32000, data: { code: result.code, httpStatus: result.httpStatus, path } } };
         }

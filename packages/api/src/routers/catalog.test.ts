@@ -59,6 +59,12 @@ describe('catalog procedures', () => {
     expect(error.message).toMatch(/cursor/);
   });
 
+  it('accepts the input shape of tRPC infinite queries', async () => {
+    const first = await caller().catalog.list({ limit: 3, direction: 'forward' });
+    const next = await caller().catalog.list({ limit: 3, direction: 'forward', cursor: first.nextCursor ?? '' });
+    expect(next.items.map((p) => p.id)).not.toContain(first.items[0]?.id);
+  });
+
   it('accepts the bounds of limit', async () => {
     expect((await caller().catalog.list({ limit: 1 })).items).toHaveLength(1);
     expect((await caller().catalog.list({ limit: 100 })).items).toHaveLength(100);
