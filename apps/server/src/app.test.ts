@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppRouter } from '@shop/api';
+import { testDeps } from '@shop/api/testing';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { seedCatalogFixture } from '@shop/domain/testing';
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
@@ -21,7 +22,7 @@ beforeAll(async () => {
   await mkdir(join(webDist, 'assets'));
   await writeFile(join(webDist, 'index.html'), '<!doctype html><title>Shop</title><div id="root"></div>');
   await writeFile(join(webDist, 'assets', 'app-abc123.js'), 'console.log(1)');
-  app = createApp({ orm: db.orm, instanceName: 'test-1', webDist });
+  app = createApp({ deps: testDeps(db.orm), instanceName: 'test-1', webDist });
   await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 });

@@ -1,16 +1,20 @@
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { appRouter, createContextInner, responseMeta } from '@shop/api';
-import type { Orm } from '@shop/db';
+import { appRouter, type ContextDeps, createContextInner, responseMeta } from '@shop/api';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import sirv from 'sirv';
 import { WebSocketServer } from 'ws';
 import { PRODUCT_IMAGE_PATH, productSvg } from './images.ts';
+import { clientIp, crossSiteRefusal, originAllowed } from './security.ts';
 
 export interface AppOptions {
-  orm: Orm;
+  deps: ContextDeps;
   instanceName: string;
+  /** Take the client IP from X-Forwarded-For (only behind our own proxy). */
+  trustProxy?: boolean;
+  /** Origins besides the shop's own allowed to send mutations and open WebSockets. */
+  allowedOrigins?: readonly string[];
   /** SPA build to serve, or undefined when something else (Nginx) serves it. */
   webDist?: string | undefined;
 }
@@ -25,17 +29,30 @@ export interface App {
 
 const MAX_BODY_BYTES = 100 * 1024;
 
+/** A refusal in tRPC's error shape, so clients read it like any other procedure error. */
+function sendForbidden(res: ServerResponse, message: string): void {
+  sendJson(res, 403, { error: { message, code: -32003, data: { code: 'FORBIDDEN', httpStatus: 403 } } });
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
 }
 
 /** One HTTP server for the API (HTTP and WebSocket), probes, product images and the SPA. */
-export function createApp({ orm, instanceName, webDist }: AppOptions): App {
+export function createApp({ deps, instanceName, webDist, trustProxy = false, allowedOrigins = [] }: AppOptions): App {
+  const { orm } = deps;
   const startedAt = Date.now();
   let draining = false;
+  const origins = new Set(allowedOrigins);
 
-  const createContext = () => createContextInner({ orm });
+  const createContext = ({ req, res }: { req: IncomingMessage; res?: ServerResponse }) =>
+    createContextInner(deps, {
+      cookieHeader: req.headers.cookie,
+      clientIp: clientIp(req, trustProxy),
+      // A WebSocket has no response to carry cookies: sign-in and sign-out go over HTTP.
+      setCookie: res ? (value) => res.appendHeader('set-cookie', value) : null,
+    });
   const trpc = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/', maxBodySize: MAX_BODY_BYTES, responseMeta });
 
   const assets =
@@ -67,7 +84,13 @@ export function createApp({ orm, instanceName, webDist }: AppOptions): App {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path.startsWith('/trpc/')) {
       // Refuse a declared oversized body before reading it; tRPC's maxBodySize covers chunked ones.
-      if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) sendJson(res, 413, { error: 'request body too large' });
+      if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
+        sendJson(res, 413, { error: 'request body too large' });
+        return;
+      }
+      // Every POST is a mutation: refuse the cross-site ones before tRPC parses anything.
+      const refusal = req.method === 'POST' ? crossSiteRefusal(req, origins) : null;
+      if (refusal) sendForbidden(res, refusal);
       else trpc(req, res);
       return;
     }
@@ -103,6 +126,11 @@ export function createApp({ orm, instanceName, webDist }: AppOptions): App {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/trpc' || draining) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !originAllowed(origin, req.headers.host, origins)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));

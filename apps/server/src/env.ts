@@ -12,6 +12,12 @@ const optionalUrl = z
   .pipe(z.url().optional())
   .optional();
 
+const booleanFlag = z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+// Used only outside production, so trying the shop needs no setup; production refuses it.
+const DEVELOPMENT_SECRET = 'development-only-session-secret-do-not-deploy';
+const MIN_SECRET_LENGTH = 32;
+
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** Port for HTTP and WebSocket. 0 picks a free one. */
@@ -29,9 +35,45 @@ export const envSchema = z.object({
   /** Products the demo seed loads into an empty database on first start; 0 disables seeding. */
   SEED_PRODUCTS: z.coerce.number().int().min(0).max(1_000_000).default(1_000),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * Secrets that seal session cookies, comma-separated, newest first: cookies sealed with an older
+   * one keep working, so rotating signs nobody out. Required in production.
+   */
+  SESSION_SECRET: z.string().optional(),
+  /** Send the session cookie with Secure (HTTPS only). Defaults to on in production. */
+  COOKIE_SECURE: booleanFlag.optional(),
+  /** Trust X-Forwarded-For from the proxy in front (Nginx) for the client's IP. */
+  TRUST_PROXY: booleanFlag.default(false),
+  /** Origins besides the shop's own that may send mutations, comma-separated. */
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url())),
+  CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR')
+    .default('EUR'),
 });
 
-export type Env = z.infer<typeof envSchema> & { INSTANCE_NAME: string };
+export type Env = Omit<z.infer<typeof envSchema>, 'SESSION_SECRET' | 'COOKIE_SECURE'> & {
+  INSTANCE_NAME: string;
+  SESSION_SECRETS: string[];
+  COOKIE_SECURE: boolean;
+};
+
+/** A secret too weak to seal sessions with: short, one repeated character, or the development one. */
+function weakSecret(secret: string): string | null {
+  if (secret.length < MIN_SECRET_LENGTH) return `must be at least ${MIN_SECRET_LENGTH} characters`;
+  if (new Set(secret).size < 8) return 'has too few distinct characters';
+  if (secret === DEVELOPMENT_SECRET) return 'is the development default';
+  return null;
+}
 
 /** Parses the environment, or throws an error that names every bad variable. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
@@ -40,6 +82,25 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     const problems = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
     throw new Error(`invalid configuration:\n${problems}`);
   }
-  const env = result.data;
-  return { ...env, INSTANCE_NAME: env.INSTANCE_NAME ?? `${hostname()}:${env.PORT}` };
+  const { SESSION_SECRET, COOKIE_SECURE, ...env } = result.data;
+  const production = env.NODE_ENV === 'production';
+  const secrets = (SESSION_SECRET ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (secrets.length === 0) {
+    if (production) throw new Error('invalid configuration:\n  SESSION_SECRET: required in production');
+    secrets.push(DEVELOPMENT_SECRET);
+  } else {
+    for (const secret of secrets) {
+      const problem = weakSecret(secret);
+      if (problem && (production || secret !== DEVELOPMENT_SECRET)) throw new Error(`invalid configuration:\n  SESSION_SECRET: ${problem}`);
+    }
+  }
+  return {
+    ...env,
+    INSTANCE_NAME: env.INSTANCE_NAME ?? `${hostname()}:${env.PORT}`,
+    SESSION_SECRETS: secrets,
+    COOKIE_SECURE: COOKIE_SECURE ?? production,
+  };
 }

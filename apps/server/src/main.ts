@@ -1,7 +1,10 @@
 // Starts the shop: database (embedded when DATABASE_URL is unset), migrations, first-start seed,
 // then HTTP and WebSocket on one port.
 import { join } from 'node:path';
+import { createSessionCodec } from '@shop/auth';
 import { createOrm, isSeeded, migrate, openDatabase, seedDemo } from '@shop/db';
+import { createLimits } from '@shop/domain';
+import { Redis } from 'ioredis';
 import { createApp } from './app.ts';
 import { loadEnv } from './env.ts';
 
@@ -27,7 +30,22 @@ if (env.SEED_PRODUCTS > 0 && !(await isSeeded(orm.em.fork()))) {
   await seedDemo(orm.em.fork(), { products: env.SEED_PRODUCTS });
 }
 
-const app = createApp({ orm, instanceName: env.INSTANCE_NAME, webDist: env.WEB_DIST || undefined });
+const redis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
+redis?.on('error', (error) => log(`redis: ${error.message}`));
+if (!env.REDIS_URL) log('no REDIS_URL: rate limits and live events stay inside this process');
+
+const app = createApp({
+  deps: {
+    orm,
+    codec: createSessionCodec({ secrets: env.SESSION_SECRETS, secure: env.COOKIE_SECURE }),
+    limits: createLimits(redis),
+    currency: env.CURRENCY,
+  },
+  instanceName: env.INSTANCE_NAME,
+  webDist: env.WEB_DIST || undefined,
+  trustProxy: env.TRUST_PROXY,
+  allowedOrigins: env.ALLOWED_ORIGINS,
+});
 app.server.listen(env.PORT, env.HOST, () => {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
@@ -43,6 +61,7 @@ async function shutdown(signal: string) {
   const force = setTimeout(() => process.exit(1), 15_000);
   force.unref();
   await app.close();
+  redis?.disconnect();
   await orm.close();
   await database.stop();
   process.exit(0);

@@ -2,23 +2,31 @@
  * The one place tRPC is set up: (1) context, (2) initialisation and error shape,
  * (3) the procedure builders every router uses.
  */
+import type { SessionCodec, SessionData } from '@shop/auth';
 import type { Orm } from '@shop/db';
-import type { ServiceContext } from '@shop/domain';
-import { initTRPC } from '@trpc/server';
+import type { AuthedContext, Limits, ServiceContext } from '@shop/domain';
+import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError, z } from 'zod';
 import { toTRPCError } from './errors.ts';
+import { cookieSession, type RequestInfo, resolveUser, UserCache } from './session.ts';
 
 // 1. Context ------------------------------------------------------------------------------------
 
+/** Process-wide dependencies, created once at start-up. */
 export interface ContextDeps {
   orm: Orm;
+  codec: SessionCodec;
+  limits: Limits;
+  currency: string;
+  users?: UserCache;
 }
 
 /** Transport-free context: tests build it from plain values, adapters add the request on top. */
-export function createContextInner(deps: ContextDeps) {
-  return { orm: deps.orm };
+export async function createContextInner(deps: ContextDeps, req: RequestInfo) {
+  const sessionData: SessionData | null = await deps.codec.read(req.cookieHeader);
+  return { ...deps, users: deps.users ?? new UserCache(), req, sessionData };
 }
-export type Context = ReturnType<typeof createContextInner>;
+export type Context = Awaited<ReturnType<typeof createContextInner>>;
 
 // 2. Initialisation ------------------------------------------------------------------------------
 
@@ -46,14 +54,36 @@ export const createCallerFactory = t.createCallerFactory;
 // 3. Procedures ----------------------------------------------------------------------------------
 
 /**
- * Every call gets its own EntityManager fork (a WebSocket's context outlives many calls), and
- * every domain or ORM failure is mapped to a tRPC error in one place.
+ * Every call gets its own EntityManager fork (a WebSocket's context outlives many calls), the
+ * session's user reloaded (so revocation and role changes apply at once), and every domain or
+ * ORM failure mapped to a tRPC error in one place.
  */
 const withServices = t.middleware(async ({ ctx, next }) => {
-  const services: ServiceContext = { em: ctx.orm.em.fork() };
+  const em = ctx.orm.em.fork();
+  const user = await resolveUser(ctx.codec, ctx.req, ctx.sessionData, em, ctx.users);
+  const services: ServiceContext = {
+    em,
+    user,
+    session: cookieSession(ctx.codec, ctx.req, ctx.sessionData, ctx.users),
+    clientIp: ctx.req.clientIp,
+    limits: ctx.limits,
+    currency: ctx.currency,
+  };
   const result = await next({ ctx: services });
   if (!result.ok) throw toTRPCError(result.error);
   return result;
 });
 
 export const publicProcedure = t.procedure.use(withServices);
+
+/** Signed in: `ctx.user` is non-null from here on. */
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'sign in first' });
+  return next({ ctx: ctx as AuthedContext });
+});
+
+/** Signed in with the staff role. */
+export const staffProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (ctx.user.role !== 'staff') throw new TRPCError({ code: 'FORBIDDEN', message: 'staff only' });
+  return next();
+});

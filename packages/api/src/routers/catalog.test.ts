@@ -2,11 +2,10 @@ import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { seedCatalogFixture } from '@shop/domain/testing';
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createCaller } from '../root.ts';
-import { createContextInner } from '../trpc.ts';
+import { browserCaller, testDeps } from '../testing.ts';
 
 let db: TestDatabase;
-const caller = () => createCaller(createContextInner({ orm: db.orm }));
+const caller = () => browserCaller(testDeps(db.orm));
 
 async function errorOf(promise: Promise<unknown>): Promise<TRPCError> {
   const error = await promise.then(

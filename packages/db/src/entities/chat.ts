@@ -10,7 +10,7 @@ const ChatRoomSchema = defineEntity({
   properties: {
     // 'lobby' or 'support:<userId>'.
     id: p.string().length(64).primary(),
-    kind: p.enum(() => CHAT_ROOM_KINDS),
+    kind: p.enum([...CHAT_ROOM_KINDS]),
     name: p.string().length(120),
     owner: () => p.manyToOne(User).nullable().deleteRule('cascade'),
     // Last message sequence number handed out; incremented under the room row's lock so

@@ -1,18 +1,7 @@
 import { defineEntity, p } from '@mikro-orm/core';
+import { type Address, ORDER_STATUSES } from '@shop/schemas';
 import { Product } from './catalog.ts';
 import { User } from './user.ts';
-
-export const ORDER_STATUSES = ['placed', 'shipped', 'delivered', 'cancelled'] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
-
-export interface ShippingAddress {
-  name: string;
-  line1: string;
-  line2?: string;
-  city: string;
-  postalCode: string;
-  country: string;
-}
 
 const OrderSchema = defineEntity({
   name: 'Order',
@@ -27,10 +16,10 @@ const OrderSchema = defineEntity({
       .ignoreSchemaChanges('default')
       .unique('orders_number_unique'),
     user: () => p.manyToOne(User).deleteRule('restrict'),
-    status: p.enum(() => ORDER_STATUSES).default('placed'),
+    status: p.enum([...ORDER_STATUSES]).default('placed'),
     totalCents: p.integer().check('total_cents >= 0'),
     currency: p.string().length(3),
-    shippingAddress: p.json<ShippingAddress>(),
+    shippingAddress: p.json<Address>(),
     idempotencyKey: p.uuid(),
     // Hash of the cart the key was first used with: the same key with another cart is refused.
     cartFingerprint: p.string().length(64),

@@ -1,7 +1,6 @@
 import { defineEntity, p } from '@mikro-orm/core';
 
-export const USER_ROLES = ['shopper', 'staff'] as const;
-export type UserRole = (typeof USER_ROLES)[number];
+import { USER_ROLES } from '@shop/schemas';
 
 const UserSchema = defineEntity({
   name: 'User',
@@ -12,7 +11,7 @@ const UserSchema = defineEntity({
     email: p.string().length(254).unique('users_email_unique').check('email = lower(email)'),
     name: p.string().length(80),
     passwordHash: p.text().hidden().lazy(),
-    role: p.enum(() => USER_ROLES).default('shopper'),
+    role: p.enum([...USER_ROLES]).default('shopper'),
     // Bumped to revoke every session of this user (logout, password change).
     sessionVersion: p.integer().default(1),
     createdAt: p.datetime().defaultRaw('now()'),

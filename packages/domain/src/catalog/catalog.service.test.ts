@@ -3,11 +3,11 @@ import { CATALOG_SORTS, type CatalogListInput, catalogListInput, type ProductSum
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ServiceContext } from '../context.ts';
 import { ShopError } from '../errors.ts';
-import { seedCatalogFixture } from '../testing/catalog-fixture.ts';
+import { seedCatalogFixture, testContext } from '../testing/index.ts';
 import { getProduct, listCategories, listProducts, toPrefixQuery } from './catalog.service.ts';
 
 let db: TestDatabase;
-const ctx = (): ServiceContext => ({ em: db.orm.em.fork() });
+const ctx = (): ServiceContext => testContext(db.orm);
 const list = (input: Partial<CatalogListInput> = {}) => listProducts(ctx(), catalogListInput.parse(input));
 
 /** Follows nextCursor to the end and returns every item in the order received. */

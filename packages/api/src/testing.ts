@@ -1,0 +1,36 @@
+import { createSessionCodec, readCookie, SESSION_COOKIE } from '@shop/auth';
+import type { Orm } from '@shop/db';
+import { createLimits, type Limits } from '@shop/domain';
+import { createCaller } from './root.ts';
+import { UserCache } from './session.ts';
+import { type ContextDeps, createContextInner } from './trpc.ts';
+
+export const TEST_SESSION_SECRET = 'test-session-secret-that-is-long-enough-000';
+
+/** Keeps the session cookie between calls, like a browser. */
+export class CookieJar {
+  value: string | undefined;
+  get header(): string | undefined {
+    return this.value ? `${SESSION_COOKIE}=${this.value}` : undefined;
+  }
+  set(setCookie: string): void {
+    const value = readCookie(setCookie.split(';')[0], SESSION_COOKIE);
+    this.value = value || undefined;
+  }
+}
+
+export function testDeps(orm: Orm, overrides: Partial<ContextDeps> = {}): ContextDeps {
+  return {
+    orm,
+    codec: createSessionCodec({ secrets: [TEST_SESSION_SECRET], secure: false }),
+    limits: createLimits() as Limits,
+    currency: 'EUR',
+    users: new UserCache(),
+    ...overrides,
+  };
+}
+
+/** A caller that behaves like one browser: every call sends and updates the same cookie jar. */
+export function browserCaller(deps: ContextDeps, jar = new CookieJar(), clientIp = '198.51.100.1') {
+  return createCaller(() => createContextInner(deps, { cookieHeader: jar.header, clientIp, setCookie: (v) => jar.set(v) }));
+}

@@ -1,0 +1,73 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { hashPassword, verifyPassword } from '@shop/auth';
+import { User as UserEntity } from '@shop/db';
+import type { LoginInput, RegisterInput, User } from '@shop/schemas';
+import { mergeGuestCart } from '../cart/cart.service.ts';
+import type { ServiceContext, SessionUser } from '../context.ts';
+import { ShopError } from '../errors.ts';
+
+export function toUser(user: Pick<SessionUser, 'id' | 'email' | 'name' | 'role'>): User {
+  return { id: user.id, email: user.email, name: user.name, role: user.role };
+}
+
+// Verified against when the email is unknown, so a miss costs as long as a wrong password.
+const dummyHash = hashPassword('not-a-real-password-0000');
+
+/** The user a session names, if it still exists and the session was not revoked since. */
+export async function loadSessionUser(ctx: Pick<ServiceContext, 'em'>, id: string, sessionVersion: number): Promise<SessionUser | null> {
+  const user = await ctx.em.findOne(UserEntity, { id }, { fields: ['id', 'email', 'name', 'role', 'sessionVersion'] });
+  if (!user || user.sessionVersion !== sessionVersion) return null;
+  return { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion };
+}
+
+async function startSession(ctx: ServiceContext, user: SessionUser): Promise<User> {
+  await mergeGuestCart(ctx, user.id);
+  await ctx.session.signIn(user);
+  return toUser(user);
+}
+
+export async function register(ctx: ServiceContext, input: RegisterInput): Promise<User> {
+  const passwordHash = await hashPassword(input.password);
+  const user = ctx.em.create(UserEntity, { email: input.email, name: input.name, passwordHash, role: 'shopper' });
+  try {
+    await ctx.em.flush();
+  } catch (error) {
+    if (error instanceof UniqueConstraintViolationException) throw new ShopError('CONFLICT', 'an account with this email exists already');
+    throw error;
+  }
+  return startSession(ctx, { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion });
+}
+
+export async function login(ctx: ServiceContext, input: LoginInput): Promise<User> {
+  const { loginByEmail, loginByIp } = ctx.limits;
+  const [byEmail, byIp] = await Promise.all([loginByEmail.isBlocked(input.email), loginByIp.isBlocked(ctx.clientIp)]);
+  if (byEmail.blocked || byIp.blocked) {
+    const seconds = Math.ceil(Math.max(byEmail.retryAfterMs, byIp.retryAfterMs) / 1000);
+    throw new ShopError('TOO_MANY_REQUESTS', `too many failed sign-ins; try again in ${seconds} s`, { retryAfterS: seconds });
+  }
+  const user = await ctx.em.findOne(UserEntity, { email: input.email }, { populate: ['passwordHash'] });
+  const valid = await verifyPassword(user?.passwordHash ?? (await dummyHash), input.password);
+  if (!user || !valid) {
+    await Promise.all([loginByEmail.consume(input.email), loginByIp.consume(ctx.clientIp)]);
+    // The same message whether or not the email exists.
+    throw new ShopError('UNAUTHORIZED', 'invalid email or password');
+  }
+  await loginByEmail.reset(input.email);
+  return startSession(ctx, { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion });
+}
+
+/**
+ * Ends the session for real: bumping the version invalidates every copy of the user's cookie
+ * (on every device), not just the one this browser drops.
+ */
+export async function logout(ctx: ServiceContext): Promise<{ ok: true }> {
+  if (ctx.user) {
+    await ctx.em.nativeUpdate(UserEntity, { id: ctx.user.id }, { sessionVersion: ctx.user.sessionVersion + 1 });
+  }
+  ctx.session.signOut();
+  return { ok: true };
+}
+
+export function me(ctx: ServiceContext): User | null {
+  return ctx.user ? toUser(ctx.user) : null;
+}

@@ -1,0 +1,1 @@
+export { loadSessionUser, login, logout, me, register, toUser } from './auth.service.ts';

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Orm } from '@shop/db';
+import type { UserRole } from '@shop/schemas';
+import type { ServiceContext, SessionPort, SessionUser } from '../context.ts';
+import { createLimits } from '../limits.ts';
+
+/** A SessionPort that keeps its state in memory, standing in for the cookie transport. */
+export class MemorySession implements SessionPort {
+  guestCartId: string | null = null;
+  signedIn: Pick<SessionUser, 'id' | 'sessionVersion'> | null = null;
+  async setGuestCart(cartId: string) {
+    this.guestCartId = cartId;
+  }
+  async signIn(user: Pick<SessionUser, 'id' | 'sessionVersion'>) {
+    this.signedIn = user;
+    this.guestCartId = null;
+  }
+  signOut() {
+    this.signedIn = null;
+    this.guestCartId = null;
+  }
+}
+
+/** A service context for tests: its own EntityManager fork and in-memory session and limits. */
+export function testContext(
+  orm: Orm,
+  options: { user?: SessionUser | null; session?: MemorySession; clientIp?: string } = {},
+): ServiceContext {
+  return {
+    em: orm.em.fork(),
+    user: options.user ?? null,
+    session: options.session ?? new MemorySession(),
+    clientIp: options.clientIp ?? '203.0.113.7',
+    limits: createLimits(),
+    currency: 'EUR',
+  };
+}
+
+/** Inserts a user directly (no password hashing cost); returns it as a session would see it. */
+export async function createTestUser(em: EntityManager, role: UserRole = 'shopper', name = 'Test User'): Promise<SessionUser> {
+  const email = `${role}-${randomUUID().slice(0, 8)}@example.test`;
+  const [row] = await em
+    .getConnection()
+    .execute<{ id: string; session_version: number }[]>(
+      `insert into users (email, name, role, password_hash) values (?, ?, ?, 'x') returning id, session_version`,
+      [email, name, role],
+    );
+  if (!row) throw new Error('user insert returned nothing');
+  return { id: row.id, email, name, role, sessionVersion: row.session_version };
+}

@@ -1,0 +1,2 @@
+export { seedCatalogFixture } from './catalog-fixture.ts';
+export { createTestUser, MemorySession, testContext } from './context.ts';

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+export const productIdSchema = z.number().int().positive().max(2_147_483_647);
+/** Most of one product a cart line may hold. */
+export const MAX_LINE_QUANTITY = 99;
+/** Most distinct products one cart may hold. */
+export const MAX_CART_LINES = 100;
+
+export const cartAddInput = z.strictObject({
+  productId: productIdSchema,
+  quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY).default(1),
+});
+export type CartAddInput = z.infer<typeof cartAddInput>;
+
+export const cartUpdateInput = z.strictObject({
+  productId: productIdSchema,
+  quantity: z.number().int().min(0).max(MAX_LINE_QUANTITY),
+});
+export type CartUpdateInput = z.infer<typeof cartUpdateInput>;
+
+export const cartRemoveInput = z.strictObject({ productId: productIdSchema });
+export type CartRemoveInput = z.infer<typeof cartRemoveInput>;
+
+export interface CartLine {
+  productId: number;
+  slug: string;
+  name: string;
+  imageUrl: string;
+  priceCents: number;
+  quantity: number;
+  stock: number;
+  lineTotalCents: number;
+}
+
+export interface Cart {
+  lines: CartLine[];
+  itemCount: number;
+  subtotalCents: number;
+  currency: string;
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { cursorSchema, pageLimit } from './common.ts';
+import { COUNTRY_CODES } from './countries.ts';
+
+export const ORDER_STATUSES = ['placed', 'shipped', 'delivered', 'cancelled'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+const line = (max: number) => z.string().trim().min(1).max(max);
+
+/** Also validates the SPA's checkout form, field by field. */
+export const addressSchema = z.strictObject({
+  name: line(80),
+  line1: line(120),
+  line2: z
+    .string()
+    .trim()
+    .max(120)
+    .optional()
+    .transform((v) => v || undefined),
+  city: line(80),
+  postalCode: z
+    .string()
+    .trim()
+    .min(2)
+    .max(12)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9 -]*$/, 'letters, digits, spaces and hyphens only'),
+  country: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .refine((c) => COUNTRY_CODES.has(c), 'an ISO 3166-1 alpha-2 country code, such as DE'),
+});
+export type Address = z.infer<typeof addressSchema>;
+
+export const placeOrderInput = z.strictObject({
+  idempotencyKey: z.uuid(),
+  shippingAddress: addressSchema,
+});
+export type PlaceOrderInput = z.infer<typeof placeOrderInput>;
+
+export const orderIdSchema = z.uuid();
+
+export const ordersListInput = z
+  .strictObject({
+    cursor: cursorSchema.optional(),
+    limit: pageLimit(20),
+    direction: z.enum(['forward', 'backward']).optional(),
+  })
+  .prefault({});
+export type OrdersListInput = z.infer<typeof ordersListInput>;
+
+export const orderByIdInput = z.strictObject({ id: orderIdSchema });
+export type OrderByIdInput = z.infer<typeof orderByIdInput>;
+
+export interface OrderLine {
+  productId: number;
+  name: string;
+  unitPriceCents: number;
+  quantity: number;
+  lineTotalCents: number;
+}
+
+export interface Order {
+  id: string;
+  number: number;
+  status: OrderStatus;
+  /** ISO-8601, UTC. */
+  createdAt: string;
+  lines: OrderLine[];
+  totalCents: number;
+  currency: string;
+  shippingAddress: Address;
+}
