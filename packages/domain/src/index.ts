@@ -1,5 +1,10 @@
+export * as admin from './admin/index.ts';
 export * as auth from './auth/index.ts';
+export * as cart from './cart/index.ts';
 export * as catalog from './catalog/index.ts';
+export * as checkout from './checkout/index.ts';
 export type { AuthedContext, Limits, ServiceContext, SessionPort, SessionUser } from './context.ts';
 export { ShopError, type ShopErrorKind } from './errors.ts';
 export { createLimits } from './limits.ts';
+export * as orders from './orders/index.ts';
+export * as wishlist from './wishlist/index.ts';

@@ -1,0 +1,2 @@
+// The admin service's public functions are exported here.
+export {};

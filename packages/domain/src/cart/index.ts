@@ -1,0 +1,1 @@
+export { mergeGuestCart } from './cart.service.ts';

@@ -1,0 +1,2 @@
+// The checkout service's public functions are exported here.
+export {};

@@ -1,0 +1,2 @@
+// The orders service's public functions are exported here.
+export {};

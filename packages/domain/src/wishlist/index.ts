@@ -1,0 +1,2 @@
+// The wishlist service's public functions are exported here.
+export {};
