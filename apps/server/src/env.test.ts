@@ -16,4 +16,23 @@ describe('loadEnv', () => {
   it('names every bad variable', () => {
     expect(() => loadEnv({ PORT: 'eighty', DATABASE_URL: 'not a url' })).toThrow(/PORT[\s\S]*DATABASE_URL|DATABASE_URL[\s\S]*PORT/);
   });
+
+  it('requires a strong session secret in production', () => {
+    expect(() => loadEnv({ NODE_ENV: 'production' })).toThrow(/SESSION_SECRET: required in production/);
+    expect(() => loadEnv({ NODE_ENV: 'production', SESSION_SECRET: 'short' })).toThrow(/SESSION_SECRET: must be at least 32/);
+    expect(() => loadEnv({ NODE_ENV: 'production', SESSION_SECRET: 'a'.repeat(40) })).toThrow(/SESSION_SECRET: has too few distinct/);
+    const env = loadEnv({
+      NODE_ENV: 'production',
+      SESSION_SECRET: 'k7#Qm2$vLp9@xR4!wZ8^nB3&cT6*yH1%, older-secret-still-accepted-0123456789',
+    });
+    expect(env.SESSION_SECRETS).toHaveLength(2);
+    expect(env.COOKIE_SECURE).toBe(true);
+  });
+
+  it('uses a development secret and plain-HTTP cookies outside production', () => {
+    const env = loadEnv({});
+    expect(env.SESSION_SECRETS).toHaveLength(1);
+    expect(env.COOKIE_SECURE).toBe(false);
+    expect(loadEnv({ COOKIE_SECURE: 'true' }).COOKIE_SECURE).toBe(true);
+  });
 });
