@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { createSessionCodec, SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from './session.ts';
+
+const OLD = 'old-secret-0123456789-abcdefghijklmnop';
+const NEW = 'new-secret-0123456789-qrstuvwxyzABCDEF';
+const cookie = (setCookie: string) => setCookie.split(';')[0];
+
+describe('session codec', () => {
+  it('round-trips the session through the cookie', async () => {
+    const codec = createSessionCodec({ secrets: [NEW], secure: false });
+    const data = { uid: 'u1', sv: 3, iat: Date.now(), seen: Date.now() };
+    expect(await codec.read(cookie(await codec.write(data)))).toEqual(data);
+    expect(await codec.read(undefined)).toBeNull();
+  });
+
+  it('keeps opening cookies sealed with the previous secret after rotation', async () => {
+    const before = createSessionCodec({ secrets: [OLD], secure: false });
+    const after = createSessionCodec({ secrets: [NEW, OLD], secure: false });
+    const data = { uid: 'u1', sv: 1, iat: Date.now(), seen: Date.now() };
+    expect(await after.read(cookie(await before.write(data)))).toEqual(data);
+    // New cookies are sealed with the new secret only.
+    expect(await before.read(cookie(await after.write(data)))).toBeNull();
+  });
+
+  it('expires after the idle timeout and after the absolute lifetime', async () => {
+    let now = Date.now();
+    const codec = createSessionCodec({ secrets: [NEW], secure: false, now: () => now });
+    const value = cookie(await codec.write({ uid: 'u1', sv: 1, iat: now, seen: now }));
+    now += SESSION_IDLE_MS + 1;
+    expect(await codec.read(value)).toBeNull();
+
+    now = Date.now();
+    const refreshed = cookie(await codec.write({ uid: 'u1', sv: 1, iat: now - SESSION_ABSOLUTE_MS - 1, seen: now }));
+    expect(await codec.read(refreshed)).toBeNull();
+  });
+
+  it('refuses secrets too short to seal with', () => {
+    expect(() => createSessionCodec({ secrets: ['short'], secure: false })).toThrow(/at least 32/);
+  });
+});
