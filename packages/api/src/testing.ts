@@ -1,6 +1,8 @@
 import { createSessionCodec, readCookie, SESSION_COOKIE } from '@shop/auth';
 import type { Orm } from '@shop/db';
 import { createLimits, type Limits } from '@shop/domain';
+import { TRPCError } from '@trpc/server';
+import { expect } from 'vitest';
 import { createCaller } from './root.ts';
 import { UserCache } from './session.ts';
 import { type ContextDeps, createContextInner } from './trpc.ts';
@@ -33,4 +35,14 @@ export function testDeps(orm: Orm, overrides: Partial<ContextDeps> = {}): Contex
 /** A caller that behaves like one browser: every call sends and updates the same cookie jar. */
 export function browserCaller(deps: ContextDeps, jar = new CookieJar(), clientIp = '198.51.100.1') {
   return createCaller(() => createContextInner(deps, { cookieHeader: jar.header, clientIp, setCookie: (v) => jar.set(v) }));
+}
+
+/** The TRPCError a call fails with; fails the test if it succeeds or throws something else. */
+export async function errorOf(promise: Promise<unknown>): Promise<TRPCError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TRPCError);
+  return error as TRPCError;
 }

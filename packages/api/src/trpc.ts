@@ -4,7 +4,7 @@
  */
 import type { SessionCodec, SessionData } from '@shop/auth';
 import type { Orm } from '@shop/db';
-import type { AuthedContext, Limits, ServiceContext } from '@shop/domain';
+import { type AuthedContext, type Limits, type ServiceContext, ShopError } from '@shop/domain';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError, z } from 'zod';
 import { toTRPCError } from './errors.ts';
@@ -41,6 +41,8 @@ const t = initTRPC.context<Context>().create({
         ...shape.data,
         // The contract: invalid input is BAD_REQUEST carrying zod's issues.
         zodError: cause instanceof ZodError ? z.flattenError(cause) : null,
+        // Machine-readable detail of a business failure, such as the lines short of stock.
+        details: cause instanceof ShopError ? (cause.details ?? null) : null,
         // Never leak stack traces, whatever NODE_ENV says.
         stack: undefined,
       },

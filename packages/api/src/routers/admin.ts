@@ -1,3 +1,15 @@
+import { admin } from '@shop/domain';
+import { adminAdjustStockInput, adminOrderListInput, adminProductUpsertInput, adminSetStatusInput } from '@shop/schemas';
 import type { TRPCRouterRecord } from '@trpc/server';
+import { staffProcedure } from '../trpc.ts';
 
-export const adminRouter = {} satisfies TRPCRouterRecord;
+export const adminRouter = {
+  product: {
+    upsert: staffProcedure.input(adminProductUpsertInput).mutation(({ ctx, input }) => admin.upsertProduct(ctx, input)),
+    adjustStock: staffProcedure.input(adminAdjustStockInput).mutation(({ ctx, input }) => admin.adjustStock(ctx, input)),
+  },
+  order: {
+    list: staffProcedure.input(adminOrderListInput).query(({ ctx, input }) => admin.listOrders(ctx, input)),
+    setStatus: staffProcedure.input(adminSetStatusInput).mutation(({ ctx, input }) => admin.setOrderStatus(ctx, input)),
+  },
+} satisfies TRPCRouterRecord;

@@ -1,20 +1,10 @@
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { seedCatalogFixture } from '@shop/domain/testing';
-import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { browserCaller, testDeps } from '../testing.ts';
+import { browserCaller, errorOf, testDeps } from '../testing.ts';
 
 let db: TestDatabase;
 const caller = () => browserCaller(testDeps(db.orm));
-
-async function errorOf(promise: Promise<unknown>): Promise<TRPCError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCError);
-  return error as TRPCError;
-}
 
 beforeAll(async () => {
   db = await createTestDatabase(inject('pgAdminUrl'));

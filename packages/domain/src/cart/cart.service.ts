@@ -1,4 +1,242 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import {
+  type Cart,
+  type CartAddInput,
+  type CartLine,
+  type CartRemoveInput,
+  type CartUpdateInput,
+  MAX_CART_LINES,
+  MAX_LINE_QUANTITY,
+} from '@shop/schemas';
 import type { ServiceContext } from '../context.ts';
+import { badRequest, notFound, ShopError } from '../errors.ts';
+import { sql } from '../sql.ts';
 
-/** Moves a guest's cart into the user's at sign-in. (Filled in with the cart service.) */
-export async function mergeGuestCart(_ctx: ServiceContext, _userId: string): Promise<void> {}
+interface LineRow {
+  product_id: number;
+  slug: string;
+  name: string;
+  image_url: string;
+  price_cents: number;
+  quantity: number;
+  stock: number;
+}
+
+/**
+ * Which carts row is the caller's: the signed-in user's, or the one the guest's session names.
+ * A session can only name a guest cart, never a user's.
+ */
+function owner(ctx: ServiceContext): { where: string; param: string } | null {
+  if (ctx.user) return { where: 'user_id = ?', param: ctx.user.id };
+  if (ctx.session.guestCartId) return { where: 'id = ? and user_id is null', param: ctx.session.guestCartId };
+  return null;
+}
+
+/** The caller's cart id, if the cart exists. Reads only. */
+async function findCart(ctx: ServiceContext): Promise<string | null> {
+  const match = owner(ctx);
+  if (!match) return null;
+  const [row] = await sql<{ id: string }>(ctx.em, `select id from carts where ${match.where}`, [match.param]);
+  return row?.id ?? null;
+}
+
+/**
+ * The caller's cart id, with its row locked until the transaction ends and updated_at touched.
+ * Writes to one cart thus queue up, so each sees the quantities and line count it checks.
+ * A signed-in user's cart is created when missing and `create` is set.
+ */
+async function lockCart(ctx: ServiceContext, tx: EntityManager, { create }: { create: boolean }): Promise<string | null> {
+  if (ctx.user && create) {
+    // Race-safe: a concurrent request may create the same user's cart first.
+    await sql(tx, 'insert into carts (user_id) values (?) on conflict (user_id) do nothing', [ctx.user.id]);
+  }
+  const match = owner(ctx);
+  if (!match) return null;
+  const [row] = await sql<{ id: string }>(tx, `update carts set updated_at = now() where ${match.where} returning id`, [match.param]);
+  return row?.id ?? null;
+}
+
+async function productStock(tx: EntityManager, productId: number): Promise<number> {
+  const [row] = await sql<{ stock: number }>(tx, 'select stock from products where id = ?', [productId]);
+  if (!row) throw notFound('product');
+  return row.stock;
+}
+
+const notInStock = (productId: number, stock: number) =>
+  new ShopError('CONFLICT', `only ${stock} of this product in stock`, { productId, available: stock });
+
+/** A cart with the catalog's current prices and stock. */
+async function readCart(ctx: ServiceContext, cartId: string | null): Promise<Cart> {
+  const rows = cartId
+    ? await sql<LineRow>(
+        ctx.em,
+        `select ci.product_id, p.slug, p.name, p.image_url, p.price_cents, ci.quantity, p.stock
+         from cart_items ci join products p on p.id = ci.product_id
+         where ci.cart_id = ?
+         order by ci.added_at, ci.product_id`,
+        [cartId],
+      )
+    : [];
+  const lines = rows.map(
+    (r): CartLine => ({
+      productId: r.product_id,
+      slug: r.slug,
+      name: r.name,
+      imageUrl: r.image_url,
+      priceCents: r.price_cents,
+      quantity: r.quantity,
+      stock: r.stock,
+      lineTotalCents: r.price_cents * r.quantity,
+    }),
+  );
+  return {
+    lines,
+    itemCount: lines.reduce((sum, line) => sum + line.quantity, 0),
+    subtotalCents: lines.reduce((sum, line) => sum + line.lineTotalCents, 0),
+    currency: ctx.currency,
+  };
+}
+
+/** The caller's cart; empty (and nothing created) when there is none yet. */
+export async function getCart(ctx: ServiceContext): Promise<Cart> {
+  return readCart(ctx, await findCart(ctx));
+}
+
+/** Adds to the product's line (or starts one); a guest's first add creates their cart. */
+export async function addItem(ctx: ServiceContext, input: CartAddInput): Promise<Cart> {
+  const cartId = await ctx.em.transactional(async (tx) => {
+    const stock = await productStock(tx, input.productId);
+    const lockedId = await lockCart(ctx, tx, { create: true });
+    const [current] = lockedId
+      ? await sql<{ quantity: number | null; lines: number }>(
+          tx,
+          `select (select quantity from cart_items where cart_id = ? and product_id = ?) as quantity,
+                  (select count(*)::int from cart_items where cart_id = ?) as lines`,
+          [lockedId, input.productId, lockedId],
+        )
+      : [];
+    const existing = current?.quantity ?? null;
+    const quantity = (existing ?? 0) + input.quantity;
+    if (quantity > MAX_LINE_QUANTITY) {
+      throw badRequest(`a cart line holds at most ${MAX_LINE_QUANTITY} of a product; this one has ${existing ?? 0} already`);
+    }
+    if (quantity > stock) throw notInStock(input.productId, stock);
+    if (existing === null && (current?.lines ?? 0) >= MAX_CART_LINES) {
+      throw badRequest(`a cart holds at most ${MAX_CART_LINES} different products`);
+    }
+    // Only a guest can be without a cart here; the cart is created after the checks so a failed
+    // add leaves the session as it was.
+    const cartId = lockedId ?? (await createGuestCart(ctx, tx));
+    // Increments in the database, so no add is lost even without the cart lock.
+    await sql(
+      tx,
+      `insert into cart_items (cart_id, product_id, quantity) values (?, ?, ?)
+       on conflict (cart_id, product_id) do update set quantity = cart_items.quantity + excluded.quantity`,
+      [cartId, input.productId, input.quantity],
+    );
+    return cartId;
+  });
+  return readCart(ctx, cartId);
+}
+
+async function createGuestCart(ctx: ServiceContext, tx: EntityManager): Promise<string> {
+  const [row] = await sql<{ id: string }>(tx, 'insert into carts default values returning id');
+  if (!row) throw new Error('insert into carts returned no row');
+  // Inside the transaction: if the session cannot be written, no orphaned cart remains.
+  await ctx.session.setGuestCart(row.id);
+  return row.id;
+}
+
+/** Sets a line's quantity; 0 removes the line. */
+export async function updateItem(ctx: ServiceContext, input: CartUpdateInput): Promise<Cart> {
+  const cartId = await ctx.em.transactional(async (tx) => {
+    const stock = await productStock(tx, input.productId);
+    const cartId = await lockCart(ctx, tx, { create: false });
+    if (input.quantity === 0) {
+      if (cartId) await sql(tx, 'delete from cart_items where cart_id = ? and product_id = ?', [cartId, input.productId]);
+      return cartId;
+    }
+    const [line] = cartId
+      ? await sql<{ quantity: number }>(tx, 'select quantity from cart_items where cart_id = ? and product_id = ?', [
+          cartId,
+          input.productId,
+        ])
+      : [];
+    if (!cartId || !line) throw notFound('cart line');
+    if (input.quantity > stock) throw notInStock(input.productId, stock);
+    await sql(tx, 'update cart_items set quantity = ? where cart_id = ? and product_id = ?', [input.quantity, cartId, input.productId]);
+    return cartId;
+  });
+  return readCart(ctx, cartId);
+}
+
+/** Removes a line; removing one that is not there is not an error. */
+export async function removeItem(ctx: ServiceContext, input: CartRemoveInput): Promise<Cart> {
+  const cartId = await ctx.em.transactional(async (tx) => {
+    const cartId = await lockCart(ctx, tx, { create: false });
+    if (cartId) await sql(tx, 'delete from cart_items where cart_id = ? and product_id = ?', [cartId, input.productId]);
+    return cartId;
+  });
+  return readCart(ctx, cartId);
+}
+
+interface MergeRow {
+  product_id: number;
+  quantity: number;
+  stock: number;
+  user_quantity: number | null;
+}
+
+/**
+ * Moves a guest's cart into the user's at sign-in, in one transaction: quantities are added and
+ * clipped to what is in stock (and to the line maximum), products out of stock are dropped, new
+ * lines stop at the cart's line limit, and the guest cart is deleted. Without a guest cart, a no-op.
+ */
+export async function mergeGuestCart(ctx: ServiceContext, userId: string): Promise<void> {
+  const guestCartId = ctx.session.guestCartId;
+  if (!guestCartId) return;
+  await ctx.em.transactional(async (tx) => {
+    // Locked first: a sign-in racing this one then finds the guest cart gone and does nothing.
+    const [guest] = await sql<{ id: string }>(tx, 'select id from carts where id = ? and user_id is null for update', [guestCartId]);
+    if (!guest) return;
+    await sql(tx, 'insert into carts (user_id) values (?) on conflict (user_id) do nothing', [userId]);
+    const [cart] = await sql<{ id: string }>(tx, 'update carts set updated_at = now() where user_id = ? returning id', [userId]);
+    if (!cart) throw new Error('the user cart was not created');
+
+    const [counted] = await sql<{ n: number }>(tx, 'select count(*)::int as n from cart_items where cart_id = ?', [cart.id]);
+    const lines = await sql<MergeRow>(
+      tx,
+      `select g.product_id, g.quantity, p.stock, u.quantity as user_quantity
+       from cart_items g
+       join products p on p.id = g.product_id
+       left join cart_items u on u.cart_id = ? and u.product_id = g.product_id
+       where g.cart_id = ?
+       order by g.added_at, g.product_id`,
+      [cart.id, guest.id],
+    );
+    let room = MAX_CART_LINES - (counted?.n ?? 0);
+    const merged: { product_id: number; quantity: number }[] = [];
+    for (const line of lines) {
+      if (line.stock <= 0) continue;
+      if (line.user_quantity === null) {
+        if (room <= 0) continue;
+        room--;
+      }
+      const quantity = Math.min((line.user_quantity ?? 0) + line.quantity, line.stock, MAX_LINE_QUANTITY);
+      merged.push({ product_id: line.product_id, quantity });
+    }
+    if (merged.length) {
+      // One statement for every line; new lines keep the time the guest added them.
+      await sql(
+        tx,
+        `insert into cart_items (cart_id, product_id, quantity, added_at)
+         select ?, m.product_id, m.quantity, g.added_at
+         from jsonb_to_recordset(?::jsonb) as m(product_id int, quantity int)
+         join cart_items g on g.cart_id = ? and g.product_id = m.product_id
+         on conflict (cart_id, product_id) do update set quantity = excluded.quantity`,
+        [cart.id, JSON.stringify(merged), guest.id],
+      );
+    }
+    await sql(tx, 'delete from carts where id = ?', [guest.id]);
+  });
+}

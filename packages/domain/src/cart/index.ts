@@ -1,1 +1,1 @@
-export { mergeGuestCart } from './cart.service.ts';
+export { addItem, getCart, mergeGuestCart, removeItem, updateItem } from './cart.service.ts';

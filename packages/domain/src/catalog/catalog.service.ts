@@ -1,19 +1,11 @@
-import { Product as ProductEntity } from '@shop/db';
 import type { CatalogListInput, CatalogSort, Category, Page, Product, ProductSummary } from '@shop/schemas';
 import type { ServiceContext } from '../context.ts';
 import { notFound } from '../errors.ts';
+import { sql } from '../sql.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { findProduct, PRODUCT_SUMMARY_COLUMNS, type ProductSummaryRow, toSummary } from './product-row.ts';
 
-interface ProductRow {
-  id: number;
-  slug: string;
-  name: string;
-  price_cents: number;
-  currency: string;
-  image_url: string;
-  stock: number;
-  category_slug: string;
-  category_name: string;
+interface ListRow extends ProductSummaryRow {
   sort_key: string;
 }
 
@@ -58,21 +50,9 @@ const RELEVANCE: SortSpec = {
   after: `(${RANK} < ?::real or (${RANK} = ?::real and p.id > ?))`,
 };
 
-function toSummary(row: ProductRow): ProductSummary {
-  return {
-    id: row.id,
-    slug: row.slug,
-    name: row.name,
-    priceCents: row.price_cents,
-    currency: row.currency,
-    imageUrl: row.image_url,
-    stock: row.stock,
-    category: { slug: row.category_slug, name: row.category_name },
-  };
-}
-
 export async function listCategories(ctx: ServiceContext): Promise<Category[]> {
-  return ctx.em.getConnection().execute<Category[]>(
+  return sql<Category>(
+    ctx.em,
     `select c.id, c.slug, c.name, count(p.id)::int as "productCount"
      from categories c left join products p on p.category_id = c.id
      group by c.id order by c.name`,
@@ -122,9 +102,9 @@ export async function listProducts(ctx: ServiceContext, input: CatalogListInput)
   if (needsRank) params.push(...rankParams);
   params.push(input.limit + 1);
 
-  const rows = await ctx.em.getConnection().execute<ProductRow[]>(
-    `select p.id, p.slug, p.name, p.price_cents, p.currency, p.image_url, p.stock,
-            c.slug as category_slug, c.name as category_name, ${spec.keyText} as sort_key
+  const rows = await sql<ListRow>(
+    ctx.em,
+    `select ${PRODUCT_SUMMARY_COLUMNS}, ${spec.keyText} as sort_key
      from products p join categories c on c.id = p.category_id
      ${where.length ? `where ${where.join(' and ')}` : ''}
      order by ${spec.orderBy}
@@ -141,18 +121,7 @@ export async function listProducts(ctx: ServiceContext, input: CatalogListInput)
 }
 
 export async function getProduct(ctx: ServiceContext, slug: string): Promise<Product> {
-  const product = await ctx.em.findOne(ProductEntity, { slug }, { populate: ['category'] });
+  const product = await findProduct(ctx.em, { slug });
   if (!product) throw notFound('product');
-  return {
-    id: product.id,
-    slug: product.slug,
-    name: product.name,
-    priceCents: product.priceCents,
-    currency: product.currency,
-    imageUrl: product.imageUrl,
-    stock: product.stock,
-    category: { slug: product.category.slug, name: product.category.name },
-    description: product.description,
-    createdAt: product.createdAt.toISOString(),
-  };
+  return product;
 }

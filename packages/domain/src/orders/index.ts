@@ -1,2 +1,2 @@
-// The orders service's public functions are exported here.
-export {};
+export { cancelOrder, changeStatus, getOrder, listOrders } from './orders.service.ts';
+export { canTransition, transition } from './status.ts';

@@ -1,2 +1,1 @@
-// The wishlist service's public functions are exported here.
-export {};
+export { addItem, listItems, removeItem } from './wishlist.service.ts';

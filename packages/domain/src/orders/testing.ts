@@ -1,0 +1,93 @@
+// Test helpers for checkout, orders and admin: carts belong to another feature, so tests fill
+// them with SQL directly. Not exported from the package.
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Orm } from '@shop/db';
+import type { Address } from '@shop/schemas';
+import type { AuthedContext, SessionUser } from '../context.ts';
+import { testContext } from '../testing/index.ts';
+
+export const ADDRESS: Address = {
+  name: 'Ada Lovelace',
+  line1: '12 Analytical St',
+  line2: undefined,
+  city: 'London',
+  postalCode: 'N1 9GU',
+  country: 'GB',
+};
+
+export function authedContext(orm: Orm, user: SessionUser): AuthedContext {
+  return { ...testContext(orm, { user }), user };
+}
+
+async function rows<T extends object>(em: EntityManager, query: string, params: unknown[] = []): Promise<T[]> {
+  return em.getConnection().execute<T[]>(query, params);
+}
+
+export async function createCategory(em: EntityManager, slug = 'test-things', name = 'Test things'): Promise<void> {
+  await rows(em, 'insert into categories (slug, name) values (?, ?) on conflict (slug) do nothing', [slug, name]);
+}
+
+let productSeq = 0;
+/** A product in the `test-things` category (created if missing); returns its id. */
+export async function createProduct(
+  em: EntityManager,
+  { stock, priceCents = 1_000, name }: { stock: number; priceCents?: number; name?: string },
+): Promise<number> {
+  await createCategory(em);
+  productSeq++;
+  const slug = `test-product-${process.pid}-${productSeq}`;
+  const [row] = await rows<{ id: number }>(
+    em,
+    `insert into products (slug, name, description, price_cents, stock, category_id, image_url)
+     values (?, ?, 'A product for tests.', ?, ?, (select id from categories where slug = 'test-things'), '/img/products/test.svg')
+     returning id`,
+    [slug, name ?? `Test Product ${productSeq}`, priceCents, stock],
+  );
+  if (!row) throw new Error('product insert returned nothing');
+  return row.id;
+}
+
+/** Sets the user's cart to exactly these [productId, quantity] lines, creating the cart if needed. */
+export async function fillCart(em: EntityManager, userId: string, lines: readonly (readonly [number, number])[]): Promise<string> {
+  const [cart] = await rows<{ id: string }>(
+    em,
+    'insert into carts (user_id) values (?) on conflict (user_id) do update set updated_at = now() returning id',
+    [userId],
+  );
+  if (!cart) throw new Error('cart insert returned nothing');
+  await rows(em, 'delete from cart_items where cart_id = ?', [cart.id]);
+  for (const [productId, quantity] of lines) {
+    await rows(em, 'insert into cart_items (cart_id, product_id, quantity) values (?, ?, ?)', [cart.id, productId, quantity]);
+  }
+  return cart.id;
+}
+
+export async function cartLines(em: EntityManager, userId: string): Promise<[number, number][]> {
+  const items = await rows<{ product_id: number; quantity: number }>(
+    em,
+    `select i.product_id, i.quantity from cart_items i join carts c on c.id = i.cart_id where c.user_id = ? order by i.product_id`,
+    [userId],
+  );
+  return items.map((i) => [i.product_id, i.quantity]);
+}
+
+export async function stockOf(em: EntityManager, productId: number): Promise<number> {
+  const [row] = await rows<{ stock: number }>(em, 'select stock from products where id = ?', [productId]);
+  if (!row) throw new Error(`no product ${productId}`);
+  return row.stock;
+}
+
+export async function orderCount(em: EntityManager, userId: string): Promise<number> {
+  const [row] = await rows<{ n: number }>(em, 'select count(*)::int as n from orders where user_id = ?', [userId]);
+  return row?.n ?? 0;
+}
+
+/** The settled outcome of a call: its value, or the ShopError kind it failed with. */
+export async function outcome<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; kind: string; error: unknown }> {
+  try {
+    return { ok: true, value: await promise };
+  } catch (error) {
+    const kind = typeof error === 'object' && error !== null && 'kind' in error ? String(error.kind) : 'unknown';
+    return { ok: false, kind, error };
+  }
+}

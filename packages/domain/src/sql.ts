@@ -1,0 +1,25 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+
+/**
+ * Raw SQL on the EntityManager's connection, inside its transaction when it has one, so that
+ * row locks taken by one statement hold for the next. `?` placeholders; an array parameter
+ * expands to a comma-separated list (for `in (?)`, never empty).
+ */
+export function sql<T extends object>(em: EntityManager, query: string, params: readonly unknown[] = []): Promise<T[]> {
+  return em.getConnection().execute<T[]>(query, params, 'all', em.getTransactionContext());
+}
+
+/**
+ * Whether a query failed on the named unique constraint. Raw queries surface the driver's error
+ * (SQLSTATE 23505 and the constraint's name), not the ORM's converted exception.
+ */
+export function violatesUnique(error: unknown, constraint: string): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    error.code === '23505' &&
+    'constraint' in error &&
+    error.constraint === constraint
+  );
+}
