@@ -2,6 +2,7 @@
 // then HTTP and WebSocket on one port.
 import { join } from 'node:path';
 import { createSessionCodec } from '@shop/auth';
+import { createBus } from '@shop/bus';
 import { createOrm, isSeeded, migrate, openDatabase, seedDemo } from '@shop/db';
 import { createLimits } from '@shop/domain';
 import { Redis } from 'ioredis';
@@ -33,6 +34,16 @@ if (env.SEED_PRODUCTS > 0 && !(await isSeeded(orm.em.fork()))) {
 const redis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
 redis?.on('error', (error) => log(`redis: ${error.message}`));
 if (!env.REDIS_URL) log('no REDIS_URL: rate limits and live events stay inside this process');
+// Redis errors are logged once per kind of failure, not on every retry.
+let lastBusError = '';
+const bus = createBus({
+  redisUrl: env.REDIS_URL,
+  onError: (error) => {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message !== lastBusError) log(`bus: ${message}`);
+    lastBusError = message;
+  },
+});
 
 const app = createApp({
   deps: {
@@ -40,6 +51,7 @@ const app = createApp({
     codec: createSessionCodec({ secrets: env.SESSION_SECRETS, secure: env.COOKIE_SECURE }),
     limits: createLimits(redis),
     currency: env.CURRENCY,
+    bus,
   },
   instanceName: env.INSTANCE_NAME,
   webDist: env.WEB_DIST || undefined,
@@ -61,6 +73,7 @@ async function shutdown(signal: string) {
   const force = setTimeout(() => process.exit(1), 15_000);
   force.unref();
   await app.close();
+  await bus.close();
   redis?.disconnect();
   await orm.close();
   await database.stop();

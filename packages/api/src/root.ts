@@ -2,6 +2,7 @@ import { adminRouter } from './routers/admin.ts';
 import { authRouter } from './routers/auth.ts';
 import { cartRouter } from './routers/cart.ts';
 import { catalogRouter } from './routers/catalog.ts';
+import { chatRouter } from './routers/chat.ts';
 import { checkoutRouter } from './routers/checkout.ts';
 import { ordersRouter } from './routers/orders.ts';
 import { wishlistRouter } from './routers/wishlist.ts';
@@ -12,6 +13,7 @@ export const appRouter = router({
   auth: authRouter,
   cart: cartRouter,
   catalog: catalogRouter,
+  chat: chatRouter,
   checkout: checkoutRouter,
   orders: ordersRouter,
   wishlist: wishlistRouter,

@@ -1,4 +1,5 @@
 import { createSessionCodec, readCookie, SESSION_COOKIE } from '@shop/auth';
+import { createMemoryBus } from '@shop/bus';
 import type { Orm } from '@shop/db';
 import { createLimits, type Limits } from '@shop/domain';
 import { TRPCError } from '@trpc/server';
@@ -27,6 +28,7 @@ export function testDeps(orm: Orm, overrides: Partial<ContextDeps> = {}): Contex
     codec: createSessionCodec({ secrets: [TEST_SESSION_SECRET], secure: false }),
     limits: createLimits() as Limits,
     currency: 'EUR',
+    bus: createMemoryBus(),
     users: new UserCache(),
     ...overrides,
   };

@@ -3,6 +3,7 @@
  * (3) the procedure builders every router uses.
  */
 import type { SessionCodec, SessionData } from '@shop/auth';
+import type { Bus } from '@shop/bus';
 import type { Orm } from '@shop/db';
 import { type AuthedContext, type Limits, type ServiceContext, ShopError } from '@shop/domain';
 import { initTRPC, TRPCError } from '@trpc/server';
@@ -18,6 +19,7 @@ export interface ContextDeps {
   codec: SessionCodec;
   limits: Limits;
   currency: string;
+  bus: Bus;
   users?: UserCache;
 }
 
@@ -70,6 +72,7 @@ const withServices = t.middleware(async ({ ctx, next }) => {
     clientIp: ctx.req.clientIp,
     limits: ctx.limits,
     currency: ctx.currency,
+    bus: ctx.bus,
   };
   const result = await next({ ctx: services });
   if (!result.ok) throw toTRPCError(result.error);

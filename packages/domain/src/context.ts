@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RateLimiter } from '@shop/auth';
+import type { Bus } from '@shop/bus';
 import type { UserRole } from '@shop/schemas';
 
 /** The signed-in user, as loaded from the database for this request. */
@@ -29,6 +30,8 @@ export interface Limits {
   loginByEmail: RateLimiter;
   /** Failed sign-ins per client IP. */
   loginByIp: RateLimiter;
+  /** Chat messages per user. */
+  chatSend: RateLimiter;
 }
 
 /** What every service call receives first: explicit, no hidden globals. */
@@ -40,6 +43,8 @@ export interface ServiceContext {
   clientIp: string;
   limits: Limits;
   currency: string;
+  /** Live events between instances (chat, order updates). */
+  bus: Bus;
 }
 
 export interface AuthedContext extends ServiceContext {

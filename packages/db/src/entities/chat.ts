@@ -1,8 +1,6 @@
 import { defineEntity, p } from '@mikro-orm/core';
+import { CHAT_ROOM_KINDS } from '@shop/schemas';
 import { User } from './user.ts';
-
-export const CHAT_ROOM_KINDS = ['lobby', 'support'] as const;
-export type ChatRoomKind = (typeof CHAT_ROOM_KINDS)[number];
 
 const ChatRoomSchema = defineEntity({
   name: 'ChatRoom',

@@ -54,3 +54,19 @@ const OrderLineSchema = defineEntity({
 });
 export class OrderLine extends OrderLineSchema.class {}
 OrderLineSchema.setClass(OrderLine);
+
+/** One status change of an order, numbered per user, for orders.onUpdate to replay on resume. */
+const OrderEventSchema = defineEntity({
+  name: 'OrderEvent',
+  tableName: 'order_events',
+  properties: {
+    user: () => p.manyToOne(User).primary().deleteRule('cascade'),
+    seq: p.bigint('number').primary(),
+    order: () => p.manyToOne(Order).deleteRule('cascade'),
+    status: p.enum([...ORDER_STATUSES]),
+    createdAt: p.datetime().defaultRaw('now()'),
+  },
+  indexes: [{ name: 'order_events_order_idx', properties: ['order'] }],
+});
+export class OrderEvent extends OrderEventSchema.class {}
+OrderEventSchema.setClass(OrderEvent);

@@ -14,6 +14,9 @@ const UserSchema = defineEntity({
     role: p.enum([...USER_ROLES]).default('shopper'),
     // Bumped to revoke every session of this user (logout, password change).
     sessionVersion: p.integer().default(1),
+    // Last order event number handed out for this user; incremented under the user row's lock so
+    // event numbers become visible in commit order (orders.onUpdate resumes after one).
+    orderEventSeq: p.bigint('number').default(0),
     createdAt: p.datetime().defaultRaw('now()'),
   },
 });

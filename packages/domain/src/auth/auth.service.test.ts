@@ -90,6 +90,7 @@ describe('login', () => {
   it('lets the real user in again once the window has passed', async () => {
     // The production rule is 15 minutes; the same limiter with a one-second window shows the reset.
     const limits: Limits = {
+      ...testContext(db.orm).limits,
       loginByEmail: createRateLimiter({ name: `t-email-${Date.now()}`, points: 2, windowS: 1, blockS: 1 }),
       loginByIp: createRateLimiter({ name: `t-ip-${Date.now()}`, points: 100, windowS: 1 }),
     };

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Address, Order, PlaceOrderInput } from '@shop/schemas';
 import type { AuthedContext } from '../context.ts';
 import { badRequest, ShopError } from '../errors.ts';
+import { publishOrderEvent, recordOrderEvent } from '../orders/events.ts';
 import { loadOrder } from '../orders/orders.service.ts';
 import { sql } from '../sql.ts';
 
@@ -101,7 +102,7 @@ function findByKey(em: EntityManager, userId: string, key: string): Promise<Exis
 export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Promise<Order> {
   const userId = ctx.user.id;
   const address = input.shippingAddress;
-  return ctx.em.transactional(async (em) => {
+  const placed = await ctx.em.transactional(async (em): Promise<{ order: Order; event?: { userId: string; seq: number } }> => {
     // Concurrent checkouts of one user queue on the cart row, so each sees what the one
     // before it committed (an order under this key, an emptied cart).
     const [cart] = await sql<{ id: string }>(em, 'select id from carts where user_id = ? for update', [userId]);
@@ -114,7 +115,7 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
     );
 
     const [existing] = await findByKey(em, userId, input.idempotencyKey);
-    if (existing) return replay(em, existing, items.length === 0, fingerprint, address);
+    if (existing) return { order: await replay(em, existing, items.length === 0, fingerprint, address) };
     if (!cart || items.length === 0) throw badRequest('your cart is empty');
 
     // A fixed lock order (by id): two checkouts sharing products queue instead of deadlocking.
@@ -164,7 +165,7 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
     if (!inserted) {
       const [raced] = await findByKey(em, userId, input.idempotencyKey);
       if (!raced) throw new Error('idempotency key conflicted, but no order holds it');
-      return replay(em, raced, false, fingerprint, address);
+      return { order: await replay(em, raced, false, fingerprint, address) };
     }
 
     // Rows travel as one JSON parameter: one statement whatever the number of lines.
@@ -187,8 +188,12 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
     // Exactly the lines ordered: an item a cart writer added meanwhile (without the cart lock) stays.
     await sql(em, 'delete from cart_items where cart_id = ? and product_id in (?)', [cart.id, lines.map((l) => l.product_id)]);
 
+    const event = await recordOrderEvent(em, inserted.id, 'placed');
     const order = await loadOrder(em, inserted.id);
     if (!order) throw new Error(`order ${inserted.id} vanished inside its transaction`);
-    return order;
+    return { order, event };
   });
+  // A new order is news for the shopper's other tabs too; a replayed one is not.
+  if (placed.event) await publishOrderEvent(ctx, placed.event, placed.order);
+  return placed.order;
 }

@@ -4,6 +4,7 @@ import type { AuthedContext, ServiceContext } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { sql } from '../sql.ts';
 import { decodeOrderCursor, encodeOrderCursor } from './cursor.ts';
+import { publishOrderEvent, recordOrderEvent } from './events.ts';
 import { transition } from './status.ts';
 
 interface OrderRow {
@@ -150,7 +151,7 @@ async function returnStock(em: EntityManager, orderId: string): Promise<void> {
  * cancellation in the same transaction. With `ownerId`, another user's order is NOT_FOUND.
  */
 export async function changeStatus(ctx: ServiceContext, id: string, to: OrderStatus, scope: { ownerId?: string } = {}): Promise<Order> {
-  const order = await ctx.em.transactional(async (em) => {
+  const { order, event } = await ctx.em.transactional(async (em) => {
     const owned = scope.ownerId !== undefined;
     const [row] = await sql<{ status: OrderStatus }>(
       em,
@@ -161,12 +162,13 @@ export async function changeStatus(ctx: ServiceContext, id: string, to: OrderSta
     const status = transition(row, to);
     await sql(em, 'update orders set status = ?, updated_at = now() where id = ?', [status, id]);
     if (status === 'cancelled') await returnStock(em, id);
+    const event = await recordOrderEvent(em, id, status);
     const updated = await loadOrder(em, id);
     if (!updated) throw notFound('order');
-    return updated;
+    return { order: updated, event };
   });
-  // Committed: this is where a real-time feature publishes the order event (orders.onUpdate),
-  // so subscribers never hear of a change that was rolled back.
+  // Published only once committed, so subscribers never hear of a change that was rolled back.
+  await publishOrderEvent(ctx, event, order);
   return order;
 }
 

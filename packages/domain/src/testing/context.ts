@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { type Bus, createMemoryBus } from '@shop/bus';
 import type { Orm } from '@shop/db';
 import type { UserRole } from '@shop/schemas';
 import type { ServiceContext, SessionPort, SessionUser } from '../context.ts';
@@ -25,7 +26,7 @@ export class MemorySession implements SessionPort {
 /** A service context for tests: its own EntityManager fork and in-memory session and limits. */
 export function testContext(
   orm: Orm,
-  options: { user?: SessionUser | null; session?: MemorySession; clientIp?: string } = {},
+  options: { user?: SessionUser | null; session?: MemorySession; clientIp?: string; bus?: Bus } = {},
 ): ServiceContext {
   return {
     em: orm.em.fork(),
@@ -34,6 +35,7 @@ export function testContext(
     clientIp: options.clientIp ?? '203.0.113.7',
     limits: createLimits(),
     currency: 'EUR',
+    bus: options.bus ?? createMemoryBus(),
   };
 }
 

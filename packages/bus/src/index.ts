@@ -1,0 +1,13 @@
+export {
+  type Bus,
+  BusClosedError,
+  type BusErrorContext,
+  type BusErrorHandler,
+  type BusHandler,
+  type BusOptions,
+  type BusStats,
+  BusUnavailableError,
+} from './bus.ts';
+export { type CreateBusOptions, createBus } from './create-bus.ts';
+export { createMemoryBus } from './memory.ts';
+export { createRedisBus, type RedisBusOptions } from './redis.ts';

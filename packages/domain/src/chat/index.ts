@@ -1,0 +1,1 @@
+export { history, listRooms, send, stream } from './chat.service.ts';
