@@ -28,6 +28,7 @@ export interface App {
 }
 
 const MAX_BODY_BYTES = 100 * 1024;
+const MAX_WS_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 /** A refusal in tRPC's error shape, so clients read it like any other procedure error. */
 function sendForbidden(res: ServerResponse, message: string): void {
@@ -122,6 +123,13 @@ export function createApp({ deps, instanceName, webDist, trustProxy = false, all
     createContext,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
   });
+  // Back-pressure: a client that stops reading would make its socket buffer grow without end.
+  // Past the limit it is dropped; it reconnects and resumes from its last event id.
+  const slowConsumers = setInterval(() => {
+    for (const client of wss.clients) if (client.bufferedAmount > MAX_WS_BUFFERED_BYTES) client.terminate();
+  }, 5_000);
+  slowConsumers.unref();
+
   server.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/trpc' || draining) {
@@ -143,6 +151,7 @@ export function createApp({ deps, instanceName, webDist, trustProxy = false, all
     },
     async close() {
       draining = true;
+      clearInterval(slowConsumers);
       wsHandler.broadcastReconnectNotification();
       for (const client of wss.clients) client.close(1012, 'server restarting');
       await new Promise<void>((resolve) => {

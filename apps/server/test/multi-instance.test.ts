@@ -1,0 +1,149 @@
+import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import type { ChatMessage } from '@shop/schemas';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { clients, type Instance, type RedisProcess, register, startInstance, startRedis, stopAll } from './harness.ts';
+
+// Three server processes on one PostgreSQL database and one Redis: the production shape.
+let db: TestDatabase;
+let redis: RedisProcess;
+let a: Instance;
+let b: Instance;
+let c: Instance;
+const open: { socket: { close(): void } }[] = [];
+
+async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Subscribes to a room and collects what arrives; resolves once the subscription is active. */
+async function listen(base: string, cookie: string, roomId: string, lastEventId?: number) {
+  const client = clients(base, cookie);
+  open.push(client);
+  const got: ChatMessage[] = [];
+  await new Promise<void>((resolve, reject) => {
+    client.live.chat.onMessage.subscribe(
+      { roomId, ...(lastEventId !== undefined ? { lastEventId } : {}) },
+      { onStarted: () => resolve(), onData: (event) => got.push(event.data), onError: reject },
+    );
+  });
+  // Started means the request reached the server; give its bus subscription a moment to register.
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  return { got, close: () => client.socket.close() };
+}
+
+const send = (base: string, cookie: string, text: string, roomId = 'lobby') =>
+  clients(base, cookie).http.chat.send.mutate({ roomId, text });
+const ids = (messages: ChatMessage[]) => messages.map((m) => m.id);
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject('pgAdminUrl'));
+  redis = await startRedis();
+  const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, SESSION_SECRET: 'multi-instance-test-secret-0123456789abcdef' };
+  [a, b, c] = await Promise.all([startInstance('a', env), startInstance('b', env), startInstance('c', env)]);
+}, 60_000);
+afterAll(async () => {
+  for (const client of open) client.socket.close();
+  await stopAll();
+  await db?.drop();
+});
+
+describe('chat across three instances', () => {
+  it('delivers concurrent messages from all instances to subscribers on the others, in one order, as history has it', async () => {
+    const [u1, u2, u3] = await Promise.all([register(a.base, 'u1'), register(b.base, 'u2'), register(c.base, 'u3')]);
+    const onB = await listen(b.base, u1, 'lobby');
+    const onC = await listen(c.base, u2, 'lobby');
+    await Promise.all([
+      ...Array.from({ length: 8 }, (_, i) => send(a.base, u1, `a${i}`)),
+      ...Array.from({ length: 8 }, (_, i) => send(b.base, u2, `b${i}`)),
+      ...Array.from({ length: 8 }, (_, i) => send(c.base, u3, `c${i}`)),
+    ]);
+    await until(() => onB.got.length >= 24 && onC.got.length >= 24, 'all 24 messages on B and C');
+    expect(ids(onB.got)).toEqual(ids(onC.got));
+    expect(ids(onB.got)).toEqual([...ids(onB.got)].sort((x, y) => x - y));
+    const history = await clients(a.base, u1).http.chat.history.query({ roomId: 'lobby', limit: 24 });
+    expect(ids(history.items).reverse()).toEqual(ids(onB.got));
+    onB.close();
+    onC.close();
+  });
+
+  it('resumes after its instance is killed: nothing missing, nothing repeated', async () => {
+    const [reader, writer] = [await register(a.base, 'reader'), await register(a.base, 'writer')];
+    const roomId = `support:${await clients(a.base, reader)
+      .http.auth.me.query()
+      .then((u) => u?.id)}`;
+    const onB = await listen(b.base, reader, roomId);
+    for (let i = 0; i < 3; i++) await send(a.base, reader, `before ${i}`, roomId);
+    await until(() => onB.got.length === 3, 'three messages before the kill');
+    await b.kill('SIGKILL');
+    const missed = [];
+    for (let i = 0; i < 3; i++) missed.push(await send(a.base, reader, `while down ${i}`, roomId));
+    const last = onB.got.at(-1)?.id;
+    const onC = await listen(c.base, reader, roomId, last);
+    const live = await send(a.base, reader, 'after resume', roomId);
+    await until(() => onC.got.length >= 4, 'missed and live messages on C');
+    expect(ids(onC.got)).toEqual([...ids(missed), live.id]);
+    expect(writer).toBeTruthy();
+    onC.close();
+    b = await startInstance('b', {
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      SESSION_SECRET: 'multi-instance-test-secret-0123456789abcdef',
+    });
+  });
+
+  it('loses no message when Redis restarts mid-conversation', async () => {
+    const [u1, u2] = [await register(a.base, 'r1'), await register(a.base, 'r2')];
+    const onB = await listen(b.base, u1, 'lobby');
+    const onC = await listen(c.base, u2, 'lobby');
+    const sent = [await send(a.base, u1, 'before the restart')];
+    await until(() => onB.got.length === 1 && onC.got.length === 1, 'first message');
+    await redis.stop();
+    // Stored while Redis is down; the publishes are lost, the messages are not.
+    for (let i = 0; i < 3; i++) sent.push(await send(a.base, i % 2 ? u1 : u2, `during the outage ${i}`));
+    await redis.start();
+    sent.push(await send(a.base, u2, 'after the restart'));
+    await until(() => onB.got.length >= 5 && onC.got.length >= 5, 'all five messages after the restart', 20_000);
+    expect(ids(onB.got)).toEqual(ids(sent));
+    expect(ids(onC.got)).toEqual(ids(sent));
+    onB.close();
+    onC.close();
+  });
+});
+
+describe('order updates across instances', () => {
+  it("reaches the owner's subscription on another instance when staff ship the order", async () => {
+    const shopper = await register(a.base, 'buyer');
+    const staffEmail = `staff-${crypto.randomUUID().slice(0, 8)}@example.test`;
+    const conn = db.orm.em.getConnection();
+    await conn.execute(`insert into categories (slug, name) values ('mi', 'MI') on conflict do nothing`);
+    const [product] = await conn.execute<{ id: number }[]>(
+      `insert into products (slug, name, description, price_cents, stock, category_id, image_url)
+       values ('mi-thing', 'MI thing', 'x', 700, 5, (select id from categories where slug = 'mi'), '/x.svg') returning id`,
+    );
+    const staff = await register(a.base, 'staff', staffEmail);
+    await conn.execute(`update users set role = 'staff' where email = ?`, [staffEmail]);
+
+    const buyer = clients(a.base, shopper);
+    await buyer.http.cart.add.mutate({ productId: product?.id ?? 0 });
+    const order = await buyer.http.checkout.placeOrder.mutate({
+      idempotencyKey: crypto.randomUUID(),
+      shippingAddress: { name: 'B', line1: '1 Road', city: 'Town', postalCode: '12345', country: 'DE' },
+    });
+    const onC = clients(c.base, shopper);
+    open.push(onC);
+    const statuses: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      onC.live.orders.onUpdate.subscribe({}, { onStarted: () => resolve(), onData: (e) => statuses.push(e.data.status), onError: reject });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    // The staff role is read per request (cached for two seconds): wait it out.
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    await clients(a.base, staff).http.admin.order.setStatus.mutate({ id: order.id, status: 'shipped' });
+    await until(() => statuses.length >= 1, 'the shipped update on C');
+    expect(statuses).toEqual(['shipped']);
+  });
+});
