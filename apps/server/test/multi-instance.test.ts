@@ -1,6 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import type { ChatMessage } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import WebSocket from 'ws';
 import { clients, type Instance, type RedisProcess, register, startInstance, startRedis, stopAll } from './harness.ts';
 
 // Three server processes on one PostgreSQL database and one Redis: the production shape.
@@ -145,5 +146,27 @@ describe('order updates across instances', () => {
     await clients(a.base, staff).http.admin.order.setStatus.mutate({ id: order.id, status: 'shipped' });
     await until(() => statuses.length >= 1, 'the shipped update on C');
     expect(statuses).toEqual(['shipped']);
+  });
+});
+
+describe('shutdown', () => {
+  it('on SIGTERM tells WebSocket clients to reconnect elsewhere and exits cleanly', async () => {
+    const d = await startInstance('d', {
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      SESSION_SECRET: 'multi-instance-test-secret-0123456789abcdef',
+    });
+    const ws = new WebSocket(`${d.base.replace('http', 'ws')}/trpc`);
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const messages: string[] = [];
+    ws.on('message', (data) => messages.push(String(data)));
+    const closed = new Promise((resolve) => ws.once('close', resolve));
+    const code = await d.kill('SIGTERM');
+    await closed;
+    expect(code).toBe(0);
+    expect(messages.map((m) => JSON.parse(m) as { method?: string })).toContainEqual(expect.objectContaining({ method: 'reconnect' }));
   });
 });

