@@ -115,6 +115,60 @@ describe('chat across three instances', () => {
   });
 });
 
+describe('safety across instances', () => {
+  it("refuses another shopper's support room as NOT_FOUND on any instance", async () => {
+    const [owner, other] = [await register(a.base, 'owner'), await register(a.base, 'nosy')];
+    const ownerId = await clients(a.base, owner)
+      .http.auth.me.query()
+      .then((u) => u?.id);
+    const nosy = clients(b.base, other);
+    open.push(nosy);
+    const code = await new Promise<string | undefined>((resolve) => {
+      nosy.live.chat.onMessage.subscribe(
+        { roomId: `support:${ownerId}` },
+        { onError: (e) => resolve(e.data?.code), onData: () => resolve('data') },
+      );
+    });
+    expect(code).toBe('NOT_FOUND');
+    const sent = await clients(c.base, other)
+      .http.chat.send.mutate({ roomId: `support:${ownerId}`, text: 'hi' })
+      .catch((e: { data?: { code?: string } }) => e.data?.code);
+    expect(sent).toBe('NOT_FOUND');
+  });
+
+  it('counts a flood across instances: the limit is shared through Redis', async () => {
+    const flooder = await register(a.base, 'flooder');
+    const instances = [a, b, c];
+    const outcomes: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const base = (instances[i % 3] as Instance).base;
+      outcomes.push(
+        await send(base, flooder, `flood ${i}`).then(
+          () => 'ok',
+          (e: { data?: { code?: string } }) => e.data?.code ?? 'error',
+        ),
+      );
+    }
+    expect(outcomes.slice(0, 10)).toEqual(Array(10).fill('ok'));
+    expect(outcomes.slice(10)).toEqual(['TOO_MANY_REQUESTS', 'TOO_MANY_REQUESTS']);
+  });
+
+  it("ends a signed-out user's subscription on another instance", async () => {
+    const leaver = await register(a.base, 'leaver');
+    const client = clients(c.base, leaver);
+    open.push(client);
+    const ended = new Promise<string>((resolve) => {
+      client.live.chat.onMessage.subscribe(
+        { roomId: 'lobby' },
+        { onComplete: () => resolve('complete'), onError: (e) => resolve(`error ${e.data?.code}`), onStarted: () => {} },
+      );
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await clients(a.base, leaver).http.auth.logout.mutate();
+    expect(await ended).toBe('complete');
+  });
+});
+
 describe('order updates across instances', () => {
   it("reaches the owner's subscription on another instance when staff ship the order", async () => {
     const shopper = await register(a.base, 'buyer');

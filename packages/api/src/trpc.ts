@@ -7,6 +7,8 @@ import type { Bus } from '@shop/bus';
 import type { Orm } from '@shop/db';
 import { type AuthedContext, type Limits, type ServiceContext, ShopError } from '@shop/domain';
 import { initTRPC, TRPCError } from '@trpc/server';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { ZodError, z } from 'zod';
 import { toTRPCError } from './errors.ts';
 import { cookieSession, type RequestInfo, resolveUser, UserCache } from './session.ts';
@@ -35,12 +37,18 @@ export type Context = Awaited<ReturnType<typeof createContextInner>>;
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const cause = error.cause;
+    // Errors thrown while a subscription streams bypass the procedure middleware: map them here
+    // with the same function, so a NOT_FOUND room is NOT_FOUND on the socket too.
+    const mapped = toTRPCError(error);
     return {
       ...shape,
+      code: TRPC_ERROR_CODES_BY_KEY[mapped.code],
       // A readable reason ("limit: Too small…") rather than zod's JSON dump.
-      message: cause instanceof ZodError ? z.prettifyError(cause) : shape.message,
+      message: cause instanceof ZodError ? z.prettifyError(cause) : mapped.message,
       data: {
         ...shape.data,
+        code: mapped.code,
+        httpStatus: getHTTPStatusCodeFromError(mapped),
         // The contract: invalid input is BAD_REQUEST carrying zod's issues.
         zodError: cause instanceof ZodError ? z.flattenError(cause) : null,
         // Machine-readable detail of a business failure, such as the lines short of stock.

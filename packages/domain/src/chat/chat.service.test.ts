@@ -57,10 +57,17 @@ describe('rooms', () => {
     ]);
   });
 
-  it('gives staff every support room', async () => {
-    await listRooms(as(bob));
+  it('changes nothing when listing, and gives staff every support room in use', async () => {
+    const [carol, dave] = [
+      await createTestUser(db.orm.em.fork(), 'shopper', 'Carol'),
+      await createTestUser(db.orm.em.fork(), 'shopper', 'Dave'),
+    ];
+    await listRooms(as(carol));
+    expect((await listRooms(as(staff))).map((r) => r.id)).not.toContain(`support:${carol.id}`);
+    await say(carol, 'hello support', `support:${carol.id}`);
+    await say(dave, 'hello support', `support:${dave.id}`);
     const ids = (await listRooms(as(staff))).map((r) => r.id);
-    expect(ids).toEqual(expect.arrayContaining(['lobby', `support:${alice.id}`, `support:${bob.id}`]));
+    expect(ids).toEqual(expect.arrayContaining(['lobby', `support:${carol.id}`, `support:${dave.id}`]));
   });
 
   it("hides another shopper's support room and unknown rooms as NOT_FOUND", async () => {

@@ -30,20 +30,26 @@ function toMessage(row: MessageRow): ChatMessage {
 
 const supportRoomId = (userId: string) => `support:${userId}`;
 
+const ownSupportRoom = (ctx: AuthedContext): ChatRoom => ({
+  id: supportRoomId(ctx.user.id),
+  name: `Support: ${ctx.user.name}`,
+  kind: 'support',
+});
+
 /**
  * The room if the caller may use it: the lobby for everyone signed in, a support room for its
- * shopper and for staff. A shopper's own support room is created on first use. Anything else is
- * NOT_FOUND, whether or not it exists.
+ * shopper and for staff. Anything else is NOT_FOUND, whether or not it exists. A shopper's own
+ * support room exists for them before its row does: the row is written by the first message
+ * (`create`), so queries change nothing.
  */
-async function enterRoom(ctx: AuthedContext, roomId: string): Promise<ChatRoom> {
-  if (roomId !== 'lobby') {
-    const own = roomId === supportRoomId(ctx.user.id);
-    if (!own && ctx.user.role !== 'staff') throw notFound('room');
-    if (own) await ensureSupportRoom(ctx);
-  }
+async function enterRoom(ctx: AuthedContext, roomId: string, { create = false } = {}): Promise<ChatRoom> {
+  const own = roomId === supportRoomId(ctx.user.id);
+  if (roomId !== 'lobby' && !own && ctx.user.role !== 'staff') throw notFound('room');
+  if (own && create) await ensureSupportRoom(ctx);
   const [room] = await sql<ChatRoom>(ctx.em, 'select id, name, kind from chat_rooms where id = ?', [roomId]);
-  if (!room) throw notFound('room');
-  return room;
+  if (room) return room;
+  if (own) return ownSupportRoom(ctx);
+  throw notFound('room');
 }
 
 async function ensureSupportRoom(ctx: AuthedContext): Promise<void> {
@@ -54,14 +60,9 @@ async function ensureSupportRoom(ctx: AuthedContext): Promise<void> {
   ]);
 }
 
-/** The lobby and the caller's support room; staff see every support room. */
+/** The lobby and the caller's support room; staff see every support room that has been used. */
 export async function listRooms(ctx: AuthedContext): Promise<ChatRoom[]> {
-  if (ctx.user.role !== 'staff') {
-    await ensureSupportRoom(ctx);
-    return sql<ChatRoom>(ctx.em, `select id, name, kind from chat_rooms where id in ('lobby', ?) order by kind, name`, [
-      supportRoomId(ctx.user.id),
-    ]);
-  }
+  if (ctx.user.role !== 'staff') return [await enterRoom(ctx, 'lobby'), await enterRoom(ctx, supportRoomId(ctx.user.id))];
   return sql<ChatRoom>(ctx.em, 'select id, name, kind from chat_rooms order by kind, name');
 }
 
@@ -87,7 +88,7 @@ export async function history(ctx: AuthedContext, input: ChatHistoryInput): Prom
  * order, so a subscriber resuming after N can never miss an N−1 that commits later.
  */
 export async function send(ctx: AuthedContext, input: ChatSendInput): Promise<ChatMessage> {
-  const room = await enterRoom(ctx, input.roomId);
+  const room = await enterRoom(ctx, input.roomId, { create: true });
   const limit = await ctx.limits.chatSend.consume(ctx.user.id);
   if (!limit.allowed) {
     throw new ShopError('TOO_MANY_REQUESTS', `sending too fast; wait ${Math.ceil(limit.retryAfterMs / 1000)} s`);
