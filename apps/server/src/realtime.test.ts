@@ -3,9 +3,10 @@ import type { AppRouter } from '@shop/api';
 import { testDeps } from '@shop/api/testing';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import type { ChatMessage } from '@shop/schemas';
-import { createTRPCClient, createWSClient, httpBatchLink, wsLink } from '@trpc/client';
+import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
+import { clients, register } from '../test/harness.ts';
 import { type App, createApp } from './app.ts';
 
 // Subscriptions over a real WebSocket, authenticated by the session cookie of the upgrade.
@@ -26,24 +27,7 @@ afterAll(async () => {
 
 /** A signed-in user's HTTP and WebSocket clients, sharing the session cookie like a browser. */
 async function signedIn(name: string) {
-  const res = await fetch(`${base}/trpc/auth.register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: `${name}-${Date.now()}@example.test`, password: 'password123', name }),
-  });
-  const cookie = res.headers.getSetCookie()[0]?.split(';')[0] ?? '';
-  const http = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${base}/trpc`, headers: { cookie } })] });
-  const socket = createWSClient({
-    url: `${base.replace('http', 'ws')}/trpc`,
-    // Node's WebSocket cannot send a Cookie header; the ws package's client can.
-    WebSocket: class extends WebSocket {
-      constructor(url: string | URL, protocols?: string | string[]) {
-        super(url, protocols, { headers: { cookie } });
-      }
-    } as unknown as typeof globalThis.WebSocket,
-  });
-  const live = createTRPCClient<AppRouter>({ links: [wsLink({ client: socket })] });
-  return { http, live, socket };
+  return clients(base, await register(base, name));
 }
 
 describe('chat over WebSocket', () => {
