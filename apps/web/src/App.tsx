@@ -1,39 +1,44 @@
 import { type QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { lazy, Suspense } from 'react';
 import { Link, Route, Switch } from 'wouter';
+import { Header } from './components/Header.tsx';
+import { ToastProvider } from './components/Toasts.tsx';
 import { type createApiClient, TRPCProvider } from './lib/trpc.ts';
 import { CatalogPage } from './pages/CatalogPage.tsx';
 
 // Routes beyond the landing page load on demand.
 const ProductPage = lazy(() => import('./pages/ProductPage.tsx'));
+const CartPage = lazy(() => import('./pages/CartPage.tsx'));
+const AuthPage = lazy(() => import('./pages/AuthPage.tsx'));
 
 export function App({ queryClient, trpcClient }: { queryClient: QueryClient; trpcClient: ReturnType<typeof createApiClient> }) {
   return (
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
-        <a className="skip-link" href="#main">
-          Skip to content
-        </a>
-        <header className="site-header">
-          <Link href="/" className="brand">
-            Shop
-          </Link>
-        </header>
-        <main id="main">
-          <Suspense fallback={<p className="status">Loading…</p>}>
-            <Switch>
-              <Route path="/" component={CatalogPage} />
-              <Route path="/c/:category" component={CatalogPage} />
-              <Route path="/p/:slug">{(params) => <ProductPage slug={params.slug} />}</Route>
-              <Route>
-                <section className="empty">
-                  <h1>Page not found</h1>
-                  <Link href="/">Back to the shop</Link>
-                </section>
-              </Route>
-            </Switch>
-          </Suspense>
-        </main>
+        <ToastProvider>
+          <a className="skip-link" href="#main">
+            Skip to content
+          </a>
+          <Header />
+          <main id="main">
+            <Suspense fallback={<p className="status">Loading…</p>}>
+              <Switch>
+                <Route path="/" component={CatalogPage} />
+                <Route path="/c/:category" component={CatalogPage} />
+                <Route path="/p/:slug">{(params) => <ProductPage slug={params.slug} />}</Route>
+                <Route path="/cart" component={CartPage} />
+                <Route path="/signin">{() => <AuthPage mode="signin" />}</Route>
+                <Route path="/signup">{() => <AuthPage mode="signup" />}</Route>
+                <Route>
+                  <section className="empty">
+                    <h1>Page not found</h1>
+                    <Link href="/">Back to the shop</Link>
+                  </section>
+                </Route>
+              </Switch>
+            </Suspense>
+          </main>
+        </ToastProvider>
       </TRPCProvider>
     </QueryClientProvider>
   );

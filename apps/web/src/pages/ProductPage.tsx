@@ -2,10 +2,12 @@ import { useQuery } from '@tanstack/react-query';
 import { Link } from 'wouter';
 import { formatPrice } from '../lib/format.ts';
 import { useTRPC } from '../lib/trpc.ts';
+import { useAddToCart } from '../lib/useAddToCart.ts';
 
 export default function ProductPage({ slug }: { slug: string }) {
   const trpc = useTRPC();
   const product = useQuery(trpc.catalog.product.queryOptions({ slug }, { retry: false }));
+  const addToCart = useAddToCart();
 
   if (product.isPending) return <p className="status">Loading…</p>;
   if (product.isError) {
@@ -29,6 +31,9 @@ export default function ProductPage({ slug }: { slug: string }) {
         <p className="price">{formatPrice(p.priceCents, p.currency)}</p>
         <p className={p.stock > 0 ? 'stock' : 'stock stock-out'}>{p.stock > 0 ? `${p.stock} in stock` : 'Sold out'}</p>
         <p>{p.description}</p>
+        <button type="button" disabled={p.stock === 0 || addToCart.isPending} onClick={() => addToCart.mutate({ product: p })}>
+          {p.stock === 0 ? 'Sold out' : 'Add to cart'}
+        </button>
       </div>
     </article>
   );

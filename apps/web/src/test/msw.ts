@@ -1,5 +1,5 @@
 import type { AppRouter } from '@shop/api';
-import { catalogListInput, catalogProductInput } from '@shop/schemas';
+import { cartAddInput, catalogListInput, catalogProductInput, loginInput, registerInput } from '@shop/schemas';
 import type { inferRouterInputs, inferRouterOutputs, TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
@@ -35,13 +35,21 @@ export type Resolvers = { [P in Path]?: Resolver<P> };
 const INPUT_SCHEMAS: { [P in Path]?: ZodType } = {
   'catalog.list': catalogListInput,
   'catalog.product': catalogProductInput,
+  'cart.add': cartAddInput,
+  'auth.login': loginInput,
+  'auth.register': registerInput,
 };
 
 /**
  * Answers tRPC's batched HTTP calls at the network edge, typed against the real router: a
  * fixture that drifts from the API fails to compile.
  */
-export function trpc(resolvers: Resolvers) {
+/** What every page asks for in the header: a signed-out visitor with an empty cart. */
+export const EMPTY_CART = { lines: [], itemCount: 0, subtotalCents: 0, currency: 'EUR' };
+const DEFAULTS: Resolvers = { 'auth.me': () => null, 'cart.get': () => EMPTY_CART };
+
+export function trpc(own: Resolvers) {
+  const resolvers: Resolvers = { ...DEFAULTS, ...own };
   const answer = async (paths: string[], inputs: Record<string, unknown>) =>
     Promise.all(
       paths.map(async (path, i) => {

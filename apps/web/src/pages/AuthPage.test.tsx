@@ -1,0 +1,45 @@
+import { screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { categories, page } from '../test/fixtures.ts';
+import { server, TrpcFailure, trpc } from '../test/msw.ts';
+import { renderApp } from '../test/render.tsx';
+
+const USER = { id: 'u1', email: 'sam@example.test', name: 'Sam', role: 'shopper' as const };
+
+async function fill(email: string, password: string) {
+  await userEvent.type(await screen.findByLabelText('Email'), email);
+  await userEvent.type(screen.getByLabelText('Password'), password);
+  await userEvent.click(screen.getByRole('button', { name: 'Sign in' }));
+}
+
+describe('AuthPage', () => {
+  it('shows the server’s reason when sign-in fails, and stays signed out', async () => {
+    server.use(...trpc({ 'auth.login': () => new TrpcFailure('UNAUTHORIZED', 'invalid email or password', 401) }));
+    renderApp('/signin');
+    await fill('sam@example.test', 'wrong password');
+    expect((await screen.findByRole('alert')).textContent).toBe('invalid email or password');
+    expect(screen.getByRole('link', { name: 'Sign in' })).toBeTruthy();
+  });
+
+  it('signs in, refetches who is signed in, and goes to the shop', async () => {
+    let signedIn = false;
+    server.use(
+      ...trpc({
+        'auth.login': (input) => {
+          expect(input).toEqual({ email: 'sam@example.test', password: 'right password' });
+          signedIn = true;
+          return USER;
+        },
+        'auth.me': () => (signedIn ? USER : null),
+        'catalog.categories': () => categories,
+        'catalog.list': () => page([1]),
+      }),
+    );
+    const { location } = renderApp('/signin');
+    await fill('sam@example.test', 'right password');
+    await waitFor(() => expect(location.history?.at(-1)).toBe('/'));
+    expect(await screen.findByText('Sam')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Sign out' })).toBeTruthy();
+  });
+});

@@ -1,0 +1,61 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Link } from 'wouter';
+import { useToast } from '../components/Toasts.tsx';
+import { formatPrice } from '../lib/format.ts';
+import { useTRPC } from '../lib/trpc.ts';
+
+export default function CartPage() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const cart = useQuery(trpc.cart.get.queryOptions());
+  const onSuccess = (next: NonNullable<typeof cart.data>) => queryClient.setQueryData(trpc.cart.get.queryKey(), next);
+  const onError = (e: { message: string }) => toast(e.message, 'error');
+  const update = useMutation(trpc.cart.update.mutationOptions({ onSuccess, onError }));
+  const remove = useMutation(trpc.cart.remove.mutationOptions({ onSuccess, onError }));
+
+  if (cart.isPending) return <p className="status">Loading…</p>;
+  if (cart.isError) return <p role="alert">Could not load your cart: {cart.error.message}</p>;
+  const { lines, subtotalCents, currency, itemCount } = cart.data;
+  if (lines.length === 0) {
+    return (
+      <section className="empty">
+        <h1>Your cart is empty</h1>
+        <Link href="/">Continue shopping</Link>
+      </section>
+    );
+  }
+  return (
+    <section className="cart">
+      <h1>Cart</h1>
+      <ul className="cart-lines">
+        {lines.map((line) => (
+          <li key={line.productId}>
+            <img src={line.imageUrl} alt="" width={64} height={64} />
+            <Link href={`/p/${line.slug}`}>{line.name}</Link>
+            <label>
+              <span className="visually-hidden">Quantity of {line.name}</span>
+              <select
+                value={line.quantity}
+                onChange={(e) => update.mutate({ productId: line.productId, quantity: Number(e.target.value) })}
+              >
+                {Array.from({ length: Math.max(1, Math.min(99, Math.max(line.stock, line.quantity))) }, (_, i) => i + 1).map((n) => (
+                  <option key={n} value={n}>
+                    {n}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <span className="price">{formatPrice(line.lineTotalCents, currency)}</span>
+            <button type="button" className="link-button" onClick={() => remove.mutate({ productId: line.productId })}>
+              Remove<span className="visually-hidden"> {line.name}</span>
+            </button>
+          </li>
+        ))}
+      </ul>
+      <p className="subtotal">
+        Subtotal ({itemCount} {itemCount === 1 ? 'item' : 'items'}): <strong>{formatPrice(subtotalCents, currency)}</strong>
+      </p>
+    </section>
+  );
+}
