@@ -107,12 +107,15 @@ describe('chat across three instances', () => {
     for (let i = 0; i < 3; i++) sent.push(await send(a.base, i % 2 ? u1 : u2, `during the outage ${i}`));
     await redis.start();
     sent.push(await send(a.base, u2, 'after the restart'));
-    await until(() => onB.got.length >= 5 && onC.got.length >= 5, 'all five messages after the restart', 20_000);
+    // Within the streams' catch-up interval (15 s) at worst, whatever signal the outage cost.
+    await until(() => onB.got.length >= 5 && onC.got.length >= 5, 'all five messages after the restart', 25_000).catch((e: Error) => {
+      throw new Error(`${e.message}: sent ${ids(sent)}, B got ${ids(onB.got)}, C got ${ids(onC.got)}`);
+    });
     expect(ids(onB.got)).toEqual(ids(sent));
     expect(ids(onC.got)).toEqual(ids(sent));
     onB.close();
     onC.close();
-  });
+  }, 40_000);
 });
 
 describe('safety across instances', () => {

@@ -10,6 +10,8 @@ import { CatalogPage } from './pages/CatalogPage.tsx';
 const ProductPage = lazy(() => import('./pages/ProductPage.tsx'));
 const CartPage = lazy(() => import('./pages/CartPage.tsx'));
 const AuthPage = lazy(() => import('./pages/AuthPage.tsx'));
+const CheckoutPage = lazy(() => import('./pages/CheckoutPage.tsx'));
+const OrderPage = lazy(() => import('./pages/OrderPage.tsx'));
 
 export function App({ queryClient, trpcClient }: { queryClient: QueryClient; trpcClient: ReturnType<typeof createApiClient> }) {
   return (
@@ -27,6 +29,8 @@ export function App({ queryClient, trpcClient }: { queryClient: QueryClient; trp
                 <Route path="/c/:category" component={CatalogPage} />
                 <Route path="/p/:slug">{(params) => <ProductPage slug={params.slug} />}</Route>
                 <Route path="/cart" component={CartPage} />
+                <Route path="/checkout" component={CheckoutPage} />
+                <Route path="/orders/:id">{(params) => <OrderPage id={params.id} />}</Route>
                 <Route path="/signin">{() => <AuthPage mode="signin" />}</Route>
                 <Route path="/signup">{() => <AuthPage mode="signup" />}</Route>
                 <Route>

@@ -16,7 +16,8 @@ export const addressSchema = z.strictObject({
     .trim()
     .max(120)
     .optional()
-    .transform((v) => v || undefined),
+    .transform((v) => v || undefined)
+    .optional(),
   city: line(80),
   postalCode: z
     .string()

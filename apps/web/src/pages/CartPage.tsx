@@ -56,6 +56,9 @@ export default function CartPage() {
       <p className="subtotal">
         Subtotal ({itemCount} {itemCount === 1 ? 'item' : 'items'}): <strong>{formatPrice(subtotalCents, currency)}</strong>
       </p>
+      <Link href="/checkout" className="button-link">
+        Check out
+      </Link>
     </section>
   );
 }

@@ -1,5 +1,5 @@
 import type { AppRouter } from '@shop/api';
-import { cartAddInput, catalogListInput, catalogProductInput, loginInput, registerInput } from '@shop/schemas';
+import { cartAddInput, catalogListInput, catalogProductInput, loginInput, placeOrderInput, registerInput } from '@shop/schemas';
 import type { inferRouterInputs, inferRouterOutputs, TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
@@ -38,6 +38,7 @@ const INPUT_SCHEMAS: { [P in Path]?: ZodType } = {
   'cart.add': cartAddInput,
   'auth.login': loginInput,
   'auth.register': registerInput,
+  'checkout.placeOrder': placeOrderInput,
 };
 
 /**

@@ -17,7 +17,7 @@ export interface LiveStreamOptions<T> {
   /** Resume after this seq (a client's lastEventId); null streams only what comes next. */
   startAfter: number | null;
   signal: AbortSignal | undefined;
-  /** Re-checked now and then and on every wake-up; the stream ends once it says no. */
+  /** Re-checked every `recheckMs` (with a catch-up check); the stream ends once it says no. */
   stillAllowed(): Promise<boolean>;
   /** A message on this channel ends the stream at once (a revoked session). */
   endChannel?: string;
@@ -80,6 +80,9 @@ export async function* liveStream<T>(options: LiveStreamOptions<T>): AsyncGenera
       if (Date.now() - lastCheck >= recheckMs) {
         lastCheck = Date.now();
         if (!(await options.stillAllowed())) return;
+        // Anti-entropy: whatever signal was lost (a publish, a gap notice), an idle stream that is
+        // behind the database catches up within one recheck interval.
+        if (queue.length === 0 && (await options.latestSeq()) > last) behind = true;
       }
       if (behind) {
         behind = false;

@@ -1,0 +1,82 @@
+import { type Bus, createMemoryBus } from '@shop/bus';
+import { describe, expect, it } from 'vitest';
+import { liveStream, type Sequenced } from './stream.ts';
+
+/** A stored log of numbered events standing in for a table, and a bus to announce them on. */
+function setup(bus: Bus) {
+  const log: Sequenced<string>[] = [];
+  const append = async (item: string) => {
+    const event = { seq: log.length + 1, item };
+    log.push(event);
+    await bus.publish('test', JSON.stringify(event));
+  };
+  const stream = (startAfter: number | null, signal: AbortSignal, recheckMs = 60_000) =>
+    liveStream<string>({
+      bus,
+      channel: 'test',
+      parse: (message) => JSON.parse(message) as Sequenced<string>,
+      backfill: async (after, limit) => log.filter((e) => e.seq > after).slice(0, limit),
+      latestSeq: async () => log.length,
+      startAfter,
+      signal,
+      stillAllowed: async () => true,
+      recheckMs,
+      maxBuffered: 3,
+    });
+  return { log, append, stream };
+}
+
+async function take(iterable: AsyncGenerator<Sequenced<string>>, count: number, controller: AbortController) {
+  const got: number[] = [];
+  for await (const event of iterable) {
+    got.push(event.seq);
+    if (got.length === count) break;
+  }
+  controller.abort();
+  return got;
+}
+
+const tick = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('liveStream', () => {
+  it('starts after the newest stored event when no lastEventId is given', async () => {
+    const { append, stream } = setup(createMemoryBus());
+    await append('old');
+    const controller = new AbortController();
+    const got = take(stream(null, controller.signal), 2, controller);
+    await tick();
+    await append('new 1');
+    await append('new 2');
+    expect(await got).toEqual([2, 3]);
+  });
+
+  it('catches up from storage when every publish is lost and no gap is reported', async () => {
+    const real = createMemoryBus();
+    const silent: Bus = { ...real, publish: async () => {} };
+    const { append, stream } = setup(silent);
+    const controller = new AbortController();
+    const got = take(stream(0, controller.signal, 50), 3, controller);
+    await tick();
+    await append('a');
+    await append('b');
+    await append('c');
+    expect(await got).toEqual([1, 2, 3]);
+  });
+
+  it('keeps at most maxBuffered events for a slow consumer, then reads the rest from storage', async () => {
+    const bus = createMemoryBus();
+    const { append, stream } = setup(bus);
+    const controller = new AbortController();
+    const iterator = stream(0, controller.signal);
+    const first = iterator.next();
+    await tick();
+    for (let i = 0; i < 10; i++) await append(`e${i}`);
+    await tick();
+    const seqs = [(await first).value?.seq];
+    for (let i = 0; i < 9; i++) seqs.push((await iterator.next()).value?.seq);
+    controller.abort();
+    expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    await iterator.return(undefined);
+    expect(bus.stats().handlers).toBe(0);
+  });
+});
