@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { createProduct } from '@shop/domain/testing';
 import type { Order, OrderStatus } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { browserCaller, CookieJar, errorOf, testDeps } from '../testing.ts';
@@ -25,16 +26,8 @@ async function signedIn(role: 'shopper' | 'staff') {
 let staff: Awaited<ReturnType<typeof signedIn>>;
 let shopper: Awaited<ReturnType<typeof signedIn>>;
 
-async function makeProduct(stock: number): Promise<number> {
-  const [row] = await sql<{ id: number }>(
-    `insert into products (slug, name, description, price_cents, stock, category_id, image_url)
-     values (?, 'Admin Test Product', 'For admin tests.', 800, ?, (select id from categories where slug = 'furniture'), '/img/products/t.svg')
-     returning id`,
-    [`admin-${randomUUID()}`, stock],
-  );
-  if (!row) throw new Error('product insert returned nothing');
-  return row.id;
-}
+const makeProduct = (stock: number): Promise<number> =>
+  createProduct(db.orm.em.fork(), { stock, priceCents: 800, name: 'Admin Test Product' });
 
 /** A placed order of `quantity` of `product` by the shopper (the cart is filled with SQL: carts are another feature's). */
 async function placeOrder(product: number, quantity = 1): Promise<Order> {

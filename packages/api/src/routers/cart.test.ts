@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
-import { seedCatalogFixture } from '@shop/domain/testing';
+import { createProduct, seedCatalogFixture } from '@shop/domain/testing';
 import type { Cart } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { browserCaller, CookieJar, errorOf, testDeps } from '../testing.ts';
@@ -22,16 +22,8 @@ const PASSWORD = 'long enough pw';
 const NO_SUCH_PRODUCT = 2_147_483_647;
 
 /** A product of the test's own, with known stock and price. */
-async function makeProduct(stock: number, priceCents = 1_000): Promise<number> {
-  const [row] = await sql<{ id: number }>(
-    `insert into products (slug, name, description, price_cents, stock, category_id, image_url)
-     values (?, 'Cart Test Product', 'For cart tests.', ?, ?, (select id from categories order by id limit 1), '/img/products/cart.svg')
-     returning id`,
-    [`cart-${randomUUID()}`, priceCents, stock],
-  );
-  if (!row) throw new Error('product insert returned nothing');
-  return row.id;
-}
+const makeProduct = (stock: number, priceCents = 1_000): Promise<number> =>
+  createProduct(db.orm.em.fork(), { stock, priceCents, name: 'Cart Test Product', slugPrefix: 'cart', imageUrl: '/img/products/cart.svg' });
 
 /** A browser signed in as a newly registered shopper. */
 async function signedIn() {

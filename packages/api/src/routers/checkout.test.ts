@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { createProduct } from '@shop/domain/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ZodError } from 'zod';
 import { browserCaller, CookieJar, errorOf, testDeps } from '../testing.ts';
@@ -21,16 +22,8 @@ async function shopper() {
   return { api, user };
 }
 
-async function makeProduct(stock: number, priceCents = 1_000, name = 'Checkout Test Product'): Promise<number> {
-  const [row] = await sql<{ id: number }>(
-    `insert into products (slug, name, description, price_cents, stock, category_id, image_url)
-     values (?, ?, 'For checkout tests.', ?, ?, (select id from categories where slug = 'checkout-tests'), '/img/products/t.svg')
-     returning id`,
-    [`checkout-${randomUUID()}`, name, priceCents, stock],
-  );
-  if (!row) throw new Error('product insert returned nothing');
-  return row.id;
-}
+const makeProduct = (stock: number, priceCents = 1_000, name = 'Checkout Test Product'): Promise<number> =>
+  createProduct(db.orm.em.fork(), { stock, priceCents, name });
 
 /** Carts are another feature's: the test puts lines in directly. */
 async function fillCart(userId: string, lines: [number, number][]): Promise<void> {
@@ -51,7 +44,6 @@ const orderCount = async (userId: string) =>
 
 beforeAll(async () => {
   db = await createTestDatabase(inject('pgAdminUrl'));
-  await sql(`insert into categories (slug, name) values ('checkout-tests', 'Checkout tests')`);
 });
 afterAll(() => db?.drop());
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { createProduct } from '@shop/domain/testing';
 import type { Order } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { browserCaller, CookieJar, errorOf, testDeps } from '../testing.ts';
@@ -21,16 +22,8 @@ async function shopper() {
 }
 type Shopper = Awaited<ReturnType<typeof shopper>>;
 
-async function makeProduct(stock: number): Promise<number> {
-  const [row] = await sql<{ id: number }>(
-    `insert into products (slug, name, description, price_cents, stock, category_id, image_url)
-     values (?, 'Orders Test Product', 'For order tests.', 500, ?, (select id from categories where slug = 'order-tests'), '/img/products/t.svg')
-     returning id`,
-    [`orders-${randomUUID()}`, stock],
-  );
-  if (!row) throw new Error('product insert returned nothing');
-  return row.id;
-}
+const makeProduct = (stock: number): Promise<number> =>
+  createProduct(db.orm.em.fork(), { stock, priceCents: 500, name: 'Orders Test Product' });
 
 /** Puts `quantity` of `product` in the shopper's cart (carts are another feature's) and checks out. */
 async function order({ api, user }: Shopper, product: number, quantity = 1): Promise<Order> {
@@ -47,7 +40,6 @@ const stockOf = async (id: number) => (await sql<{ stock: number }>('select stoc
 
 beforeAll(async () => {
   db = await createTestDatabase(inject('pgAdminUrl'));
-  await sql(`insert into categories (slug, name) values ('order-tests', 'Order tests')`);
 });
 afterAll(() => db?.drop());
 

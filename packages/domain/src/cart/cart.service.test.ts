@@ -4,7 +4,7 @@ import { cartAddInput, MAX_CART_LINES, MAX_LINE_QUANTITY } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { register } from '../auth/auth.service.ts';
 import type { ServiceContext, SessionUser } from '../context.ts';
-import { createTestUser, MemorySession, seedCatalogFixture, testContext } from '../testing/index.ts';
+import { createProduct, createTestUser, MemorySession, seedCatalogFixture, testContext } from '../testing/index.ts';
 import { addItem, getCart, mergeGuestCart, removeItem, updateItem } from './cart.service.ts';
 
 let db: TestDatabase;
@@ -16,16 +16,8 @@ const add = (ctx: ServiceContext, input: { productId: number; quantity?: number 
 const user = () => createTestUser(db.orm.em.fork());
 
 /** A product of the test's own, with known stock and price. */
-async function makeProduct(stock: number, priceCents = 1_000): Promise<number> {
-  const [row] = await sql<{ id: number }>(
-    `insert into products (slug, name, description, price_cents, stock, category_id, image_url)
-     values (?, 'Cart Test Product', 'For cart tests.', ?, ?, (select id from categories order by id limit 1), '/img/products/cart.svg')
-     returning id`,
-    [`cart-${randomUUID()}`, priceCents, stock],
-  );
-  if (!row) throw new Error('product insert returned nothing');
-  return row.id;
-}
+const makeProduct = (stock: number, priceCents = 1_000): Promise<number> =>
+  createProduct(db.orm.em.fork(), { stock, priceCents, name: 'Cart Test Product', slugPrefix: 'cart', imageUrl: '/img/products/cart.svg' });
 
 /** Puts `lines` more products (any but `except`) into the user's existing cart, one of each. */
 const fillCart = (owner: SessionUser, except: number, lines: number) =>

@@ -5,10 +5,10 @@ import type { Order } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { placeOrder } from '../checkout/checkout.service.ts';
 import type { AuthedContext, SessionUser } from '../context.ts';
+import { ADDRESS, createProduct, fillCart } from '../testing/fixtures.ts';
 import { createTestUser, testContext } from '../testing/index.ts';
 import { streamOrderUpdates } from './events.ts';
 import { changeStatus } from './orders.service.ts';
-import { ADDRESS, createProduct, fillCart } from './testing.ts';
 
 let db: TestDatabase;
 let bus: Bus;

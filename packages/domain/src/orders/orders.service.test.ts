@@ -4,11 +4,11 @@ import { ORDER_STATUSES, type Order, type OrderStatus, ordersListInput } from '@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { placeOrder } from '../checkout/checkout.service.ts';
 import type { SessionUser } from '../context.ts';
+import { ADDRESS, authedContext, createProduct, fillCart, outcome, stockOf } from '../testing/fixtures.ts';
 import { createTestUser } from '../testing/index.ts';
 import { encodeOrderCursor } from './cursor.ts';
 import { cancelOrder, changeStatus, getOrder, listOrders } from './orders.service.ts';
 import { canTransition, transition } from './status.ts';
-import { ADDRESS, authedContext, createProduct, fillCart, outcome, stockOf } from './testing.ts';
 
 let db: TestDatabase;
 const em = () => db.orm.em.fork();

@@ -1,10 +1,10 @@
-// Test helpers for checkout, orders and admin: carts belong to another feature, so tests fill
-// them with SQL directly. Not exported from the package.
+// Test fixtures written with SQL directly (products, carts, orders), so a feature's tests do not
+// depend on another feature's services.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '@shop/db';
 import type { Address } from '@shop/schemas';
 import type { AuthedContext, SessionUser } from '../context.ts';
-import { testContext } from '../testing/index.ts';
+import { testContext } from './context.ts';
 
 export const ADDRESS: Address = {
   name: 'Ada Lovelace',
@@ -31,17 +31,23 @@ let productSeq = 0;
 /** A product in the `test-things` category (created if missing); returns its id. */
 export async function createProduct(
   em: EntityManager,
-  { stock, priceCents = 1_000, name }: { stock: number; priceCents?: number; name?: string },
+  {
+    stock,
+    priceCents = 1_000,
+    name,
+    slugPrefix = 'test-product',
+    imageUrl = '/img/products/test.svg',
+  }: { stock: number; priceCents?: number; name?: string; slugPrefix?: string; imageUrl?: string },
 ): Promise<number> {
   await createCategory(em);
   productSeq++;
-  const slug = `test-product-${process.pid}-${productSeq}`;
+  const slug = `${slugPrefix}-${process.pid}-${productSeq}`;
   const [row] = await rows<{ id: number }>(
     em,
     `insert into products (slug, name, description, price_cents, stock, category_id, image_url)
-     values (?, ?, 'A product for tests.', ?, ?, (select id from categories where slug = 'test-things'), '/img/products/test.svg')
+     values (?, ?, 'A product for tests.', ?, ?, (select id from categories where slug = 'test-things'), ?)
      returning id`,
-    [slug, name ?? `Test Product ${productSeq}`, priceCents, stock],
+    [slug, name ?? `Test Product ${productSeq}`, priceCents, stock, imageUrl],
   );
   if (!row) throw new Error('product insert returned nothing');
   return row.id;
