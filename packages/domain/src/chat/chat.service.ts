@@ -1,8 +1,8 @@
 import type { ChatHistoryInput, ChatMessage, ChatRoom, ChatSendInput, ChatSubscribeInput, Page } from '@shop/schemas';
-import { loadSessionUser } from '../auth/auth.service.ts';
 import type { AuthedContext } from '../context.ts';
 import { notFound, ShopError } from '../errors.ts';
-import { channels, liveStream, publishQuietly, type Sequenced } from '../live/stream.ts';
+import { channels, publishQuietly, type Sequenced } from '../live/stream.ts';
+import { userLiveStream } from '../live/user-stream.ts';
 import { sql } from '../sql.ts';
 
 interface MessageRow {
@@ -130,13 +130,8 @@ export async function* stream(
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Sequenced<ChatMessage>> {
   const room = await enterRoom(ctx, input.roomId);
-  const user = ctx.user;
-  yield* liveStream<ChatMessage>({
-    bus: ctx.bus,
+  yield* userLiveStream<ChatMessage>(ctx, input.lastEventId, signal, {
     channel: channels.chat(room.id),
-    endChannel: channels.userRevoked(user.id),
-    startAfter: input.lastEventId ?? null,
-    signal,
     parse(message) {
       const item = JSON.parse(message) as ChatMessage;
       return { seq: item.id, item };
@@ -154,6 +149,5 @@ export async function* stream(
       const [row] = await sql<{ last_seq: string }>(ctx.em, 'select last_seq from chat_rooms where id = ?', [room.id]);
       return Number(row?.last_seq ?? 0);
     },
-    stillAllowed: async () => (await loadSessionUser(ctx, user.id, user.sessionVersion)) !== null,
   });
 }

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Order, OrderStatus, OrdersSubscribeInput } from '@shop/schemas';
-import { loadSessionUser } from '../auth/auth.service.ts';
 import type { AuthedContext, ServiceContext } from '../context.ts';
-import { channels, liveStream, publishQuietly, type Sequenced } from '../live/stream.ts';
+import { channels, publishQuietly, type Sequenced } from '../live/stream.ts';
+import { userLiveStream } from '../live/user-stream.ts';
 import { sql } from '../sql.ts';
 import { loadOrder } from './orders.service.ts';
 
@@ -42,12 +42,8 @@ export async function* streamOrderUpdates(
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Sequenced<Order>> {
   const user = ctx.user;
-  yield* liveStream<Order>({
-    bus: ctx.bus,
+  yield* userLiveStream<Order>(ctx, input.lastEventId, signal, {
     channel: channels.orders(user.id),
-    endChannel: channels.userRevoked(user.id),
-    startAfter: input.lastEventId ?? null,
-    signal,
     parse(message) {
       const event = JSON.parse(message) as OrderEventMessage;
       return { seq: event.seq, item: event.order };
@@ -70,6 +66,5 @@ export async function* streamOrderUpdates(
       const [row] = await sql<{ order_event_seq: string }>(ctx.em, 'select order_event_seq from users where id = ?', [user.id]);
       return Number(row?.order_event_seq ?? 0);
     },
-    stillAllowed: async () => (await loadSessionUser(ctx, user.id, user.sessionVersion)) !== null,
   });
 }
