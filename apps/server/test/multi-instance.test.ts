@@ -72,7 +72,7 @@ describe('chat across three instances', () => {
   });
 
   it('resumes after its instance is killed: nothing missing, nothing repeated', async () => {
-    const [reader, writer] = [await register(a.base, 'reader'), await register(a.base, 'writer')];
+    const reader = await register(a.base, 'reader');
     const roomId = `support:${await clients(a.base, reader)
       .http.auth.me.query()
       .then((u) => u?.id)}`;
@@ -87,7 +87,6 @@ describe('chat across three instances', () => {
     const live = await send(a.base, reader, 'after resume', roomId);
     await until(() => onC.got.length >= 4, 'missed and live messages on C');
     expect(ids(onC.got)).toEqual([...ids(missed), live.id]);
-    expect(writer).toBeTruthy();
     onC.close();
     b = await startInstance('b', {
       DATABASE_URL: db.url,
