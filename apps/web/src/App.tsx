@@ -3,7 +3,7 @@ import { lazy, Suspense } from 'react';
 import { Link, Route, Switch } from 'wouter';
 import { Header } from './components/Header.tsx';
 import { ToastProvider } from './components/Toasts.tsx';
-import { type createApiClient, TRPCProvider } from './lib/trpc.ts';
+import { type Api, ReconnectLiveProvider, TRPCProvider } from './lib/trpc.ts';
 import { CatalogPage } from './pages/CatalogPage.tsx';
 
 // Routes beyond the landing page load on demand.
@@ -13,36 +13,38 @@ const AuthPage = lazy(() => import('./pages/AuthPage.tsx'));
 const CheckoutPage = lazy(() => import('./pages/CheckoutPage.tsx'));
 const OrderPage = lazy(() => import('./pages/OrderPage.tsx'));
 
-export function App({ queryClient, trpcClient }: { queryClient: QueryClient; trpcClient: ReturnType<typeof createApiClient> }) {
+export function App({ queryClient, api }: { queryClient: QueryClient; api: Api }) {
   return (
     <QueryClientProvider client={queryClient}>
-      <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
-        <ToastProvider>
-          <a className="skip-link" href="#main">
-            Skip to content
-          </a>
-          <Header />
-          <main id="main">
-            <Suspense fallback={<p className="status">Loading…</p>}>
-              <Switch>
-                <Route path="/" component={CatalogPage} />
-                <Route path="/c/:category" component={CatalogPage} />
-                <Route path="/p/:slug">{(params) => <ProductPage slug={params.slug} />}</Route>
-                <Route path="/cart" component={CartPage} />
-                <Route path="/checkout" component={CheckoutPage} />
-                <Route path="/orders/:id">{(params) => <OrderPage id={params.id} />}</Route>
-                <Route path="/signin">{() => <AuthPage mode="signin" />}</Route>
-                <Route path="/signup">{() => <AuthPage mode="signup" />}</Route>
-                <Route>
-                  <section className="empty">
-                    <h1>Page not found</h1>
-                    <Link href="/">Back to the shop</Link>
-                  </section>
-                </Route>
-              </Switch>
-            </Suspense>
-          </main>
-        </ToastProvider>
+      <TRPCProvider trpcClient={api.client} queryClient={queryClient}>
+        <ReconnectLiveProvider value={api.reconnectLive}>
+          <ToastProvider>
+            <a className="skip-link" href="#main">
+              Skip to content
+            </a>
+            <Header />
+            <main id="main">
+              <Suspense fallback={<p className="status">Loading…</p>}>
+                <Switch>
+                  <Route path="/" component={CatalogPage} />
+                  <Route path="/c/:category" component={CatalogPage} />
+                  <Route path="/p/:slug">{(params) => <ProductPage slug={params.slug} />}</Route>
+                  <Route path="/cart" component={CartPage} />
+                  <Route path="/checkout" component={CheckoutPage} />
+                  <Route path="/orders/:id">{(params) => <OrderPage id={params.id} />}</Route>
+                  <Route path="/signin">{() => <AuthPage mode="signin" />}</Route>
+                  <Route path="/signup">{() => <AuthPage mode="signup" />}</Route>
+                  <Route>
+                    <section className="empty">
+                      <h1>Page not found</h1>
+                      <Link href="/">Back to the shop</Link>
+                    </section>
+                  </Route>
+                </Switch>
+              </Suspense>
+            </main>
+          </ToastProvider>
+        </ReconnectLiveProvider>
       </TRPCProvider>
     </QueryClientProvider>
   );

@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
-import { createApiClient, createQueryClient } from './lib/trpc.ts';
+import { createApi, createQueryClient } from './lib/trpc.ts';
 import './styles.css';
 
 const root = document.getElementById('root');
@@ -9,6 +9,6 @@ if (!root) throw new Error('#root is missing from index.html');
 
 createRoot(root).render(
   <StrictMode>
-    <App queryClient={createQueryClient()} trpcClient={createApiClient()} />
+    <App queryClient={createQueryClient()} api={createApi()} />
   </StrictMode>,
 );

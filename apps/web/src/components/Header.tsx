@@ -1,11 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useLocation } from 'wouter';
-import { useTRPC } from '../lib/trpc.ts';
+import { useReconnectLive, useTRPC } from '../lib/trpc.ts';
 
 export function Header() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [, navigate] = useLocation();
+  const reconnectLive = useReconnectLive();
   const me = useQuery(trpc.auth.me.queryOptions());
   const cart = useQuery(trpc.cart.get.queryOptions());
   const logout = useMutation(
@@ -13,6 +14,7 @@ export function Header() {
       onSuccess: async () => {
         // Everything cached belonged to the signed-in user.
         queryClient.clear();
+        reconnectLive();
         navigate('/');
       },
     }),

@@ -1,7 +1,8 @@
 import type { AppRouter } from '@shop/api';
 import { QueryClient } from '@tanstack/react-query';
-import { createTRPCClient, httpBatchLink } from '@trpc/client';
+import { createTRPCClient, createWSClient, httpBatchLink, splitLink, type TRPCClient, wsLink } from '@trpc/client';
 import { createTRPCContext } from '@trpc/tanstack-react-query';
+import { createContext, useContext } from 'react';
 
 // Only the router's type crosses from the server: a renamed procedure or field fails to compile here.
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
@@ -14,8 +15,48 @@ export function createQueryClient(): QueryClient {
   });
 }
 
-export function createApiClient(baseUrl = '') {
-  return createTRPCClient<AppRouter>({
-    links: [httpBatchLink({ url: `${baseUrl}/trpc`, maxURLLength: 4_000 })],
+/** The tRPC client plus a handle on its WebSocket, which must reconnect when the session changes. */
+export interface Api {
+  client: TRPCClient<AppRouter>;
+  /**
+   * The socket authenticated with the cookie it was opened with; after sign-in or sign-out it
+   * must reopen so live subscriptions run as the new identity (they resume from their last event).
+   */
+  reconnectLive(): void;
+}
+
+function liveUrl(baseUrl: string): string {
+  const origin = baseUrl || window.location.origin;
+  return `${origin.replace(/^http/, 'ws')}/trpc`;
+}
+
+export function createApi(baseUrl = ''): Api {
+  // Lazy: no socket until a page subscribes, closed again 30 s after the last subscription ends.
+  const live = createWSClient({ url: () => liveUrl(baseUrl), lazy: { enabled: true, closeMs: 30_000 } });
+  const client = createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        // Queries and mutations stay on HTTP: they set cookies and are cacheable by Nginx.
+        condition: (op) => op.type === 'subscription',
+        true: wsLink({ client: live }),
+        false: httpBatchLink({ url: `${baseUrl}/trpc`, maxURLLength: 4_000 }),
+      }),
+    ],
   });
+  return {
+    client,
+    reconnectLive() {
+      // Closing the socket makes the client reopen it and resend pending subscriptions with
+      // their lastEventId; with none pending it simply reopens on the next subscription.
+      live.connection?.ws.close(1000);
+    },
+  };
+}
+
+const ReconnectLiveContext = createContext<() => void>(() => {});
+export const ReconnectLiveProvider = ReconnectLiveContext.Provider;
+
+/** Call after the session changed (sign-in, sign-up, sign-out). */
+export function useReconnectLive(): () => void {
+  return useContext(ReconnectLiveContext);
 }

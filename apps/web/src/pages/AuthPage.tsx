@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, useLocation } from 'wouter';
-import { useTRPC } from '../lib/trpc.ts';
+import { useReconnectLive, useTRPC } from '../lib/trpc.ts';
 
 /** Sign in and sign up: one form, two procedures. */
 export default function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
@@ -9,7 +9,9 @@ export default function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
   const queryClient = useQueryClient();
   const [, navigate] = useLocation();
   const [error, setError] = useState<string | null>(null);
+  const reconnectLive = useReconnectLive();
   const onSuccess = async () => {
+    reconnectLive();
     // The session changed: identity, cart (merged) and everything else are refetched.
     await queryClient.invalidateQueries();
     navigate('/');

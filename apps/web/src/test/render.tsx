@@ -2,7 +2,7 @@ import { render } from '@testing-library/react';
 import { Router } from 'wouter';
 import { memoryLocation } from 'wouter/memory-location';
 import { App } from '../App.tsx';
-import { createApiClient, createQueryClient } from '../lib/trpc.ts';
+import { createApi, createQueryClient } from '../lib/trpc.ts';
 import { API_ORIGIN } from './msw.ts';
 
 /** Renders the whole app at `path`, talking to msw through the real tRPC client. */
@@ -12,7 +12,7 @@ export function renderApp(path = '/') {
   const location = memoryLocation({ path, record: true });
   const utils = render(
     <Router hook={location.hook} searchHook={location.searchHook}>
-      <App queryClient={queryClient} trpcClient={createApiClient(API_ORIGIN)} />
+      <App queryClient={queryClient} api={createApi(API_ORIGIN)} />
     </Router>,
   );
   return { ...utils, location, queryClient };
