@@ -40,6 +40,7 @@ describe('probes', () => {
   it('/health reports liveness and the instance name', async () => {
     const res = await fetch(`${base}/health`);
     expect(res.status).toBe(200);
+    expect(res.headers.get('x-instance')).toBe('test-1');
     expect(await res.json()).toEqual({ status: 'ok', instance: 'test-1', uptimeS: expect.any(Number) });
   });
 

@@ -80,6 +80,8 @@ export function createApp({ deps, instanceName, webDist, trustProxy = false, all
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
+    // Which instance answered: for operators and for tests of the load balancer.
+    res.setHeader('x-instance', instanceName);
     res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('referrer-policy', 'strict-origin-when-cross-origin');
     const path = (req.url ?? '/').split('?')[0] ?? '/';
