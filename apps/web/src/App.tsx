@@ -12,6 +12,10 @@ const CartPage = lazy(() => import('./pages/CartPage.tsx'));
 const AuthPage = lazy(() => import('./pages/AuthPage.tsx'));
 const CheckoutPage = lazy(() => import('./pages/CheckoutPage.tsx'));
 const OrderPage = lazy(() => import('./pages/OrderPage.tsx'));
+const OrdersPage = lazy(() => import('./pages/OrdersPage.tsx'));
+const WishlistPage = lazy(() => import('./pages/WishlistPage.tsx'));
+const ChatPage = lazy(() => import('./pages/ChatPage.tsx'));
+const StaffPage = lazy(() => import('./pages/StaffPage.tsx'));
 
 export function App({ queryClient, api }: { queryClient: QueryClient; api: Api }) {
   return (
@@ -31,7 +35,11 @@ export function App({ queryClient, api }: { queryClient: QueryClient; api: Api }
                   <Route path="/p/:slug">{(params) => <ProductPage slug={params.slug} />}</Route>
                   <Route path="/cart" component={CartPage} />
                   <Route path="/checkout" component={CheckoutPage} />
+                  <Route path="/orders" component={OrdersPage} />
                   <Route path="/orders/:id">{(params) => <OrderPage id={params.id} />}</Route>
+                  <Route path="/wishlist" component={WishlistPage} />
+                  <Route path="/chat" component={ChatPage} />
+                  <Route path="/staff" component={StaffPage} />
                   <Route path="/signin">{() => <AuthPage mode="signin" />}</Route>
                   <Route path="/signup">{() => <AuthPage mode="signup" />}</Route>
                   <Route>

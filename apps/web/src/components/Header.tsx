@@ -28,6 +28,10 @@ export function Header() {
       <nav aria-label="Account" className="account">
         {me.data ? (
           <>
+            <Link href="/orders">Orders</Link>
+            <Link href="/wishlist">Wishlist</Link>
+            <Link href="/chat">Chat</Link>
+            {me.data.role === 'staff' && <Link href="/staff">Staff</Link>}
             <span className="who">{me.data.name}</span>
             <button type="button" className="link-button" onClick={() => logout.mutate()} disabled={logout.isPending}>
               Sign out

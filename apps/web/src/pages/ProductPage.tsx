@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'wouter';
+import { WishlistButton } from '../components/WishlistButton.tsx';
 import { formatPrice } from '../lib/format.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { useAddToCart } from '../lib/useAddToCart.ts';
@@ -31,9 +32,12 @@ export default function ProductPage({ slug }: { slug: string }) {
         <p className="price">{formatPrice(p.priceCents, p.currency)}</p>
         <p className={p.stock > 0 ? 'stock' : 'stock stock-out'}>{p.stock > 0 ? `${p.stock} in stock` : 'Sold out'}</p>
         <p>{p.description}</p>
-        <button type="button" disabled={p.stock === 0 || addToCart.isPending} onClick={() => addToCart.mutate({ product: p })}>
-          {p.stock === 0 ? 'Sold out' : 'Add to cart'}
-        </button>
+        <div className="product-actions">
+          <button type="button" disabled={p.stock === 0 || addToCart.isPending} onClick={() => addToCart.mutate({ product: p })}>
+            {p.stock === 0 ? 'Sold out' : 'Add to cart'}
+          </button>
+          <WishlistButton product={p} className="wish wish-text" withText />
+        </div>
       </div>
     </article>
   );

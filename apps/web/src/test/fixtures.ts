@@ -1,4 +1,4 @@
-import type { Category, Page, ProductSummary } from '@shop/schemas';
+import type { Category, ChatMessage, Order, Page, ProductSummary, User } from '@shop/schemas';
 
 export const categories: Category[] = [
   { id: 1, slug: 'kitchen', name: 'Kitchen', productCount: 40 },
@@ -21,4 +21,28 @@ export function product(id: number, overrides: Partial<ProductSummary> = {}): Pr
 
 export function page(ids: number[], nextCursor: string | null = null): Page<ProductSummary> {
   return { items: ids.map((id) => product(id)), nextCursor };
+}
+
+export const SHOPPER: User = { id: '00000000-0000-4000-8000-00000000000a', email: 'sam@example.test', name: 'Sam', role: 'shopper' };
+export const STAFF: User = { id: '00000000-0000-4000-8000-00000000000b', email: 'kim@shop.test', name: 'Kim', role: 'staff' };
+const ALEX = { id: '00000000-0000-4000-8000-00000000000c', name: 'Alex', role: 'shopper' as const };
+
+/** A lobby message by Alex, "Message <id>" unless overridden. */
+export function chatMessage(id: number, overrides: Partial<ChatMessage> = {}): ChatMessage {
+  return { id, roomId: 'lobby', author: ALEX, text: `Message ${id}`, createdAt: '2026-11-30T10:00:00.000Z', ...overrides };
+}
+
+/** An order numbered 100000 + n, with an id the server's uuid schema accepts. */
+export function order(n: number, overrides: Partial<Order> = {}): Order {
+  return {
+    id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    number: 100_000 + n,
+    status: 'placed',
+    createdAt: '2026-11-22T10:00:00.000Z',
+    lines: [{ productId: 3, name: 'Oak Stool', unitPriceCents: 4_999, quantity: 2, lineTotalCents: 9_998 }],
+    totalCents: 9_998,
+    currency: 'EUR',
+    shippingAddress: { name: 'Sam Shopper', line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' },
+    ...overrides,
+  };
 }

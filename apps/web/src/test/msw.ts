@@ -1,19 +1,51 @@
 import type { AppRouter } from '@shop/api';
-import { cartAddInput, catalogListInput, catalogProductInput, loginInput, placeOrderInput, registerInput } from '@shop/schemas';
-import type { inferRouterInputs, inferRouterOutputs, TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import {
+  adminAdjustStockInput,
+  adminOrderListInput,
+  adminProductUpsertInput,
+  adminSetStatusInput,
+  cartAddInput,
+  catalogListInput,
+  catalogProductInput,
+  chatHistoryInput,
+  chatSendInput,
+  chatSubscribeInput,
+  loginInput,
+  orderByIdInput,
+  ordersListInput,
+  ordersSubscribeInput,
+  placeOrderInput,
+  registerInput,
+  wishlistItemInput,
+} from '@shop/schemas';
+import type { AnyTRPCProcedure, inferRouterInputs, inferRouterOutputs, TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import type { ZodType } from 'zod';
+import { trpcLive } from './msw-ws.ts';
 
 export const API_ORIGIN = 'http://shop.test';
-export const server = setupServer();
+/** The mocked WebSocket: every test has one; it acknowledges subscriptions and waits for `emit`. */
+export const live = trpcLive(API_ORIGIN, { 'orders.onUpdate': ordersSubscribeInput, 'chat.onMessage': chatSubscribeInput });
+export const server = setupServer(live.handler);
 
 type Inputs = inferRouterInputs<AppRouter>;
 type Outputs = inferRouterOutputs<AppRouter>;
-type Path = { [K in keyof Outputs]: { [P in keyof Outputs[K]]: `${K & string}.${P & string}` }[keyof Outputs[K]] }[keyof Outputs];
-type Split<S> = S extends `${infer A}.${infer B}` ? [A, B] : never;
-type OutputOf<P extends Path> = Split<P> extends [infer A extends keyof Outputs, infer B] ? Outputs[A][B & keyof Outputs[A]] : never;
-type InputOf<P extends Path> = Split<P> extends [infer A extends keyof Inputs, infer B] ? Inputs[A][B & keyof Inputs[A]] : never;
+// Every procedure's dotted path, nested routers included ('admin.order.list'): walked on the
+// router's record, where a procedure and a sub-router can be told apart (their outputs cannot).
+type Paths<R, Prefix extends string = ''> = {
+  [K in keyof R & string]: R[K] extends AnyTRPCProcedure ? `${Prefix}${K}` : Paths<R[K], `${Prefix}${K}.`>;
+}[keyof R & string];
+type Path = Paths<AppRouter['_def']['record']>;
+type At<T, P extends string> = P extends `${infer A}.${infer B}`
+  ? A extends keyof T
+    ? At<T[A], B>
+    : never
+  : P extends keyof T
+    ? T[P]
+    : never;
+type OutputOf<P extends Path> = At<Outputs, P>;
+type InputOf<P extends Path> = At<Inputs, P>;
 
 /** A procedure failure as the server shapes it. */
 export class TrpcFailure {
@@ -39,6 +71,16 @@ const INPUT_SCHEMAS: { [P in Path]?: ZodType } = {
   'auth.login': loginInput,
   'auth.register': registerInput,
   'checkout.placeOrder': placeOrderInput,
+  'chat.history': chatHistoryInput,
+  'chat.send': chatSendInput,
+  'admin.product.upsert': adminProductUpsertInput,
+  'admin.product.adjustStock': adminAdjustStockInput,
+  'admin.order.list': adminOrderListInput,
+  'admin.order.setStatus': adminSetStatusInput,
+  'wishlist.add': wishlistItemInput,
+  'wishlist.remove': wishlistItemInput,
+  'orders.list': ordersListInput,
+  'orders.byId': orderByIdInput,
 };
 
 /**

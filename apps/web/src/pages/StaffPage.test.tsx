@@ -1,0 +1,167 @@
+import type { OrderStatus, Product } from '@shop/schemas';
+import { configure, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { order, product, SHOPPER, STAFF } from '../test/fixtures.ts';
+import { type Resolvers, server, TrpcFailure, trpc } from '../test/msw.ts';
+import { renderApp } from '../test/render.tsx';
+
+// A bound on waiting, not a speed requirement: the first render loads the lazy page on a busy machine.
+configure({ asyncUtilTimeout: 5_000 });
+
+const OAK = product(3, { name: 'Oak Stool', slug: 'oak-stool', priceCents: 4_999, stock: 5 });
+const full = (overrides: Partial<Product> = {}): Product => ({
+  ...OAK,
+  description: 'Solid oak.',
+  createdAt: '2026-11-01T00:00:00.000Z',
+  ...overrides,
+});
+
+function openStaff(resolvers: Resolvers) {
+  server.use(
+    ...trpc({
+      'auth.me': () => STAFF,
+      'catalog.list': () => ({ items: [OAK], nextCursor: null }),
+      'admin.order.list': () => ({ items: [], nextCursor: null }),
+      ...resolvers,
+    }),
+  );
+  return renderApp('/staff');
+}
+
+async function productForm(name: string) {
+  return screen.findByRole('form', { name });
+}
+
+describe('StaffPage', () => {
+  it('tells a shopper they are not allowed, and shows no staff link', async () => {
+    let adminCalls = 0;
+    server.use(
+      ...trpc({
+        'auth.me': () => SHOPPER,
+        'admin.order.list': () => {
+          adminCalls++;
+          return { items: [], nextCursor: null };
+        },
+      }),
+    );
+    renderApp('/staff');
+    expect((await screen.findByRole('heading', { level: 1 })).textContent).toBe('Not allowed');
+    expect(screen.queryByRole('link', { name: 'Staff' })).toBeNull();
+    expect(adminCalls).toBe(0);
+  });
+
+  it('saves a new price in integer cents, keeping the product’s other fields, and shows it', async () => {
+    const upserts: unknown[] = [];
+    let adjusts = 0;
+    openStaff({
+      'catalog.product': () => full(),
+      'admin.product.upsert': (input) => {
+        upserts.push(input);
+        return full({ priceCents: input.priceCents });
+      },
+      'admin.product.adjustStock': () => {
+        adjusts++;
+        return full();
+      },
+    });
+    expect((await screen.findByRole('link', { name: 'Staff' })).getAttribute('href')).toBe('/staff');
+    const form = await productForm('Oak Stool');
+    const price = within(form).getByLabelText('Price (EUR)');
+    expect((price as HTMLInputElement).value).toBe('49.99');
+    await userEvent.clear(price);
+    await userEvent.type(price, '12.3');
+    await userEvent.click(within(form).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(within(form).getByRole('status').textContent).toMatch(/Saved: €12\.30, 5 in stock/));
+    expect(upserts).toEqual([
+      { id: 3, slug: 'oak-stool', name: 'Oak Stool', description: 'Solid oak.', priceCents: 1_230, categorySlug: 'kitchen' },
+    ]);
+    expect(adjusts).toBe(0);
+    expect(within(form).getByText(/€12\.30 · 5 in stock/)).toBeTruthy();
+    expect((price as HTMLInputElement).value).toBe('12.30');
+  });
+
+  it('changes stock by the difference to what was shown', async () => {
+    const deltas: number[] = [];
+    openStaff({
+      'admin.product.adjustStock': ({ delta }) => {
+        deltas.push(delta);
+        return full({ stock: 5 + delta });
+      },
+    });
+    const form = await productForm('Oak Stool');
+    const stock = within(form).getByLabelText('Stock');
+    await userEvent.clear(stock);
+    await userEvent.type(stock, '12');
+    await userEvent.click(within(form).getByRole('button', { name: 'Save' }));
+    await within(form).findByText(/€49\.99 · 12 in stock/);
+    expect(deltas).toEqual([7]);
+  });
+
+  it.each([
+    ['12.345', 'Price (EUR)'],
+    ['abc', 'Price (EUR)'],
+    ['-1', 'Price (EUR)'],
+    ['1.5', 'Stock'],
+    ['-2', 'Stock'],
+  ])('refuses %s as %s inline and sends nothing', async (value, label) => {
+    let calls = 0;
+    const count = () => {
+      calls++;
+      return full();
+    };
+    openStaff({ 'catalog.product': count, 'admin.product.upsert': count, 'admin.product.adjustStock': count });
+    const form = await productForm('Oak Stool');
+    const input = within(form).getByLabelText(label);
+    await userEvent.clear(input);
+    await userEvent.type(input, value);
+    await userEvent.click(within(form).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(input.getAttribute('aria-invalid')).toBe('true'));
+    const describedBy = input.getAttribute('aria-describedby') ?? '';
+    expect(document.getElementById(describedBy)?.textContent).toMatch(/price such as 12\.34|whole number/);
+    expect(calls).toBe(0);
+  });
+
+  it('moves an order to a next status the server allows and updates the row', async () => {
+    const moves: { id: string; status: OrderStatus }[] = [];
+    openStaff({
+      'admin.order.list': () => ({ items: [order(1), order(2, { status: 'delivered' })], nextCursor: null }),
+      'admin.order.setStatus': (input) => {
+        moves.push(input);
+        return order(1, { status: input.status });
+      },
+    });
+    const row = await screen.findByRole('article', { name: 'Order 100001' });
+    expect(within(row).getByText('placed')).toBeTruthy();
+    // Only the moves the state machine allows are offered.
+    expect(
+      within(row)
+        .getAllByRole('button')
+        .map((b) => b.textContent),
+    ).toEqual(['Mark shipped', 'Cancel order']);
+    expect(within(screen.getByRole('article', { name: 'Order 100002' })).queryAllByRole('button')).toHaveLength(0);
+
+    await userEvent.click(within(row).getByRole('button', { name: 'Mark shipped' }));
+    await within(row).findByText('shipped');
+    expect(moves).toEqual([{ id: order(1).id, status: 'shipped' }]);
+    expect(
+      within(row)
+        .getAllByRole('button')
+        .map((b) => b.textContent),
+    ).toEqual(['Mark delivered']);
+  });
+
+  it('reports a refused move in a toast and shows the order as the server has it', async () => {
+    let listed = 0;
+    openStaff({
+      // The second listing is the refetch after the refusal: someone else cancelled it meanwhile.
+      'admin.order.list': () => ({ items: [order(1, { status: listed++ === 0 ? 'placed' : 'cancelled' })], nextCursor: null }),
+      'admin.order.setStatus': () => new TrpcFailure('CONFLICT', 'an order that is cancelled cannot become shipped', 409),
+    });
+    const row = await screen.findByRole('article', { name: 'Order 100001' });
+    await userEvent.click(within(row).getByRole('button', { name: 'Mark shipped' }));
+    expect((await screen.findByRole('alert')).textContent).toMatch(/Could not move order 100001 to shipped: an order that is cancelled/);
+    await within(row).findByText('cancelled');
+    expect(within(row).queryAllByRole('button')).toHaveLength(0);
+  });
+});

@@ -1,0 +1,142 @@
+import type { AppRouter } from '@shop/api';
+import type { inferRouterInputs, inferRouterOutputs, TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import { ws } from 'msw';
+import type { ZodType } from 'zod';
+
+type Inputs = inferRouterInputs<AppRouter>;
+type Outputs = inferRouterOutputs<AppRouter>;
+/** Subscription outputs are async iterables; every other procedure's is not. */
+type SubscriptionPath = {
+  [K in keyof Outputs]: {
+    [P in keyof Outputs[K]]: Outputs[K][P] extends AsyncIterable<unknown> ? `${K & string}.${P & string}` : never;
+  }[keyof Outputs[K]];
+}[keyof Outputs];
+type Split<S> = S extends `${infer A}.${infer B}` ? [A, B] : never;
+type Yield<P extends SubscriptionPath> =
+  Split<P> extends [infer A extends keyof Outputs, infer B]
+    ? Outputs[A][B & keyof Outputs[A]] extends AsyncIterable<infer Y>
+      ? Y
+      : never
+    : never;
+/** What the server yields: the payload of a `tracked(id, payload)` event, or the plain event. */
+export type EventOf<P extends SubscriptionPath> = Yield<P> extends { id: string; data: infer D } ? D : Yield<P>;
+export type SubscriptionInput<P extends SubscriptionPath> =
+  Split<P> extends [infer A extends keyof Inputs, infer B] ? Inputs[A][B & keyof Inputs[A]] : never;
+
+/** One subscription a client opened on the mocked socket. */
+export interface LiveSubscription<P extends SubscriptionPath> {
+  path: P;
+  input: SubscriptionInput<P>;
+  /** Sent by the client when it resumes after a reconnect. */
+  lastEventId: string | undefined;
+  /** Pushes one event; with an event id it is `tracked`, as the real server sends it. */
+  emit(data: EventOf<P>, eventId?: string): void;
+  /** Ends the subscription with a tRPC error, as the server does for NOT_FOUND and the like. */
+  fail(code: TRPC_ERROR_CODE_KEY, message: string): void;
+  readonly stopped: boolean;
+}
+
+interface ClientMessage {
+  id: number | string;
+  method: string;
+  params?: { path: string; input?: unknown; lastEventId?: string };
+}
+
+const JSON_RPC_CODES: Partial<Record<TRPC_ERROR_CODE_KEY, number>> = {
+  BAD_REQUEST: -32600,
+  UNAUTHORIZED: -32001,
+  FORBIDDEN: -32003,
+  NOT_FOUND: -32004,
+  TOO_MANY_REQUESTS: -32029,
+};
+
+/**
+ * A mocked tRPC WebSocket endpoint speaking the server's wire protocol: it acknowledges every
+ * subscription (`started`) and stays quiet until a test pushes events with `emit`. Subscription
+ * inputs are checked against the server's own schemas, like the HTTP mock does.
+ */
+export function trpcLive(origin: string, schemas: { [P in SubscriptionPath]?: ZodType } = {}) {
+  const link = ws.link(`${origin.replace(/^http/, 'ws')}/trpc`);
+  // biome-ignore lint/suspicious/noExplicitAny: one list holds subscriptions of every path.
+  let subscriptions: LiveSubscription<any>[] = [];
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
+  let waiters: { path: SubscriptionPath; resolve: (sub: LiveSubscription<any>) => void }[] = [];
+
+  const handler = link.addEventListener('connection', ({ client }) => {
+    const send = (message: unknown) => client.send(JSON.stringify(message));
+    const open = new Map<ClientMessage['id'], { stopped: boolean }>();
+
+    client.addEventListener('message', (event) => {
+      if (typeof event.data !== 'string' || event.data === 'PING') return;
+      const messages = [JSON.parse(event.data) as ClientMessage | ClientMessage[]].flat();
+      for (const message of messages) {
+        const { id, method, params } = message;
+        if (method === 'subscription.stop') {
+          const state = open.get(id);
+          if (state) state.stopped = true;
+          open.delete(id);
+          continue;
+        }
+        const path = (params?.path ?? '') as SubscriptionPath;
+        const error = (code: TRPC_ERROR_CODE_KEY, text: string) =>
+          send({ id, error: { message: text, code: JSON_RPC_CODES[code] ?? -32603, data: { code, path } } });
+        if (method !== 'subscription') {
+          error('BAD_REQUEST', `msw: ${method} goes over HTTP in this app, not over the socket`);
+          continue;
+        }
+        const parsed = schemas[path]?.safeParse(params?.input);
+        if (parsed && !parsed.success) {
+          error('BAD_REQUEST', `msw: the server would refuse this input: ${parsed.error.message}`);
+          continue;
+        }
+        const state = { stopped: false };
+        open.set(id, state);
+        send({ id, result: { type: 'started' } });
+        const subscription: LiveSubscription<typeof path> = {
+          path,
+          input: params?.input as never,
+          lastEventId: params?.lastEventId,
+          emit(data, eventId) {
+            if (state.stopped) throw new Error(`msw: ${path} was already stopped by the client`);
+            send({
+              id,
+              result: eventId === undefined ? { type: 'data', data } : { type: 'data', id: eventId, data: { id: eventId, data } },
+            });
+          },
+          fail(code, text) {
+            state.stopped = true;
+            open.delete(id);
+            error(code, text);
+          },
+          get stopped() {
+            return state.stopped;
+          },
+        };
+        subscriptions.push(subscription);
+        for (const w of waiters.filter((w) => w.path === path)) w.resolve(subscription);
+        waiters = waiters.filter((w) => w.path !== path);
+      }
+    });
+  });
+
+  return {
+    /** Register once with the msw server; `reset` between tests. */
+    handler,
+    /** The first live subscription to `path`, now or when a client opens one. */
+    subscribed<P extends SubscriptionPath>(path: P): Promise<LiveSubscription<P>> {
+      const current = subscriptions.find((s) => s.path === path && !s.stopped);
+      if (current) return Promise.resolve(current);
+      return new Promise((resolve) => waiters.push({ path, resolve }));
+    },
+    /** Every subscription opened since the last reset, stopped ones included. */
+    subscriptions<P extends SubscriptionPath>(path: P): LiveSubscription<P>[] {
+      return subscriptions.filter((s) => s.path === path);
+    },
+    /** Forgets this test's subscriptions and closes the sockets still open. */
+    reset() {
+      subscriptions = [];
+      waiters = [];
+      for (const client of link.clients) client.close();
+    },
+  };
+}
