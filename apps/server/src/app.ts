@@ -1,11 +1,14 @@
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { appRouter, type ContextDeps, createContextInner, responseMeta } from '@shop/api';
+import type { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import sirv from 'sirv';
 import { WebSocketServer } from 'ws';
 import { PRODUCT_IMAGE_PATH, productSvg } from './images.ts';
+import { type Logger, requestId, silentLogger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { clientIp, crossSiteRefusal, originAllowed } from './security.ts';
 
 export interface AppOptions {
@@ -17,18 +20,62 @@ export interface AppOptions {
   allowedOrigins?: readonly string[];
   /** SPA build to serve, or undefined when something else (Nginx) serves it. */
   webDist?: string | undefined;
+  /** Request and error logs; silent when not given. */
+  logger?: Logger;
+  /** Prometheus metrics served on /metrics; a fresh registry when not given. */
+  metrics?: Metrics;
+  /** Dependencies besides PostgreSQL that /ready checks (Redis when REDIS_URL is set); each must resolve. */
+  readinessChecks?: Record<string, () => Promise<unknown>>;
 }
 
 export interface App {
   server: Server;
   /** Marks the instance as draining: /ready answers 503 so the load balancer stops sending work. */
   drain(): void;
-  /** Tells WebSocket clients to reconnect elsewhere, then closes everything. */
-  close(): Promise<void>;
+  /**
+   * Drains, tells WebSocket clients to reconnect elsewhere, keeps listening (so /ready can answer
+   * 503 and late arrivals are still served) until no request is in flight or `drainMs` passed,
+   * then stops listening and resolves once the last response went out.
+   */
+  close(drainMs?: number): Promise<void>;
 }
 
 const MAX_BODY_BYTES = 100 * 1024;
 const MAX_WS_BUFFERED_BYTES = 4 * 1024 * 1024;
+/** A dependency that has not answered /ready's check by then counts as down. */
+const READY_CHECK_TIMEOUT_MS = 2_000;
+
+/** Resolves false when `check` rejects or takes longer than the timeout. */
+function answers(check: () => Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), READY_CHECK_TIMEOUT_MS);
+    Promise.resolve()
+      .then(check)
+      .then(
+        () => resolve(true),
+        () => resolve(false),
+      );
+  }).finally(() => clearTimeout(timer));
+}
+
+/**
+ * An error for the log without the data it may carry: database errors quote their SQL with its
+ * values (a password hash, an address), so theirs is reduced to the class and the SQLSTATE.
+ */
+export function describeError(error: Error): Record<string, unknown> {
+  const frames = error.stack?.split('\n').slice(1).join('\n');
+  const sqlState = (error as { code?: unknown }).code;
+  const fromDatabase = /Exception$/.test(error.name) || (typeof sqlState === 'string' && /^[0-9A-Z]{5}$/.test(sqlState));
+  return { type: error.name, ...(fromDatabase ? { sqlState } : { message: error.message.slice(0, 500) }), stack: frames };
+}
+
+/** The metrics label of a path: a small fixed set, never the raw URL. */
+function routeOf(path: string, image: boolean): string {
+  if (path.startsWith('/trpc/')) return 'trpc';
+  if (path === '/health' || path === '/ready' || path === '/metrics') return path.slice(1);
+  return image ? 'image' : 'static';
+}
 
 /** A refusal in tRPC's error shape, so clients read it like any other procedure error. */
 function sendForbidden(res: ServerResponse, message: string): void {
@@ -41,11 +88,29 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** One HTTP server for the API (HTTP and WebSocket), probes, product images and the SPA. */
-export function createApp({ deps, instanceName, webDist, trustProxy = false, allowedOrigins = [] }: AppOptions): App {
+export function createApp({
+  deps: givenDeps,
+  instanceName,
+  webDist,
+  trustProxy = false,
+  allowedOrigins = [],
+  logger = silentLogger,
+  metrics = createMetrics(instanceName),
+  readinessChecks = {},
+}: AppOptions): App {
+  const deps = { ...givenDeps, observer: givenDeps.observer ?? metrics.observer };
   const { orm } = deps;
   const startedAt = Date.now();
   let draining = false;
   const origins = new Set(allowedOrigins);
+  /** The request id of each request in flight, for tRPC's error log. */
+  const requestIds = new WeakMap<IncomingMessage, string>();
+  const onError = ({ error, path, req }: { error: TRPCError; path: string | undefined; req: IncomingMessage }) => {
+    // Client errors are in the request log already; only failures of ours need their cause here.
+    if (error.code !== 'INTERNAL_SERVER_ERROR') return;
+    const cause = error.cause ?? error;
+    logger.error({ reqId: requestIds.get(req), procedure: path, err: describeError(cause) }, 'procedure failed');
+  };
 
   const createContext = ({ req, res }: { req: IncomingMessage; res?: ServerResponse }) =>
     createContextInner(deps, {
@@ -54,7 +119,14 @@ export function createApp({ deps, instanceName, webDist, trustProxy = false, all
       // A WebSocket has no response to carry cookies: sign-in and sign-out go over HTTP.
       setCookie: res ? (value) => res.appendHeader('set-cookie', value) : null,
     });
-  const trpc = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/', maxBodySize: MAX_BODY_BYTES, responseMeta });
+  const trpc = createHTTPHandler({
+    router: appRouter,
+    createContext,
+    basePath: '/trpc/',
+    maxBodySize: MAX_BODY_BYTES,
+    responseMeta,
+    onError,
+  });
 
   const assets =
     webDist && existsSync(webDist)
@@ -69,22 +141,51 @@ export function createApp({ deps, instanceName, webDist, trustProxy = false, all
         })
       : undefined;
 
-  async function ready(): Promise<boolean> {
-    if (draining) return false;
-    try {
-      await orm.em.getConnection().execute('select 1');
-      return true;
-    } catch {
-      return false;
-    }
+  const checks: Record<string, () => Promise<unknown>> = { postgres: () => orm.em.getConnection().execute('select 1'), ...readinessChecks };
+
+  /** Whether every dependency answers, and which do. */
+  async function ready(): Promise<{ ok: boolean; checks: Record<string, 'ok' | 'down'> }> {
+    const results = await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await answers(check)] as const));
+    return {
+      ok: !draining && results.every(([, up]) => up),
+      checks: Object.fromEntries(results.map(([name, up]) => [name, up ? 'ok' : 'down'])),
+    };
   }
 
+  /** One log line and one metric per response, when it has gone out (or the client went away). */
+  function track(req: IncomingMessage, res: ServerResponse, path: string, reqId: string): void {
+    const started = performance.now();
+    res.once('close', () => {
+      const route = routeOf(path, PRODUCT_IMAGE_PATH.test(path));
+      metrics.response(route, res.statusCode);
+      const line = {
+        reqId,
+        method: req.method,
+        path,
+        ...(route === 'trpc' ? { procedure: path.slice('/trpc/'.length) } : {}),
+        status: res.statusCode,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        ...(res.writableFinished ? {} : { aborted: true }),
+      };
+      // Probes and scrapes come every few seconds from every checker: only at debug level.
+      if (route === 'health' || route === 'ready' || route === 'metrics') logger.debug(line, 'request');
+      else logger.info(line, 'request');
+    });
+  }
+
+  let inFlight = 0;
   function handle(req: IncomingMessage, res: ServerResponse): void {
+    inFlight++;
+    res.once('close', () => inFlight--);
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const reqId = requestId(req);
+    requestIds.set(req, reqId);
+    track(req, res, path, reqId);
+    res.setHeader('x-request-id', reqId);
     // Which instance answered: for operators and for tests of the load balancer.
     res.setHeader('x-instance', instanceName);
     res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('referrer-policy', 'strict-origin-when-cross-origin');
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path.startsWith('/trpc/')) {
       // Refuse a declared oversized body before reading it; tRPC's maxBodySize covers chunked ones.
       if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
@@ -102,8 +203,21 @@ export function createApp({ deps, instanceName, webDist, trustProxy = false, all
       return;
     }
     if (path === '/ready') {
-      void ready().then((ok) =>
-        sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : draining ? 'draining' : 'unavailable', instance: instanceName }),
+      void ready().then(({ ok, checks }) =>
+        sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : draining ? 'draining' : 'unavailable', instance: instanceName, checks }),
+      );
+      return;
+    }
+    if (path === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
+          res.end(text);
+        },
+        (error: unknown) => {
+          logger.error({ err: { message: (error as Error).message } }, 'metrics failed');
+          sendJson(res, 500, { error: 'metrics failed' });
+        },
       );
       return;
     }
@@ -123,7 +237,12 @@ export function createApp({ deps, instanceName, webDist, trustProxy = false, all
     wss,
     router: appRouter,
     createContext,
+    onError,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
+  });
+  metrics.watch({
+    webSockets: () => wss.clients.size,
+    pool: async () => orm.em.getConnection().getNativeClient(),
   });
   // Back-pressure: a client that stops reading would make its socket buffer grow without end.
   // Past the limit it is dropped; it reconnects and resumes from its last event id.
@@ -143,6 +262,9 @@ export function createApp({ deps, instanceName, webDist, trustProxy = false, all
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return;
     }
+    const reqId = requestId(req);
+    requestIds.set(req, reqId);
+    logger.info({ reqId, method: req.method, path, status: 101 }, 'websocket opened');
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
@@ -151,11 +273,13 @@ export function createApp({ deps, instanceName, webDist, trustProxy = false, all
     drain() {
       draining = true;
     },
-    async close() {
+    async close(drainMs = 10_000) {
       draining = true;
       clearInterval(slowConsumers);
       wsHandler.broadcastReconnectNotification();
       for (const client of wss.clients) client.close(1012, 'server restarting');
+      const deadline = performance.now() + drainMs;
+      while (inFlight > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

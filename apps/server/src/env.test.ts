@@ -9,6 +9,12 @@ describe('loadEnv', () => {
     expect(env.INSTANCE_NAME).toMatch(/:3000$/);
   });
 
+  it('logs at info unless LOG_LEVEL says otherwise, and refuses an unknown level by name', () => {
+    expect(loadEnv({}).LOG_LEVEL).toBe('info');
+    expect(loadEnv({ LOG_LEVEL: 'silent' }).LOG_LEVEL).toBe('silent');
+    expect(() => loadEnv({ LOG_LEVEL: 'verbose' })).toThrow(/LOG_LEVEL/);
+  });
+
   it('treats an empty DATABASE_URL as unset', () => {
     expect(loadEnv({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
   });

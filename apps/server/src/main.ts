@@ -6,18 +6,29 @@ import { createBus } from '@shop/bus';
 import { createOrm, isSeeded, migrate, openDatabase, seedDemo } from '@shop/db';
 import { createLimits } from '@shop/domain';
 import { Redis } from 'ioredis';
-import { createApp } from './app.ts';
+import { pino } from 'pino';
+import { createApp, describeError } from './app.ts';
 import { loadEnv } from './env.ts';
-
-const log = (message: string) => console.log(`[shop] ${message}`);
+import { createLogger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
 
 let env: ReturnType<typeof loadEnv>;
 try {
   env = loadEnv();
 } catch (error) {
-  console.error(`[shop] ${(error as Error).message}`);
+  // No configuration, so no configured logger: one JSON line on stderr naming the bad variables.
+  pino(pino.destination({ dest: 2, sync: true })).fatal((error as Error).message);
   process.exit(78); // EX_CONFIG
 }
+
+const logger = createLogger({ level: env.LOG_LEVEL, instance: env.INSTANCE_NAME });
+const metrics = createMetrics(env.INSTANCE_NAME);
+const log = (message: string) => logger.info(message);
+process.on('uncaughtException', (error) => {
+  metrics.error('uncaught');
+  logger.fatal({ err: describeError(error) }, 'uncaught exception');
+  process.exit(1);
+});
 
 const started = performance.now();
 const database = await openDatabase({ url: env.DATABASE_URL, dataDir: join(env.DATA_DIR, 'postgres'), log });
@@ -32,17 +43,19 @@ if (env.SEED_PRODUCTS > 0 && !(await isSeeded(orm.em.fork()))) {
 }
 
 const redis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
-redis?.on('error', (error) => log(`redis: ${error.message}`));
+redis?.on('error', (error) => logger.warn(`redis: ${error.message}`));
 if (!env.REDIS_URL) log('no REDIS_URL: rate limits and live events stay inside this process');
 // Redis errors are logged once per kind of failure, not on every retry.
 let lastBusError = '';
 const bus = createBus({
   redisUrl: env.REDIS_URL,
-  onError: (error) => {
+  onError: (error, context) => {
+    metrics.error(`bus_${context.source}`);
     const message = error instanceof Error ? error.message : String(error);
-    if (message !== lastBusError) log(`bus: ${message}`);
+    if (message !== lastBusError) logger.warn({ source: context.source, channel: context.channel }, `bus: ${message}`);
     lastBusError = message;
   },
+  onDelivery: (lagMs) => metrics.busDelivery(lagMs),
 });
 
 const app = createApp({
@@ -57,26 +70,34 @@ const app = createApp({
   webDist: env.WEB_DIST || undefined,
   trustProxy: env.TRUST_PROXY,
   allowedOrigins: env.ALLOWED_ORIGINS,
+  logger,
+  metrics,
+  // Without Redis this instance cannot share rate limits or live events: not ready.
+  readinessChecks: redis ? { redis: () => redis.ping() } : {},
 });
 app.server.listen(env.PORT, env.HOST, () => {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
   const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST;
-  log(`ready in ${((performance.now() - started) / 1000).toFixed(1)} s: http://${host}:${port}/`);
+  logger.info({ port, startupS: Number(((performance.now() - started) / 1000).toFixed(1)) }, `ready: http://${host}:${port}/`);
 });
 
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  log(`${signal}: shutting down`);
-  const force = setTimeout(() => process.exit(1), 15_000);
+  log(`${signal}: draining, then shutting down`);
+  const force = setTimeout(() => {
+    logger.error('in-flight work did not finish within 15 s: exiting anyway');
+    process.exit(1);
+  }, 15_000);
   force.unref();
   await app.close();
   await bus.close();
   redis?.disconnect();
   await orm.close();
   await database.stop();
+  log('stopped');
   process.exit(0);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 const serverDir = fileURLToPath(new URL('..', import.meta.url));
 const started = new Set<ChildProcess>();
 
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;
@@ -63,24 +63,31 @@ export interface Instance {
   name: string;
   base: string;
   child: ChildProcess;
+  /** What the process wrote to stdout (its JSON log), when started with `captureStdout`. */
+  stdout(): string;
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** One shop server process on a free port, ready when /ready answers 200. */
-export async function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
+export async function startInstance(name: string, env: Record<string, string>, { captureStdout = false } = {}): Promise<Instance> {
   const port = await freePort();
   const child = spawn(process.execPath, ['src/main.ts'], {
     cwd: serverDir,
     env: { ...process.env, NODE_ENV: 'test', PORT: String(port), INSTANCE_NAME: name, SEED_PRODUCTS: '0', WEB_DIST: '', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', captureStdout ? 'pipe' : 'ignore', 'inherit'],
   });
   started.add(child);
+  let stdout = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
   const base = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${base}/ready`)).status === 200, `instance ${name}`);
   return {
     name,
     base,
     child,
+    stdout: () => stdout,
     async kill(signal = 'SIGKILL') {
       if (child.exitCode !== null) return child.exitCode;
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

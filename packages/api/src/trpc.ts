@@ -15,6 +15,23 @@ import { cookieSession, type RequestInfo, resolveUser, UserCache } from './sessi
 
 // 1. Context ------------------------------------------------------------------------------------
 
+/** A finished procedure call, for metrics: `error` is null when it succeeded, else the tRPC code. */
+export interface ProcedureCall {
+  path: string;
+  type: 'query' | 'mutation' | 'subscription';
+  durationMs: number;
+  error: TRPCError['code'] | null;
+}
+
+/**
+ * Instrumentation port: the server feeds these into its metrics, so this package needs no metrics
+ * library. A subscription's call ends when it starts streaming; `streaming` counts open streams.
+ */
+export interface ProcedureObserver {
+  called(call: ProcedureCall): void;
+  streaming(path: string, delta: 1 | -1): void;
+}
+
 /** Process-wide dependencies, created once at start-up. */
 export interface ContextDeps {
   orm: Orm;
@@ -23,6 +40,7 @@ export interface ContextDeps {
   currency: string;
   bus: Bus;
   users?: UserCache;
+  observer?: ProcedureObserver;
 }
 
 /** Transport-free context: tests build it from plain values, adapters add the request on top. */
@@ -87,7 +105,41 @@ const withServices = t.middleware(async ({ ctx, next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(withServices);
+/** Counts an async iterable as one open stream from its first pull to its end (or cancellation). */
+async function* counted<T>(source: AsyncIterable<T>, onOpen: () => void, onClose: () => void): AsyncGenerator<T> {
+  onOpen();
+  try {
+    yield* source;
+  } finally {
+    onClose();
+  }
+}
+
+/** Every call's duration and outcome go to the observer, if the server installed one. */
+const observed = t.middleware(async ({ ctx, path, type, next }) => {
+  const { observer } = ctx;
+  if (!observer) return next();
+  const started = performance.now();
+  const result = await next();
+  observer.called({ path, type, durationMs: performance.now() - started, error: result.ok ? null : toTRPCError(result.error).code });
+  if (type === 'subscription' && result.ok && isAsyncIterable(result.data)) {
+    return {
+      ...result,
+      data: counted(
+        result.data,
+        () => observer.streaming(path, 1),
+        () => observer.streaming(path, -1),
+      ),
+    };
+  }
+  return result;
+});
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+export const publicProcedure = t.procedure.use(observed).use(withServices);
 
 /** Signed in: `ctx.user` is non-null from here on. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {

@@ -39,6 +39,29 @@ export type BusErrorHandler = (error: unknown, context: BusErrorContext) => void
 export interface BusOptions {
   /** Where errors go that no caller can receive; defaults to console.error. */
   onError?: BusErrorHandler | undefined;
+  /**
+   * Called once per message this process receives for local handlers, with the milliseconds since
+   * it was published (for a delivery-lag metric). Across hosts this includes their clock skew.
+   */
+  onDelivery?: ((lagMs: number) => void) | undefined;
+}
+
+/**
+ * Wire format: the publish time travels in front of the message, so the receiving process can
+ * measure delivery lag. A message without it (published by older code) is delivered unchanged.
+ */
+const STAMP = '\u0001';
+
+export function stampMessage(message: string, now = Date.now()): string {
+  return `${STAMP}${now}${STAMP}${message}`;
+}
+
+export function unstampMessage(raw: string): { message: string; publishedAt: number | null } {
+  if (!raw.startsWith(STAMP)) return { message: raw, publishedAt: null };
+  const end = raw.indexOf(STAMP, 1);
+  const publishedAt = end > 1 ? Number(raw.slice(1, end)) : Number.NaN;
+  if (!Number.isFinite(publishedAt)) return { message: raw, publishedAt: null };
+  return { message: raw.slice(end + 1), publishedAt };
 }
 
 export class BusClosedError extends Error {

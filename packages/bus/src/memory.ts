@@ -1,4 +1,4 @@
-import { type Bus, BusClosedError, type BusOptions, defaultOnError } from './bus.ts';
+import { type Bus, BusClosedError, type BusOptions, defaultOnError, reportSafely } from './bus.ts';
 import { GapListeners, HandlerRegistry } from './registry.ts';
 
 /**
@@ -19,8 +19,17 @@ export function createMemoryBus(options: BusOptions = {}): Bus {
       if (closed) throw new BusClosedError();
       published++;
       const targets = registry.targets(channel);
+      if (targets.length === 0) return;
+      const publishedAt = performance.now();
       // One microtask per message keeps publish order; the message lives only until it runs.
-      if (targets.length > 0) queueMicrotask(() => registry.deliver(targets, message));
+      queueMicrotask(() => {
+        try {
+          options.onDelivery?.(performance.now() - publishedAt);
+        } catch (error) {
+          reportSafely(onError, error, { source: 'handler', channel });
+        }
+        registry.deliver(targets, message);
+      });
     },
 
     async subscribe(channel, handler) {

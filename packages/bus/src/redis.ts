@@ -1,5 +1,14 @@
 import { Redis, type RedisStatus, ReplyError } from 'ioredis';
-import { type Bus, BusClosedError, type BusOptions, BusUnavailableError, defaultOnError, reportSafely } from './bus.ts';
+import {
+  type Bus,
+  BusClosedError,
+  type BusOptions,
+  BusUnavailableError,
+  defaultOnError,
+  reportSafely,
+  stampMessage,
+  unstampMessage,
+} from './bus.ts';
 import { GapListeners, HandlerRegistry, type Subscription } from './registry.ts';
 
 export interface RedisBusOptions extends BusOptions {
@@ -214,8 +223,18 @@ export function createRedisBus(options: RedisBusOptions): Bus {
     if (!closed) gapPending = true;
     down.fire();
   });
-  subscriber.on('message', (channel: string, message: string) => {
-    registry.deliver(registry.targets(channel), message);
+  subscriber.on('message', (channel: string, raw: string) => {
+    const targets = registry.targets(channel);
+    if (targets.length === 0) return;
+    const { message, publishedAt } = unstampMessage(raw);
+    if (publishedAt !== null && options.onDelivery) {
+      try {
+        options.onDelivery(Math.max(0, Date.now() - publishedAt));
+      } catch (error) {
+        reportSafely(onError, error, { source: 'handler', channel });
+      }
+    }
+    registry.deliver(targets, message);
   });
 
   async function untilActive(channel: string): Promise<void> {
@@ -247,7 +266,7 @@ export function createRedisBus(options: RedisBusOptions): Bus {
       if (publisher.status !== 'ready') {
         throw new BusUnavailableError(`Redis is unavailable (publisher ${publisher.status}); message to ${channel} dropped`);
       }
-      await publisher.publish(channel, message);
+      await publisher.publish(channel, stampMessage(message));
       published++;
     },
 

@@ -1,0 +1,52 @@
+// Issue: the storefront's browser journey passes through Nginx (static files, /trpc proxying,
+// WebSocket upgrades) in front of three instances sharing PostgreSQL and Redis.
+import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { type Cluster, startCluster } from '@shop/nginx';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runJourney } from '../src/journey.ts';
+import { freePortInRange, type RedisProcess, startRedis } from '../src/processes.ts';
+
+let db: TestDatabase | undefined;
+let redis: RedisProcess | undefined;
+let cluster: Cluster | undefined;
+const output: string[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject('pgAdminUrl'));
+  redis = await startRedis();
+  const httpPort = await freePortInRange();
+  const instancePorts: number[] = [];
+  for (let i = 0; i < 3; i++) instancePorts.push(await freePortInRange([httpPort, ...instancePorts]));
+  cluster = await startCluster({
+    instances: 3,
+    httpPort,
+    instancePorts,
+    databaseUrl: db.url,
+    redisUrl: redis.url,
+    webDist: inject('webDist'),
+    env: { SEED_PRODUCTS: '200', SESSION_SECRET: 'e2e-session-secret-0123456789-abcdefghij', NODE_ENV: 'test' },
+    onOutput: (instance, line) => output.push(`${instance}: ${line}`),
+  });
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+  await redis?.stop();
+  await db?.drop();
+});
+
+describe('the storefront in a real browser, through Nginx and three instances', () => {
+  it('takes a new shopper from the catalog through checkout to a live chat message', async () => {
+    const result = await runJourney(cluster?.url ?? '', { label: 'cluster', log: (line) => console.log(line) }).catch((error) => {
+      console.error(`instance output:\n${output.join('\n')}`);
+      throw error;
+    });
+    expect(result.orderNumber).toMatch(/\d/);
+    expect(result.problems).toEqual([]);
+    expect(result.overflow).toEqual([]);
+    // Google's threshold for a good cumulative layout shift; images and skeletons reserve their space.
+    for (const shift of Object.values(result.layoutShift)) expect(shift).toBeLessThan(0.1);
+    // Nginx spread the API calls: sessions (sealed cookies) and live events (Redis) crossed instances.
+    expect(result.instances.length).toBeGreaterThan(1);
+  });
+});

@@ -1,0 +1,168 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { freePort } from '@shop/db';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// The deployment files are checked with the tools that will read them, not just kept in the tree.
+const run = promisify(execFile);
+const deploy = fileURLToPath(new URL('../deploy/', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const nginx = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
+const temp: string[] = [];
+afterAll(() => Promise.all(temp.map((dir) => rm(dir, { recursive: true, force: true }))));
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'shop-deploy-'));
+  temp.push(dir);
+  return dir;
+}
+
+describe('Dockerfile', () => {
+  const text = readFileSync(join(deploy, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  /** Instructions per stage, by stage name. */
+  const stages = new Map<string, string[]>();
+  let current: string[] = [];
+  for (const line of lines) {
+    const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
+    if (from) {
+      current = [line];
+      stages.set(from[2] ?? `#${stages.size}`, current);
+    } else current.push(line);
+  }
+
+  it('builds in several stages, the SPA in one of them, from node:24-slim', () => {
+    expect([...stages.keys()]).toEqual(expect.arrayContaining(['base', 'build', 'server-deps', 'server', 'web']));
+    expect(text).toMatch(/^ARG NODE_IMAGE=node:24-slim$/m);
+    expect(stages.get('build')?.join('\n')).toMatch(/pnpm --filter @shop\/web build/);
+    // Every COPY --from names a stage defined above it.
+    const names = [...stages.keys()];
+    for (const [name, instructions] of stages) {
+      for (const line of instructions) {
+        const from = /COPY\s+--from=(\S+)/.exec(line)?.[1];
+        if (from) expect(names.indexOf(from), `${name}: COPY --from=${from}`).toBeGreaterThanOrEqual(0);
+        if (from) expect(names.indexOf(from)).toBeLessThan(names.indexOf(name));
+      }
+    }
+  }, 60_000);
+
+  it('runs the server as a non-root user, starting main.ts', () => {
+    const server = stages.get('server') ?? [];
+    const users = server.filter((l) => /^USER\s/i.test(l)).map((l) => l.split(/\s+/)[1]);
+    expect(users.length).toBeGreaterThan(0);
+    expect(users.at(-1)).not.toMatch(/^(root|0)(:.*)?$/);
+    const userAt = server.findLastIndex((l) => /^USER\s/i.test(l));
+    const cmdAt = server.findIndex((l) => /^CMD\s/i.test(l));
+    expect(cmdAt).toBeGreaterThan(userAt);
+    expect(server[cmdAt]).toContain('apps/server/src/main.ts');
+    expect(server.join('\n')).toMatch(/NODE_ENV=production/);
+  }, 60_000);
+});
+
+/** `docker compose` (plugin) or `docker-compose` (standalone), whichever this machine has. */
+async function composeCommand(): Promise<string[]> {
+  for (const candidate of [['docker', 'compose'], ['docker-compose']]) {
+    const [command = '', ...args] = candidate;
+    if (
+      await run(command, [...args, 'version']).then(
+        () => true,
+        () => false,
+      )
+    )
+      return candidate;
+  }
+  throw new Error('neither `docker compose` nor `docker-compose` is installed (.ci/run installs docker-compose)');
+}
+
+describe('docker-compose.yml', () => {
+  const file = join(deploy, 'docker-compose.yml');
+  const env = { ...process.env, SESSION_SECRET: 'compose-check-secret-0123456789abcdefghij' };
+
+  it('is valid for compose, with Nginx, three instances, PostgreSQL, Redis and the migration step', async () => {
+    const [command = '', ...args] = await composeCommand();
+    await run(command, [...args, '-f', file, 'config', '-q'], { env });
+    const { stdout } = await run(command, [...args, '-f', file, 'config', '--services'], { env });
+    expect(stdout.trim().split('\n').sort()).toEqual(['app1', 'app2', 'app3', 'migrate', 'nginx', 'postgres', 'redis']);
+    expect(readFileSync(file, 'utf8')).toContain('./nginx.compose.conf:/etc/nginx/nginx.conf:ro');
+  }, 60_000);
+
+  it('refuses to start without SESSION_SECRET', async () => {
+    const [command = '', ...args] = await composeCommand();
+    const { SESSION_SECRET: _, ...withoutSecret } = env;
+    const failure = await run(command, [...args, '-f', file, 'config', '-q'], { env: withoutSecret }).then(
+      () => null,
+      (error: { stderr: string }) => error.stderr,
+    );
+    expect(failure).toContain('SESSION_SECRET');
+  }, 60_000);
+
+  it('mounts an Nginx configuration that nginx accepts and that routes like the cluster one', async () => {
+    const dir = await tempDir();
+    await chmod(dir, 0o755); // nginx workers run as an unprivileged user
+    await mkdir(join(dir, 'web'));
+    await writeFile(join(dir, 'web', 'index.html'), '<!doctype html><title>Shop</title>');
+    // An upstream standing in for the instances: it echoes the headers Nginx sent.
+    const upstream = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ url: req.url, headers: req.headers }));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const upstreamPort = (upstream.address() as AddressInfo).port;
+    const port = await freePort();
+    // The same file with the container's names and devices pointed at this machine.
+    const conf = readFileSync(join(deploy, 'nginx.compose.conf'), 'utf8')
+      .replace(/\bapp\d:3000\b/g, `127.0.0.1:${upstreamPort}`)
+      .replace('listen 80;', `listen 127.0.0.1:${port};`)
+      .replace('/tmp/nginx.pid', join(dir, 'nginx.pid'))
+      .replaceAll('/usr/share/shop/web', join(dir, 'web'))
+      .replace('/dev/stdout', join(dir, 'access.log'))
+      .replace('/dev/stderr', join(dir, 'error.log'));
+    await writeFile(join(dir, 'nginx.conf'), conf);
+    const args = ['-e', join(dir, 'error.log'), '-p', dir, '-c', join(dir, 'nginx.conf')];
+    const { stderr } = await run(nginx, ['-t', ...args]);
+    expect(stderr).toContain('syntax is ok');
+
+    await run(nginx, args);
+    const pid = Number(readFileSync(join(dir, 'nginx.pid'), 'utf8'));
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      for (const probe of ['/metrics', '/ready', '/health']) expect((await fetch(`${base}${probe}`)).status).toBe(404);
+      const api = await fetch(`${base}/trpc/catalog.categories`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
+      expect(api.status).toBe(200);
+      const echoed = (await api.json()) as { url: string; headers: Record<string, string> };
+      expect(echoed.url).toBe('/trpc/catalog.categories');
+      expect(echoed.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
+      expect(api.headers.get('x-request-id')).toBe(echoed.headers['x-request-id']);
+      // A client's own X-Forwarded-For is replaced, so instances can trust it.
+      expect(echoed.headers['x-forwarded-for']).toBe('127.0.0.1');
+      const page = await fetch(`${base}/products/some-slug`);
+      expect(await page.text()).toContain('<title>Shop</title>');
+      expect(page.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
+    } finally {
+      process.kill(pid, 'SIGTERM');
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    }
+  }, 60_000);
+});
+
+describe('systemd units', () => {
+  it('pass systemd-analyze verify', async () => {
+    const dir = await tempDir();
+    for (const unit of await readdir(join(deploy, 'systemd'))) await copyFile(join(deploy, 'systemd', unit), join(dir, unit));
+    // A template is verified through one of its instances.
+    const { stderr } = await run('systemd-analyze', ['verify', join(dir, 'shop-instance@3001.service'), join(dir, 'shop-nginx.service')], {
+      cwd: repoRoot,
+    });
+    // verify exits 0 on unknown keys and the like; it reports them on stderr, naming the file.
+    expect(stderr.split('\n').filter((line) => line.includes(dir))).toEqual([]);
+  }, 60_000);
+});
