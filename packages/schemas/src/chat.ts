@@ -55,4 +55,6 @@ export interface ChatMessage {
   text: string;
   /** ISO-8601, UTC. */
   createdAt: string;
+  /** The `clientId` it was sent with, if any: lets the sender match it to its pending copy. */
+  clientId: string | null;
 }

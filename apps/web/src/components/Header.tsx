@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useLocation } from 'wouter';
 import { useReconnectLive, useTRPC } from '../lib/trpc.ts';
+import { SignInLink } from './SignInLink.tsx';
 
 export function Header() {
   const trpc = useTRPC();
@@ -38,7 +39,7 @@ export function Header() {
             </button>
           </>
         ) : (
-          <Link href="/signin">Sign in</Link>
+          <SignInLink />
         )}
         <Link href="/cart" className="cart-link" aria-label={`Cart, ${count} ${count === 1 ? 'item' : 'items'}`}>
           Cart <span className="badge">{count}</span>

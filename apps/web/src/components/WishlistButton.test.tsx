@@ -69,6 +69,49 @@ describe('the wishlist toggle', () => {
     expect(screen.getByRole('button', { name: 'Remove from wishlist' }).getAttribute('aria-pressed')).toBe('true');
   });
 
+  it('ends in the server’s state when two toggles are answered out of order', async () => {
+    // The server applies each toggle as it arrives, but the answers come back in reverse.
+    let saved: ProductSummary[] = [];
+    let listCalls = 0;
+    const addReply = gate();
+    const removeReply = gate();
+    server.use(
+      ...trpc({
+        'auth.me': () => SHOPPER,
+        'catalog.product': () => oakStool,
+        'wishlist.list': () => {
+          listCalls++;
+          return saved;
+        },
+        'wishlist.add': async () => {
+          saved = [oakStool];
+          const answer = saved;
+          await addReply.opened;
+          return answer;
+        },
+        'wishlist.remove': async () => {
+          saved = [];
+          const answer = saved;
+          await removeReply.opened;
+          return answer;
+        },
+      }),
+    );
+    renderApp('/p/oak-stool');
+    const save = await screen.findByRole('button', { name: 'Save to wishlist' });
+    await waitFor(() => expect(save.hasAttribute('disabled')).toBe(false));
+    await userEvent.click(save);
+    await userEvent.click(await screen.findByRole('button', { name: 'Remove from wishlist' }));
+    await screen.findByRole('button', { name: 'Save to wishlist' });
+    await waitFor(() => expect(saved).toEqual([]));
+
+    removeReply.open();
+    addReply.open();
+    // The add's answer ([saved]) arrives last but is stale: the list is fetched again instead.
+    await waitFor(() => expect(listCalls).toBe(2));
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Save to wishlist' }).getAttribute('aria-pressed')).toBe('false'));
+  });
+
   it('sends a visitor who is not signed in to sign in, without calling the server', async () => {
     let calls = 0;
     server.use(
@@ -84,7 +127,7 @@ describe('the wishlist toggle', () => {
     const save = await screen.findByRole('button', { name: 'Save to wishlist' });
     await waitFor(() => expect(save.hasAttribute('disabled')).toBe(false));
     await userEvent.click(save);
-    await waitFor(() => expect(location.history?.at(-1)).toBe('/signin'));
+    await waitFor(() => expect(location.history?.at(-1)).toBe('/signin?next=%2Fp%2Foak-stool'));
     expect(calls).toBe(0);
   });
 

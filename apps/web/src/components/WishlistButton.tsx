@@ -1,5 +1,6 @@
 import type { ProductSummary } from '@shop/schemas';
 import { useLocation } from 'wouter';
+import { authHref, useHere } from '../lib/signin.ts';
 import { useToggleWishlist, useWishlist } from '../lib/useToggleWishlist.ts';
 
 /**
@@ -22,6 +23,7 @@ export function WishlistButton({
   const wishlist = useWishlist();
   const toggle = useToggleWishlist();
   const [, navigate] = useLocation();
+  const here = useHere();
   const saved = wishlist.has(product.id);
   const label = saved ? 'Remove from wishlist' : 'Save to wishlist';
   return (
@@ -34,7 +36,7 @@ export function WishlistButton({
       // Unknown until the session and the list answer: the button keeps its place, inert.
       disabled={wishlist.items === undefined && !wishlist.list.isError}
       onClick={() => {
-        if (!wishlist.me.data) navigate('/signin');
+        if (!wishlist.me.data) navigate(authHref(here));
         else toggle.mutate({ product, save: !saved });
       }}
     >

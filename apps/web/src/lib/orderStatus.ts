@@ -7,6 +7,9 @@ export const STATUS_LABELS: Record<OrderStatus, string> = {
   cancelled: 'Cancelled',
 };
 
+/** Mirrors the server's state machine: only a placed order can be cancelled (else CONFLICT). */
+export const canCancel = (status: OrderStatus): boolean => status === 'placed';
+
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 
 /** An ISO timestamp as a local date: 2026-11-22T10:00:00Z → 22 Nov 2026. */

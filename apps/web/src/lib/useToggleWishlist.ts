@@ -1,5 +1,5 @@
 import type { ProductSummary } from '@shop/schemas';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type QueryClient, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useToast } from '../components/Toasts.tsx';
 import { useTRPC, useTRPCClient } from './trpc.ts';
 
@@ -33,9 +33,22 @@ export function useWishlist() {
   };
 }
 
+/** Toggles in flight, per cache: answers that overlapped may arrive in any order. */
+const inFlight = new WeakMap<QueryClient, { count: number; overlapped: boolean }>();
+function togglesOf(queryClient: QueryClient) {
+  let toggles = inFlight.get(queryClient);
+  if (!toggles) {
+    toggles = { count: 0, overlapped: false };
+    inFlight.set(queryClient, toggles);
+  }
+  return toggles;
+}
+
 /**
  * Saves or unsaves optimistically: the heart fills at once, and empties again with a message if
- * the server refuses.
+ * the server refuses. Each answer is the whole list as the server saw it then, so when toggles
+ * overlap none of their answers can be trusted to be the last word: once the last one settles,
+ * the list is fetched afresh instead.
  */
 export function useToggleWishlist() {
   const trpc = useTRPC();
@@ -43,24 +56,30 @@ export function useToggleWishlist() {
   const queryClient = useQueryClient();
   const toast = useToast();
   const listKey = trpc.wishlist.list.queryKey();
-  const mutationKey = ['wishlist.toggle'];
   return useMutation({
-    mutationKey,
     mutationFn: ({ product, save }: ToggleWishlist) =>
       save ? client.wishlist.add.mutate({ productId: product.id }) : client.wishlist.remove.mutate({ productId: product.id }),
     onMutate: async (vars) => {
+      const toggles = togglesOf(queryClient);
+      toggles.count++;
+      if (toggles.count > 1) toggles.overlapped = true;
+      // A fetch still on its way predates this toggle: its answer would undo it.
       await queryClient.cancelQueries({ queryKey: listKey });
-      const previous = queryClient.getQueryData<ProductSummary[]>(listKey);
-      if (previous) queryClient.setQueryData<ProductSummary[]>(listKey, withToggled(previous, vars));
-      return { previous };
+      queryClient.setQueryData<ProductSummary[]>(listKey, (list) => list && withToggled(list, vars));
     },
-    onError: (error, { save }, context) => {
-      if (context?.previous) queryClient.setQueryData(listKey, context.previous);
+    onError: (error, { product, save }) => {
+      // Undo this toggle only: others may have changed the list since.
+      queryClient.setQueryData<ProductSummary[]>(listKey, (list) => list && withToggled(list, { product, save: !save }));
       toast(`Could not ${save ? 'save to' : 'remove from'} your wishlist: ${error.message}`, 'error');
     },
-    onSuccess: (list) => {
-      // A later toggle still in flight holds the newer optimistic list: the last answer settles it.
-      if (queryClient.isMutating({ mutationKey }) === 1) queryClient.setQueryData(listKey, list);
+    onSettled: (list) => {
+      const toggles = togglesOf(queryClient);
+      toggles.count--;
+      if (toggles.count > 0) return;
+      const overlapped = toggles.overlapped;
+      toggles.overlapped = false;
+      if (list && !overlapped) queryClient.setQueryData(listKey, list);
+      else void queryClient.invalidateQueries({ queryKey: listKey });
     },
   });
 }

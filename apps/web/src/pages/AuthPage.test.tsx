@@ -1,7 +1,7 @@
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { categories, page } from '../test/fixtures.ts';
+import { categories, page, product } from '../test/fixtures.ts';
 import { server, TrpcFailure, trpc } from '../test/msw.ts';
 import { renderApp } from '../test/render.tsx';
 
@@ -41,5 +41,46 @@ describe('AuthPage', () => {
     await waitFor(() => expect(location.history?.at(-1)).toBe('/'));
     expect(await screen.findByText('Sam')).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Sign out' })).toBeTruthy();
+  });
+
+  it('comes back to the page that asked the shopper to sign in', async () => {
+    let signedIn = false;
+    server.use(
+      ...trpc({
+        'auth.login': () => {
+          signedIn = true;
+          return USER;
+        },
+        'auth.me': () => (signedIn ? USER : null),
+        'wishlist.list': () => [product(4)],
+      }),
+    );
+    const { location } = renderApp('/wishlist');
+    await screen.findByRole('heading', { name: 'Sign in to see your wishlist' });
+    const prompt = screen.getAllByRole('link', { name: 'Sign in' });
+    expect(prompt.map((link) => link.getAttribute('href'))).toEqual(['/signin?next=%2Fwishlist', '/signin?next=%2Fwishlist']);
+    await userEvent.click(prompt[1] as HTMLElement);
+    expect(screen.getByRole('link', { name: 'New here? Create an account' }).getAttribute('href')).toBe('/signup?next=%2Fwishlist');
+    await fill('sam@example.test', 'right password');
+    await waitFor(() => expect(location.history?.at(-1)).toBe('/wishlist'));
+    expect(await screen.findByText('Product 4')).toBeTruthy();
+  });
+
+  it.each(['https://evil.test/', '//evil.test/', '/\\evil.test'])('goes to the shop, not to %s', async (next) => {
+    let signedIn = false;
+    server.use(
+      ...trpc({
+        'auth.login': () => {
+          signedIn = true;
+          return USER;
+        },
+        'auth.me': () => (signedIn ? USER : null),
+        'catalog.categories': () => categories,
+        'catalog.list': () => page([1]),
+      }),
+    );
+    const { location } = renderApp(`/signin?next=${encodeURIComponent(next)}`);
+    await fill('sam@example.test', 'right password');
+    await waitFor(() => expect(location.history?.at(-1)).toBe('/'));
   });
 });

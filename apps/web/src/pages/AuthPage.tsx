@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, useLocation } from 'wouter';
+import { authHref, useNext } from '../lib/signin.ts';
 import { useReconnectLive, useTRPC } from '../lib/trpc.ts';
 
 /** Sign in and sign up: one form, two procedures. */
@@ -8,13 +9,16 @@ export default function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [, navigate] = useLocation();
+  // Back to the page that sent the shopper here, if it is one of ours.
+  const next = useNext();
   const [error, setError] = useState<string | null>(null);
   const reconnectLive = useReconnectLive();
   const onSuccess = async () => {
     reconnectLive();
     // The session changed: identity, cart (merged) and everything else are refetched.
     await queryClient.invalidateQueries();
-    navigate('/');
+    // Replaces the form in history: Back should not land on a sign-in form once signed in.
+    navigate(next, { replace: true });
   };
   const onError = (e: { message: string }) => setError(e.message);
   const login = useMutation(trpc.auth.login.mutationOptions({ onSuccess, onError }));
@@ -65,7 +69,11 @@ export default function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
         </button>
       </form>
       <p>
-        {mode === 'signin' ? <Link href="/signup">New here? Create an account</Link> : <Link href="/signin">Have an account? Sign in</Link>}
+        {mode === 'signin' ? (
+          <Link href={authHref(next, 'signup')}>New here? Create an account</Link>
+        ) : (
+          <Link href={authHref(next)}>Have an account? Sign in</Link>
+        )}
       </p>
     </section>
   );

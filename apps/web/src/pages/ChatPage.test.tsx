@@ -133,6 +133,33 @@ describe('ChatPage', () => {
     expect(texts(log).at(-2)).toBe('Hello there');
   });
 
+  it('shows a sent message once when the socket delivers it before chat.send answers', async () => {
+    const reply = deferred<ChatMessage>();
+    const sent: { text: string; clientId?: string }[] = [];
+    const log = await openLobby(undefined, {
+      'chat.send': (input) => {
+        sent.push(input);
+        return reply.promise;
+      },
+    });
+    await userEvent.type(screen.getByRole('textbox', { name: 'Message' }), 'Me first{Enter}');
+    await within(log).findByText('Sending…');
+    const mine = { id: SHOPPER.id, name: SHOPPER.name, role: 'shopper' as const };
+    const confirmed = chatMessage(4, { text: 'Me first', author: mine, clientId: sent[0]?.clientId ?? null });
+    const subscription = await live.subscribed('chat.onMessage');
+    subscription.emit(confirmed, '4');
+    subscription.emit(chatMessage(5), '5');
+    await within(log).findByText('Message 5');
+    expect(within(log).getAllByText('Me first')).toHaveLength(1);
+    expect(within(log).queryByText('Sending…')).toBeNull();
+    expect(texts(log).slice(-2)).toEqual(['Me first', 'Message 5']);
+
+    reply.resolve(confirmed);
+    subscription.emit(chatMessage(6), '6');
+    await within(log).findByText('Message 6');
+    expect(within(log).getAllByText('Me first')).toHaveLength(1);
+  });
+
   it('sends with Enter, keeps a refused message for a retry with the same client id, and says when sending too fast', async () => {
     const clientIds: (string | undefined)[] = [];
     const log = await openLobby(undefined, {

@@ -1,8 +1,8 @@
 import type { ChatRoom as Room, User } from '@shop/schemas';
 import { useQuery } from '@tanstack/react-query';
 import { type KeyboardEvent, useRef, useState } from 'react';
-import { Link } from 'wouter';
 import { ChatRoom, type Outgoing } from '../components/chat/ChatRoom.tsx';
+import { SignInLink } from '../components/SignInLink.tsx';
 import { useTRPC } from '../lib/trpc.ts';
 
 /** A shopper's own support room is just "Support"; staff see each one under its customer's name. */
@@ -30,7 +30,7 @@ export default function ChatPage() {
     return (
       <section className="empty">
         <h1>Sign in to chat</h1>
-        <Link href="/signin">Sign in</Link>
+        <SignInLink />
       </section>
     );
   }

@@ -2,6 +2,7 @@ import { type Address, addressSchema } from '@shop/schemas';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useRef, useState } from 'react';
 import { Link, useLocation } from 'wouter';
+import { SignInLink } from '../components/SignInLink.tsx';
 import { formatPrice } from '../lib/format.ts';
 import { useTRPC } from '../lib/trpc.ts';
 
@@ -44,7 +45,7 @@ export default function CheckoutPage() {
     return (
       <section className="empty">
         <h1>Sign in to check out</h1>
-        <Link href="/signin">Sign in</Link>
+        <SignInLink />
       </section>
     );
   }
@@ -81,7 +82,7 @@ export default function CheckoutPage() {
     <section className="checkout">
       <h1>Checkout</h1>
       <p>
-        {cart.data.itemCount} items, {formatPrice(cart.data.subtotalCents, cart.data.currency)}
+        {cart.data.itemCount} {cart.data.itemCount === 1 ? 'item' : 'items'}, {formatPrice(cart.data.subtotalCents, cart.data.currency)}
       </p>
       <form onSubmit={submit} noValidate>
         {FIELDS.map((field) => (

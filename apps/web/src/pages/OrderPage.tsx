@@ -1,9 +1,11 @@
-import type { Order, OrderStatus } from '@shop/schemas';
-import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import type { Order, OrderStatus, Page } from '@shop/schemas';
+import { type InfiniteData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useRef, useState } from 'react';
 import { Link } from 'wouter';
+import { SignInLink } from '../components/SignInLink.tsx';
+import { useToast } from '../components/Toasts.tsx';
 import { formatPrice } from '../lib/format.ts';
-import { formatDate, STATUS_LABELS } from '../lib/orderStatus.ts';
+import { canCancel, formatDate, STATUS_LABELS } from '../lib/orderStatus.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { useOrderUpdates } from '../lib/useOrderUpdates.ts';
 
@@ -26,6 +28,63 @@ function Progress({ status }: { status: OrderStatus }) {
   );
 }
 
+/** "Cancel order", then a second click to confirm: cancelling cannot be undone. */
+function CancelOrder({ order }: { order: Order }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const [confirming, setConfirming] = useState(false);
+  const confirmRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (confirming) confirmRef.current?.focus();
+  }, [confirming]);
+  const cancel = useMutation(
+    trpc.orders.cancel.mutationOptions({
+      onSuccess: (cancelled) => {
+        queryClient.setQueryData(trpc.orders.byId.queryKey({ id: cancelled.id }), cancelled);
+        queryClient.setQueriesData<InfiniteData<Page<Order>>>({ queryKey: trpc.orders.list.pathKey() }, (old) =>
+          old?.pages
+            ? { ...old, pages: old.pages.map((p) => ({ ...p, items: p.items.map((o) => (o.id === cancelled.id ? cancelled : o)) })) }
+            : old,
+        );
+        // The stock went back on the shelves.
+        void queryClient.invalidateQueries({ queryKey: trpc.catalog.pathKey() });
+        toast(`Order ${cancelled.number} is cancelled.`);
+      },
+      onError: (error) => {
+        setConfirming(false);
+        toast(
+          error.data?.code === 'CONFLICT'
+            ? `This order can no longer be cancelled: ${error.message}`
+            : `Could not cancel: ${error.message}`,
+          'error',
+        );
+        // Most likely it moved on (shipped) meanwhile: show where it is now.
+        void queryClient.invalidateQueries({ queryKey: trpc.orders.byId.queryKey({ id: order.id }) });
+      },
+    }),
+  );
+  if (!canCancel(order.status)) return null;
+  if (!confirming) {
+    return (
+      <button type="button" className="secondary" onClick={() => setConfirming(true)}>
+        Cancel order
+      </button>
+    );
+  }
+  return (
+    <fieldset className="confirm-cancel" disabled={cancel.isPending}>
+      <legend>Cancel order {order.number}? This cannot be undone.</legend>
+      <button ref={confirmRef} type="button" className="danger" onClick={() => cancel.mutate({ id: order.id })}>
+        {cancel.isPending ? 'Cancelling…' : 'Yes, cancel it'}
+      </button>{' '}
+      <button type="button" className="secondary" onClick={() => setConfirming(false)}>
+        Keep order
+      </button>
+    </fieldset>
+  );
+}
+
 export default function OrderPage({ id }: { id: string }) {
   const trpc = useTRPC();
   const order = useQuery(trpc.orders.byId.queryOptions({ id }, { retry: false }));
@@ -36,6 +95,14 @@ export default function OrderPage({ id }: { id: string }) {
   });
 
   if (order.isPending) return <p className="status">Loading…</p>;
+  if (order.isError && order.error.data?.code === 'UNAUTHORIZED') {
+    return (
+      <section className="empty">
+        <h1>Sign in to see this order</h1>
+        <SignInLink />
+      </section>
+    );
+  }
   if (order.isError) {
     return (
       <section className="empty">
@@ -68,6 +135,7 @@ export default function OrderPage({ id }: { id: string }) {
       <p>
         Total: <strong>{formatPrice(o.totalCents, o.currency)}</strong>
       </p>
+      <CancelOrder order={o} />
     </section>
   );
 }

@@ -59,6 +59,6 @@ describe('OrdersPage', () => {
     server.use(...trpc({}));
     renderApp('/orders');
     expect(await screen.findByRole('heading', { level: 1, name: 'Sign in to see your orders' })).toBeTruthy();
-    expect(within(screen.getByRole('main')).getByRole('link', { name: 'Sign in' }).getAttribute('href')).toBe('/signin');
+    expect(within(screen.getByRole('main')).getByRole('link', { name: 'Sign in' }).getAttribute('href')).toBe('/signin?next=%2Forders');
   });
 });

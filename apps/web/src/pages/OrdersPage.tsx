@@ -1,5 +1,6 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { Link } from 'wouter';
+import { SignInLink } from '../components/SignInLink.tsx';
 import { formatPrice } from '../lib/format.ts';
 import { formatDate, STATUS_LABELS } from '../lib/orderStatus.ts';
 import { useTRPC } from '../lib/trpc.ts';
@@ -29,7 +30,7 @@ export default function OrdersPage() {
     return (
       <section className="empty">
         <h1>Sign in to see your orders</h1>
-        <Link href="/signin">Sign in</Link>
+        <SignInLink />
       </section>
     );
   }

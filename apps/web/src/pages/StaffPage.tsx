@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'wouter';
+import { SignInLink } from '../components/SignInLink.tsx';
 import { OrderQueue } from '../components/staff/OrderQueue.tsx';
 import { ProductEditor } from '../components/staff/ProductEditor.tsx';
 import { useTRPC } from '../lib/trpc.ts';
@@ -22,7 +23,7 @@ export default function StaffPage() {
       <section className="empty">
         <h1>Not allowed</h1>
         <p>The staff area is for shop staff only.</p>
-        {me.data ? <Link href="/">Back to the shop</Link> : <Link href="/signin">Sign in</Link>}
+        {me.data ? <Link href="/">Back to the shop</Link> : <SignInLink />}
       </section>
     );
   }

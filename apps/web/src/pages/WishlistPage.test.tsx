@@ -63,6 +63,6 @@ describe('WishlistPage', () => {
     server.use(...trpc({}));
     renderApp('/wishlist');
     expect(await screen.findByRole('heading', { level: 1, name: 'Sign in to see your wishlist' })).toBeTruthy();
-    expect(within(screen.getByRole('main')).getByRole('link', { name: 'Sign in' }).getAttribute('href')).toBe('/signin');
+    expect(within(screen.getByRole('main')).getByRole('link', { name: 'Sign in' }).getAttribute('href')).toBe('/signin?next=%2Fwishlist');
   });
 });

@@ -1,4 +1,5 @@
 import { Link } from 'wouter';
+import { SignInLink } from '../components/SignInLink.tsx';
 import { formatPrice } from '../lib/format.ts';
 import { useAddToCart } from '../lib/useAddToCart.ts';
 import { useToggleWishlist, useWishlist } from '../lib/useToggleWishlist.ts';
@@ -25,7 +26,7 @@ export default function WishlistPage() {
     return (
       <section className="empty">
         <h1>Sign in to see your wishlist</h1>
-        <Link href="/signin">Sign in</Link>
+        <SignInLink />
       </section>
     );
   }

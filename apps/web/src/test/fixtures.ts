@@ -29,7 +29,7 @@ const ALEX = { id: '00000000-0000-4000-8000-00000000000c', name: 'Alex', role: '
 
 /** A lobby message by Alex, "Message <id>" unless overridden. */
 export function chatMessage(id: number, overrides: Partial<ChatMessage> = {}): ChatMessage {
-  return { id, roomId: 'lobby', author: ALEX, text: `Message ${id}`, createdAt: '2026-11-30T10:00:00.000Z', ...overrides };
+  return { id, roomId: 'lobby', author: ALEX, text: `Message ${id}`, createdAt: '2026-11-30T10:00:00.000Z', clientId: null, ...overrides };
 }
 
 /** An order numbered 100000 + n, with an id the server's uuid schema accepts. */

@@ -81,6 +81,7 @@ const INPUT_SCHEMAS: { [P in Path]?: ZodType } = {
   'wishlist.remove': wishlistItemInput,
   'orders.list': ordersListInput,
   'orders.byId': orderByIdInput,
+  'orders.cancel': orderByIdInput,
 };
 
 /**

@@ -113,6 +113,22 @@ describe('send and history', () => {
     expect(row?.n).toBe(1);
   });
 
+  it('returns the clientId with the message from send, retry, history and the stream', async () => {
+    const roomId = `support:${staff.id}`;
+    const clientId = randomUUID();
+    const controller = new AbortController();
+    const events = take(stream(as(staff), { roomId }, controller.signal), 2, controller);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const sent = await say(staff, 'tagged', roomId, clientId);
+    const untagged = await say(staff, 'untagged', roomId);
+    expect(sent.clientId).toBe(clientId);
+    expect(untagged.clientId).toBeNull();
+    expect(await say(staff, 'tagged', roomId, clientId)).toEqual(sent);
+    const page = await history(as(staff), chatHistoryInput.parse({ roomId }));
+    expect(page.items).toEqual([untagged, sent]);
+    expect(await events).toEqual([sent, untagged]);
+  });
+
   it('numbers concurrent messages densely, in the order they commit', async () => {
     const users = [alice, bob, staff];
     const sent = await Promise.all(Array.from({ length: 24 }, (_, i) => say(users[i % 3] as SessionUser, `race ${i}`)));

@@ -13,9 +13,10 @@ interface MessageRow {
   author_role: 'shopper' | 'staff';
   text: string;
   created_at: string;
+  client_id: string | null;
 }
 
-const MESSAGE_COLUMNS = `m.seq, m.room_id, m.author_id, u.name as author_name, u.role as author_role, m.text,
+const MESSAGE_COLUMNS = `m.seq, m.room_id, m.author_id, u.name as author_name, u.role as author_role, m.text, m.client_id,
   to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at`;
 
 function toMessage(row: MessageRow): ChatMessage {
@@ -25,6 +26,7 @@ function toMessage(row: MessageRow): ChatMessage {
     author: { id: row.author_id, name: row.author_name, role: row.author_role },
     text: row.text,
     createdAt: row.created_at,
+    clientId: row.client_id,
   };
 }
 

@@ -64,7 +64,13 @@ export function ChatRoom({
 
   const subscription = useSubscription(
     trpc.chat.onMessage.subscriptionOptions(resumeFrom === null ? skipToken : { roomId: room.id, lastEventId: resumeFrom }, {
-      onData: (event) => addLive(event.data),
+      onData: (event) => {
+        addLive(event.data);
+        // Our own message can arrive over the socket before chat.send answers: it replaces the pending copy.
+        const { clientId } = event.data;
+        if (clientId)
+          setOutgoing((list) => (list.some((o) => o.clientId === clientId) ? list.filter((o) => o.clientId !== clientId) : list));
+      },
     }),
   );
 
@@ -75,6 +81,11 @@ export function ChatRoom({
     for (const m of live.values()) byId.set(m.id, m);
     return [...byId.values()].sort((a, b) => a.id - b.id);
   }, [history.data, live]);
+  // A pending message the server already delivered (history or socket) shows once, as the server's.
+  const unconfirmed = useMemo(() => {
+    const delivered = new Set(messages.flatMap((m) => (m.clientId && m.author.id === me.id ? [m.clientId] : [])));
+    return outgoing.filter((o) => !delivered.has(o.clientId));
+  }, [messages, outgoing, me.id]);
 
   const [draft, setDraft] = useState('');
   const [draftError, setDraftError] = useState<string | null>(null);
@@ -111,7 +122,7 @@ export function ChatRoom({
   const loadOlderRef = useRef(loadOlder);
   loadOlderRef.current = loadOlder;
 
-  const newestKey = outgoing.at(-1)?.clientId ?? String(messages.at(-1)?.id ?? '');
+  const newestKey = unconfirmed.at(-1)?.clientId ?? String(messages.at(-1)?.id ?? '');
   useLayoutEffect(() => {
     const el = logRef.current;
     if (!el) return;
@@ -236,7 +247,7 @@ export function ChatRoom({
               </li>
             ))}
           </ul>
-        ) : messages.length === 0 && outgoing.length === 0 ? (
+        ) : messages.length === 0 && unconfirmed.length === 0 ? (
           <p className="status">No messages yet. Say hello!</p>
         ) : (
           <ol className="messages">
@@ -250,7 +261,7 @@ export function ChatRoom({
                 <p className="message-text">{m.text}</p>
               </li>
             ))}
-            {outgoing.map((o) => (
+            {unconfirmed.map((o) => (
               <li key={o.clientId} className={`message mine ${o.state}`}>
                 <span className="message-meta">
                   <span className="message-author">{me.name}</span>

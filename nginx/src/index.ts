@@ -1,0 +1,3 @@
+export { type Cluster, type ClusterInstance, type ClusterOptions, ensureWebBuild, startCluster } from './cluster.ts';
+export { findNginx, nginxProcess, testConfig } from './nginx.ts';
+export { CONTENT_SECURITY_POLICY, DEFAULT_RATE_LIMITS, instancePorts, type RenderOptions, renderNginxConfig } from './render.ts';

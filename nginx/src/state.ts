@@ -1,0 +1,44 @@
+// The running cluster's state file, in its prefix dir: how `pnpm cluster:restart` finds the
+// supervisor (by PID) and learns when the rolling restart it asked for has finished.
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The cluster's prefix dir: CLUSTER_DIR, else .data/cluster in the repository. */
+export const clusterDir = (env: NodeJS.ProcessEnv) => env.CLUSTER_DIR?.trim() || join(repoRoot, '.data', 'cluster');
+
+export interface ClusterState {
+  /** The supervisor (`pnpm cluster`), parent of every instance and of nginx. */
+  pid: number;
+  url: string;
+  instances: { name: string; port: number }[];
+  restarts: { completed: number; lastError: string | null; running: boolean };
+}
+
+export const statePath = (dir: string) => join(dir, 'cluster.json');
+
+export async function readState(dir: string): Promise<ClusterState | null> {
+  try {
+    return JSON.parse(await readFile(statePath(dir), 'utf8')) as ClusterState;
+  } catch {
+    return null;
+  }
+}
+
+/** Written whole and renamed into place, so a reader never sees half a file. */
+export async function writeState(dir: string, state: ClusterState): Promise<void> {
+  const path = statePath(dir);
+  await writeFile(`${path}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  await rename(`${path}.tmp`, path);
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

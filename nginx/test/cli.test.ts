@@ -1,0 +1,106 @@
+// `pnpm cluster` and `pnpm cluster:restart` as a person runs them: real processes, signals, the
+// state file, and clear errors when PostgreSQL or Redis is not there.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { freePort } from '@shop/db';
+import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type RedisProcess, startRedis } from '../../apps/server/test/harness.ts';
+import { ensureWebBuild } from '../src/cluster.ts';
+import { isAlive, readState } from '../src/state.ts';
+import { tempDir } from './support.ts';
+
+const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const restart = fileURLToPath(new URL('../src/restart.ts', import.meta.url));
+const run = promisify(execFile);
+
+let db: TestDatabase;
+let redis: RedisProcess;
+let dir: { path: string; remove(): Promise<void> };
+let supervisor: ChildProcess | undefined;
+
+beforeAll(async () => {
+  await ensureWebBuild();
+  db = await createTestDatabase(inject('pgAdminUrl'));
+  redis = await startRedis();
+  dir = await tempDir('shop-cli-');
+}, 120_000);
+
+afterAll(async () => {
+  if (supervisor && supervisor.exitCode === null) {
+    const exited = new Promise((resolve) => supervisor?.once('exit', resolve));
+    supervisor.kill('SIGTERM');
+    await exited;
+  }
+  await redis?.stop();
+  await db?.drop();
+  await dir?.remove();
+}, 60_000);
+
+describe('pnpm cluster', () => {
+  it('says clearly when PostgreSQL or Redis does not answer', async () => {
+    const closed = await freePort();
+    const attempt = (env: Record<string, string>) =>
+      run(process.execPath, [cli], { env: { ...process.env, CLUSTER_DIR: dir.path, ...env } }).then(
+        () => 'started',
+        (error: { code?: number; stderr?: string }) => `${error.code}: ${error.stderr}`,
+      );
+    expect(await attempt({ DATABASE_URL: `postgres://postgres@127.0.0.1:${closed}/shop` })).toMatch(
+      /^1: \[cluster\] PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:\d+\/shop does not answer/,
+    );
+    expect(await attempt({ DATABASE_URL: db.url, REDIS_URL: `redis://127.0.0.1:${closed}` })).toMatch(
+      /^1: \[cluster\] Redis at redis:\/\/127\.0\.0\.1:\d+ does not answer/,
+    );
+  });
+
+  it('starts, restarts every instance on request, and stops everything on SIGTERM', async () => {
+    const [httpPort, firstInstancePort] = [await freePort(), await freePort()];
+    const child = spawn(process.execPath, [cli], {
+      env: {
+        ...process.env,
+        // One instance keeps this short: the rotation itself is proven in cluster.test.ts.
+        INSTANCES: '1',
+        HTTP_PORT: String(httpPort),
+        FIRST_INSTANCE_PORT: String(firstInstancePort),
+        CLUSTER_DIR: dir.path,
+        DATABASE_URL: db.url,
+        REDIS_URL: redis.url,
+        SEED_PRODUCTS: '0',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    supervisor = child;
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const deadline = Date.now() + 90_000;
+    while (!output.includes('[cluster] ready: ')) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the cluster did not start:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(output).toContain(`[cluster] ready: http://127.0.0.1:${httpPort}/`);
+    const before = await readState(dir.path);
+    expect(before?.pid).toBe(child.pid);
+    expect(before?.instances).toEqual([{ name: 'i1', port: firstInstancePort }]);
+    const res = await fetch(`http://127.0.0.1:${httpPort}/trpc/auth.me`);
+    expect(res.headers.get('x-instance')).toBe('i1');
+
+    const restarted = await run(process.execPath, [restart], { env: { ...process.env, CLUSTER_DIR: dir.path } });
+    expect(restarted.stdout).toMatch(/done in/);
+    expect((await readState(dir.path))?.restarts).toEqual({ completed: 1, lastError: null, running: false });
+    expect(output).toContain('[cluster] rolling restart done');
+
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output).toContain('[cluster] stopped');
+    expect((await readState(dir.path))?.pid).toBe(0);
+    const nginxPid = Number((await readFile(`${dir.path}/nginx.pid`, 'utf8').catch(() => '0')).trim());
+    expect(nginxPid === 0 || !isAlive(nginxPid)).toBe(true);
+    await expect(fetch(`http://127.0.0.1:${httpPort}/`)).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:${firstInstancePort}/health`)).rejects.toThrow();
+  }, 180_000);
+});

@@ -1,0 +1,313 @@
+// Three real instances behind a real nginx, on one PostgreSQL database and a private Redis:
+// load balancing, a SIGKILL under load, a rolling restart under load, the micro-cache during an
+// outage, and the nginx-layer limits in front of the real app.
+import type { AppRouter } from '@shop/api';
+import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import WebSocket from 'ws';
+import { type RedisProcess, register, startRedis } from '../../apps/server/test/harness.ts';
+import { type Cluster, ensureWebBuild, startCluster } from '../src/cluster.ts';
+
+let db: TestDatabase;
+let redis: RedisProcess;
+let cluster: Cluster;
+const sockets: { close(): void }[] = [];
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await sleep(25);
+  }
+}
+
+beforeAll(async () => {
+  await ensureWebBuild();
+  db = await createTestDatabase(inject('pgAdminUrl'));
+  redis = await startRedis();
+  cluster = await startCluster({
+    databaseUrl: db.url,
+    redisUrl: redis.url,
+    env: { SEED_PRODUCTS: '30', SESSION_SECRET: 'nginx-cluster-test-secret-0123456789abcdef' },
+    // The load loops come from one IP: the global per-IP limit is lifted; sign-in is kept small.
+    rateLimits: { requestsPerSecond: 100_000, burst: 100_000, authPerMinute: 6, authBurst: 3 },
+  });
+}, 180_000);
+
+afterAll(async () => {
+  for (const socket of sockets) socket.close();
+  await cluster?.stop();
+  await redis?.stop();
+  await db?.drop();
+}, 60_000);
+
+/** Registers straight at an instance (not through nginx, whose sign-in limit is kept small here). */
+const signUp = (name: string) => register(cluster.instances[0]?.url ?? '', name);
+
+/** A lobby subscriber over nginx's WebSocket, counting its socket's opens and closes. */
+async function listen(cookie: string) {
+  const stats = { opens: 0, closes: 0 };
+  const socket = createWSClient({
+    url: `${cluster.url.replace('http', 'ws')}/trpc`,
+    retryDelayMs: () => 200,
+    onOpen: () => {
+      stats.opens++;
+    },
+    onClose: () => {
+      stats.closes++;
+    },
+    WebSocket: class extends WebSocket {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols, { headers: { cookie } });
+      }
+    } as unknown as typeof globalThis.WebSocket,
+  });
+  sockets.push(socket);
+  const live = createTRPCClient<AppRouter>({ links: [wsLink({ client: socket })] });
+  const ids: number[] = [];
+  await new Promise<void>((resolve, reject) => {
+    live.chat.onMessage.subscribe({ roomId: 'lobby' }, { onStarted: () => resolve(), onData: (e) => ids.push(e.data.id), onError: reject });
+  });
+  return { ids, stats };
+}
+
+interface Outcome {
+  ok: number;
+  failures: string[];
+}
+
+async function call(method: 'GET' | 'POST', path: string, cookie: string | undefined, outcome: Outcome, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${cluster.url}/trpc/${path}`, {
+    method,
+    headers: { ...(cookie ? { cookie } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  }).catch((error: Error) => error);
+  if (res instanceof Error) {
+    outcome.failures.push(`${method} ${path}: ${res.message}`);
+    return undefined;
+  }
+  const text = await res.text();
+  if (res.status !== 200) {
+    outcome.failures.push(`${method} ${path}: ${res.status} from ${res.headers.get('x-instance') ?? 'nginx'} ${text.slice(0, 200)}`);
+    return undefined;
+  }
+  outcome.ok++;
+  return (JSON.parse(text) as { result: { data: unknown } }).result.data;
+}
+
+const input = (value: unknown) => `input=${encodeURIComponent(JSON.stringify(value))}`;
+
+/** GETs in a loop: the signed-in user's own data (never cached) and anonymous catalog reads. */
+async function getLoop(cookie: string, outcome: Outcome, keepGoing: () => boolean, max: number, pauseMs = 0): Promise<void> {
+  for (let n = 0; n < max && keepGoing(); n++) {
+    const path = n % 3 === 0 ? `catalog.list?${input({ limit: 5, sort: 'name' })}` : n % 3 === 1 ? 'auth.me' : 'cart.get';
+    await call('GET', path, n % 3 === 0 ? undefined : cookie, outcome);
+    if (pauseMs) await sleep(pauseMs);
+  }
+}
+
+describe('three instances behind nginx', () => {
+  const listeners: Awaited<ReturnType<typeof listen>>[] = [];
+  const sent: number[] = [];
+
+  it('spreads requests round-robin, with security headers and no public probes', async () => {
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 30; i++) {
+      const res = await fetch(`${cluster.url}/trpc/auth.me`);
+      await res.arrayBuffer();
+      const name = res.headers.get('x-instance') ?? 'none';
+      counts[name] = (counts[name] ?? 0) + 1;
+    }
+    expect(counts).toEqual({ i1: 10, i2: 10, i3: 10 });
+
+    const page = await fetch(`${cluster.url}/`);
+    expect(await page.text()).toContain('<div id="root">');
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    for (const path of ['/health', '/ready', '/metrics']) {
+      const res = await fetch(`${cluster.url}${path}`);
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get('x-instance')).toBeNull();
+    }
+  });
+
+  it('survives a SIGKILL under load: no failed GET, WebSocket clients resume with every message once', async () => {
+    const [reader, ...writers] = await Promise.all(['reader', 'w1', 'w2', 'w3', 'w4'].map(signUp));
+    // Opened one after another with nothing else in flight, round-robin puts one on each instance,
+    // so whichever instance dies takes a subscriber with it.
+    for (let i = 0; i < 3; i++) listeners.push(await listen(reader as string));
+    await sleep(200);
+
+    const gets: Outcome = { ok: 0, failures: [] };
+    const sends: Outcome = { ok: 0, failures: [] };
+    let killed = false;
+    const sender = async (cookie: string, w: number) => {
+      for (let i = 0; i < 5; i++) {
+        const clientId = crypto.randomUUID();
+        // A send that failed in flight is retried with its clientId, as the SPA does; the server
+        // stores it once. (POSTs are not retried by nginx: only GETs must never fail here.)
+        for (let attempt = 0; attempt < 5; attempt++) {
+          const message = (await call('POST', 'chat.send', cookie, sends, { roomId: 'lobby', text: `w${w} ${i}`, clientId })) as
+            | { id: number }
+            | undefined;
+          if (message) {
+            if (!sent.includes(message.id)) sent.push(message.id);
+            break;
+          }
+          await sleep(100);
+        }
+        await sleep(150);
+      }
+    };
+    const killer = async () => {
+      await until(() => gets.ok >= 60 && sent.length >= 4, 'some traffic before the kill');
+      await cluster.kill(1, 'SIGKILL');
+      killed = true;
+    };
+    await Promise.all([
+      killer(),
+      ...writers.map((cookie, w) => sender(cookie as string, w)),
+      ...[0, 1, 2].map(() => getLoop(reader as string, gets, () => true, 100)),
+    ]);
+    expect(killed).toBe(true);
+    expect(gets.failures).toEqual([]);
+    expect(gets.ok).toBe(300);
+    expect(sent).toHaveLength(20);
+
+    const expected = [...sent].sort((a, b) => a - b);
+    await until(() => listeners.every((l) => l.ids.length >= expected.length), 'every message on every subscriber');
+    for (const l of listeners) expect(l.ids).toEqual(expected);
+    // The killed instance's subscriber lost its socket and came back through nginx.
+    expect(listeners.filter((l) => l.stats.closes >= 1 && l.stats.opens >= 2).length).toBeGreaterThanOrEqual(1);
+
+    await cluster.start(1);
+  }, 120_000);
+
+  it('restarts every instance in turn under load with zero failed requests, GETs and POSTs alike', async () => {
+    const [shopper, ...writers] = await Promise.all(['shopper', 'v1', 'v2', 'v3'].map(signUp));
+    const page = (await call('GET', `catalog.list?${input({ limit: 1, inStock: true })}`, undefined, { ok: 0, failures: [] })) as {
+      items: { id: number }[];
+    };
+    const productId = page.items[0]?.id;
+    expect(productId).toBeDefined();
+    const pidsBefore = cluster.instances.map((i) => i.pid);
+    const already = listeners.map((l) => l.ids.length);
+
+    const outcome: Outcome = { ok: 0, failures: [] };
+    const sentNow: number[] = [];
+    let restarting = true;
+    const keepGoing = () => restarting;
+    const mutations = async () => {
+      for (let n = 0; keepGoing(); n++) {
+        if (n % 2 === 0) await call('POST', 'cart.add', shopper, outcome, { productId, quantity: 1 });
+        else await call('POST', 'cart.remove', shopper, outcome, { productId });
+        await sleep(20);
+      }
+    };
+    // No retries here: every chat.send must succeed the first time. Three writers in turn stay
+    // under the per-user flood limit.
+    const chatter = async () => {
+      for (let n = 0; keepGoing(); n++) {
+        const message = (await call('POST', 'chat.send', writers[n % 3], outcome, { roomId: 'lobby', text: `during restart ${n}` })) as
+          | { id: number }
+          | undefined;
+        if (message) sentNow.push(message.id);
+        await sleep(400);
+      }
+    };
+    const restart = cluster.rollingRestart().finally(() => {
+      restarting = false;
+    });
+    await Promise.all([restart, mutations(), chatter(), ...[0, 1].map(() => getLoop(shopper as string, outcome, keepGoing, 10_000, 10))]);
+
+    expect(outcome.failures).toEqual([]);
+    expect(outcome.ok).toBeGreaterThan(50);
+    expect(sentNow.length).toBeGreaterThan(3);
+    const pidsAfter = cluster.instances.map((i) => i.pid);
+    pidsAfter.forEach((pid, i) => {
+      expect(pid).not.toBeNull();
+      expect(pid).not.toBe(pidsBefore[i]);
+    });
+
+    // The subscribers were moved off each draining instance and missed nothing.
+    const expected = [...sentNow].sort((a, b) => a - b);
+    await until(() => listeners.every((l, i) => l.ids.length >= (already[i] ?? 0) + expected.length), 'every message after the restart');
+    listeners.forEach((l, i) => {
+      expect(l.ids.slice(already[i])).toEqual(expected);
+    });
+  }, 180_000);
+
+  it("never serves one user's answers to another from the micro-cache", async () => {
+    const cookie = await signUp('private');
+    const path = `catalog.list?${input({ limit: 3, sort: 'price_desc' })}`;
+    const signedIn = await fetch(`${cluster.url}/trpc/${path}`, { headers: { cookie } });
+    await signedIn.arrayBuffer();
+    expect(signedIn.headers.get('x-cache-status')).toBe('BYPASS');
+    const anonymous = await fetch(`${cluster.url}/trpc/${path}`);
+    await anonymous.arrayBuffer();
+    expect(anonymous.headers.get('x-cache-status')).toBe('MISS');
+
+    const me = await fetch(`${cluster.url}/trpc/auth.me`, { headers: { cookie } });
+    expect(((await me.json()) as { result: { data: { name: string } } }).result.data.name).toBe('private');
+    const stranger = await fetch(`${cluster.url}/trpc/auth.me`);
+    expect(((await stranger.json()) as { result: { data: unknown } }).result.data).toBeNull();
+    expect(stranger.headers.get('x-cache-status')).toBeNull();
+  });
+
+  it('applies its own limits in front of the app: 429 on a sign-in flood, 413 on a large body', async () => {
+    const statuses: { status: number; instance: string | null }[] = [];
+    for (let i = 0; i < 8; i++) {
+      const res = await fetch(`${cluster.url}/trpc/auth.login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: `nobody-${i}@example.test`, password: 'wrong-password' }),
+      });
+      await res.arrayBuffer();
+      statuses.push({ status: res.status, instance: res.headers.get('x-instance') });
+    }
+    // The first ones reach an instance (wrong password); the flood is then refused by nginx.
+    expect(statuses.slice(0, 4).map((s) => s.status)).toEqual([401, 401, 401, 401]);
+    const refused = statuses.filter((s) => s.status === 429);
+    expect(refused.length).toBeGreaterThanOrEqual(3);
+    expect(refused.every((s) => s.instance === null)).toBe(true);
+
+    const cookie = await signUp('big');
+    const big = await fetch(`${cluster.url}/trpc/chat.send`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ roomId: 'lobby', text: 'x'.repeat(150 * 1024) }),
+    });
+    expect(big.status).toBe(413);
+    expect(big.headers.get('x-instance')).toBeNull();
+  });
+
+  it('serves cached catalog reads while every instance is down', async () => {
+    const path = `${cluster.url}/trpc/catalog.categories`;
+    const fresh = await fetch(path);
+    const body = await fresh.text();
+    expect(fresh.status).toBe(200);
+    const again = await fetch(path);
+    await again.arrayBuffer();
+    expect(again.headers.get('x-cache-status')).toBe('HIT');
+
+    await Promise.all(cluster.instances.map((_, i) => cluster.kill(i, 'SIGKILL')));
+    // Past the answer's 5 s freshness, so only a stale copy can answer.
+    await sleep(5_500);
+    const stale = await fetch(path);
+    expect(stale.status).toBe(200);
+    expect(stale.headers.get('x-cache-status')).toBe('STALE');
+    expect(await stale.text()).toBe(body);
+    // What was never cached cannot be served: a clear 503 in tRPC's error shape.
+    const uncached = await fetch(`${cluster.url}/trpc/auth.me`);
+    expect(uncached.status).toBe(503);
+    expect(await uncached.json()).toMatchObject({ error: { data: { code: 'SERVICE_UNAVAILABLE' } } });
+
+    // One instance back is enough for service: nginx tries the dead ones, then it.
+    await cluster.start(0);
+    const back = await fetch(`${cluster.url}/trpc/auth.me`);
+    await back.arrayBuffer();
+    expect(back.status).toBe(200);
+  }, 120_000);
+});
