@@ -1,0 +1,98 @@
+// Benchmark databases on the local PostgreSQL: one seeded catalog per product count, reused
+// across runs, and scratch copies for the scenarios that write.
+import { createSessionCodec } from '@shop/auth';
+import { createOrm, migrate, seedDemo } from '@shop/db';
+import pg from 'pg';
+import { log } from './progress.ts';
+
+export const PG_BASE = (process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/$/, '');
+export const SESSION_SECRET = 'benchmark-session-secret-0123456789-abcdefghij';
+export const dbUrl = (name: string) => `${PG_BASE}/${name}`;
+
+export async function admin<T>(fn: (client: pg.Client) => Promise<T>, database = 'postgres'): Promise<T> {
+  const client = new pg.Client({ connectionString: dbUrl(database) });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function exists(name: string): Promise<boolean> {
+  return admin(async (c) => (await c.query('select 1 from pg_database where datname = $1', [name])).rowCount === 1);
+}
+
+/** `shop_bench_<n>`: migrated and holding exactly `products` products (seeded only when it does not). */
+export async function catalogDatabase(products: number): Promise<string> {
+  const name = `shop_bench_${products}`;
+  if (!(await exists(name))) await admin((c) => c.query(`create database ${name}`));
+  const url = dbUrl(name);
+  const orm = await createOrm({ url });
+  try {
+    await migrate(orm);
+    const conn = orm.em.getConnection();
+    const [row] = await conn.execute<{ n: number; users: number }[]>(
+      `select (select count(*)::int from products) as n, (select count(*)::int from users) as users`,
+    );
+    if (row?.n === products && row.users === 2) return url;
+    log(`seeding ${name} with ${products.toLocaleString('en')} products (once; reused by later runs)`);
+    const started = performance.now();
+    await conn.execute(
+      'truncate users, categories, products, carts, cart_items, wishlist_items, orders, order_lines, chat_messages, order_events restart identity cascade',
+    );
+    await conn.execute(`delete from chat_rooms where id <> 'lobby'`);
+    await seedDemo(orm.em.fork(), { products });
+    log(`seeded ${name} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return url;
+  } finally {
+    await orm.close();
+  }
+}
+
+/** A throw-away copy of a seeded catalog (PostgreSQL's file-level template copy: fast). */
+export async function scratchDatabase(name: string, fromProducts: number): Promise<string> {
+  await catalogDatabase(fromProducts);
+  await admin(async (c) => {
+    await c.query(`drop database if exists ${name} with (force)`);
+    await c.query(`create database ${name} template shop_bench_${fromProducts}`);
+  });
+  return dbUrl(name);
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  await admin((c) => c.query(`drop database if exists ${name} with (force)`));
+}
+
+export interface BenchUser {
+  id: string;
+  cookie: string;
+}
+
+/**
+ * `n` shoppers inserted directly, with session cookies sealed by the instances' secret: signing in
+ * thousands of users through argon2 would benchmark the password hash instead.
+ */
+export async function benchUsers(url: string, n: number, prefix = 'bench'): Promise<BenchUser[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: string; session_version: number }>(
+      `insert into users (email, name, password_hash, role)
+       select $2 || i || '@bench.test', 'Shopper ' || i, 'not-a-hash', 'shopper' from generate_series(1, $1::int) i
+       on conflict do nothing
+       returning id, session_version`,
+      [n, `${prefix}-${Date.now().toString(36)}-`],
+    );
+    const codec = createSessionCodec({ secrets: [SESSION_SECRET], secure: false });
+    const now = Date.now();
+    return Promise.all(
+      rows.map(async (r) => ({
+        id: r.id,
+        cookie: (await codec.write({ uid: r.id, sv: r.session_version, iat: now, seen: now })).split(';')[0] ?? '',
+      })),
+    );
+  } finally {
+    await client.end();
+  }
+}

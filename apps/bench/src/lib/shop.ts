@@ -1,0 +1,216 @@
+// The system under test: three shop instances behind Nginx (`startCluster` from @shop/nginx),
+// plus a private redis-server. Without the cluster module it falls back to bare instances.
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { SESSION_SECRET } from './db.ts';
+import { port, ports } from './ports.ts';
+import { onCleanup, spawnTracked, stopChild } from './procs.ts';
+import { log } from './progress.ts';
+
+export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+export const serverMain = `${repoRoot}apps/server/src/main.ts`;
+
+export async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export interface RedisServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A private redis-server: the shared one on 6379 carries other people's tests. */
+export async function startRedis(): Promise<RedisServer> {
+  const p = await port();
+  const child = spawnTracked(
+    'redis-server',
+    ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxclients', '10000'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const url = `redis://127.0.0.1:${p}`;
+  await waitFor(async () => {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => {});
+    try {
+      await probe.connect();
+      return (await probe.ping()) === 'PONG';
+    } finally {
+      probe.disconnect();
+    }
+  }, 'redis-server');
+  const stop = () => stopChild(child, 'SIGKILL');
+  const off = onCleanup(stop);
+  return {
+    url,
+    async stop() {
+      off();
+      await stop();
+    },
+  };
+}
+
+export interface ShopInstance {
+  name: string;
+  url: string;
+  pid: number | null;
+}
+
+export interface Shop {
+  /** Where shoppers go: Nginx, or the first instance when there is no Nginx. */
+  url: string;
+  nginx: boolean;
+  /** Why there is no Nginx, when there is none. */
+  nginxProblem?: string;
+  instances: ShopInstance[];
+  stop(): Promise<void>;
+}
+
+interface ClusterModule {
+  startCluster(opts: {
+    instances?: number;
+    httpPort?: number;
+    instancePorts?: number[];
+    databaseUrl: string;
+    redisUrl?: string;
+    env?: Record<string, string>;
+    rateLimits?: { requestsPerSecond?: number; burst?: number; authPerMinute?: number; authBurst?: number };
+  }): Promise<{ url: string; instances: ShopInstance[]; stop(): Promise<void> }>;
+}
+
+export const instanceEnv = (): Record<string, string> => ({
+  NODE_ENV: 'production',
+  SESSION_SECRET,
+  COOKIE_SECURE: 'false',
+  SEED_PRODUCTS: '0',
+});
+
+async function clusterModule(): Promise<ClusterModule | null> {
+  if (process.env.BENCH_NO_NGINX) return null;
+  try {
+    const mod = (await import('@shop/nginx')) as Partial<ClusterModule>;
+    return typeof mod.startCluster === 'function' ? (mod as ClusterModule) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One instance of `node apps/server/src/main.ts`, ready when /ready answers 200. */
+export async function startInstance(
+  name: string,
+  env: Record<string, string>,
+  p?: number,
+): Promise<{ instance: ShopInstance; child: ChildProcess }> {
+  const instancePort = p ?? (await port());
+  const child = spawnTracked(process.execPath, [serverMain], {
+    cwd: `${repoRoot}apps/server`,
+    env: { ...process.env, ...instanceEnv(), WEB_DIST: '', PORT: String(instancePort), INSTANCE_NAME: name, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${instancePort}`;
+  await waitFor(async () => (await fetch(`${url}/ready`)).status === 200, `instance ${name}`);
+  return { instance: { name, url, pid: child.pid ?? null }, child };
+}
+
+export async function startShop(opts: {
+  databaseUrl: string;
+  redisUrl: string;
+  instances?: number;
+  env?: Record<string, string>;
+}): Promise<Shop> {
+  const count = opts.instances ?? 3;
+  const mod = await clusterModule();
+  let nginxProblem = mod ? undefined : '@shop/nginx exports no startCluster';
+  if (mod)
+    try {
+      const [httpPort, ...instancePorts] = await ports(count + 1);
+      const cluster = await mod.startCluster({
+        instances: count,
+        httpPort,
+        instancePorts,
+        databaseUrl: opts.databaseUrl,
+        redisUrl: opts.redisUrl,
+        env: { ...instanceEnv(), ...opts.env },
+        // Every simulated client comes from 127.0.0.1: the per-IP limits would measure themselves.
+        rateLimits: { requestsPerSecond: 1_000_000, burst: 1_000_000, authPerMinute: 1_000_000, authBurst: 1_000_000 },
+      });
+      const off = onCleanup(() => cluster.stop());
+      return {
+        url: cluster.url,
+        nginx: true,
+        instances: cluster.instances,
+        async stop() {
+          off();
+          await cluster.stop();
+        },
+      };
+    } catch (error) {
+      nginxProblem = `startCluster failed: ${(error as Error).message}`;
+      log(`${nginxProblem}; continuing with bare instances`);
+    }
+  const started = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      startInstance(`i${i + 1}`, { DATABASE_URL: opts.databaseUrl, REDIS_URL: opts.redisUrl, ...opts.env }),
+    ),
+  );
+  const stop = async () => {
+    await Promise.all(started.map(({ child }) => stopChild(child)));
+  };
+  const off = onCleanup(stop);
+  return {
+    url: started[0]?.instance.url ?? '',
+    nginx: false,
+    ...(nginxProblem ? { nginxProblem } : {}),
+    instances: started.map((s) => s.instance),
+    async stop() {
+      off();
+      await stop();
+    },
+  };
+}
+
+/** Resident memory of a process in bytes (Linux). */
+export async function rss(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return Number(kb ?? 0) * 1024;
+}
+
+/**
+ * Waits until every instance answers /ready (a database round trip through its pool) quickly:
+ * a subscription reports "started" before its database work is done, so a burst of them leaves
+ * work queued behind it.
+ */
+export async function settle(instances: ShopInstance[], timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const times = await Promise.all(
+        instances.map(async (i) => {
+          const t0 = performance.now();
+          const res = await fetch(`${i.url}/ready`);
+          await res.arrayBuffer();
+          return res.ok ? performance.now() - t0 : Number.POSITIVE_INFINITY;
+        }),
+      );
+      return times.every((t) => t < 100);
+    },
+    'the instances to settle',
+    timeoutMs,
+  ).catch(() => log('instances still busy after a minute; measuring anyway'));
+}
+
+/** CPU time (user + system) a process has used, in seconds (Linux). */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}

@@ -1,0 +1,62 @@
+// A minimal tRPC WebSocket client (JSON-RPC over `ws`): one subscription per socket, keep-alive
+// answered. Lighter than @trpc/client, so thousands fit in one load process.
+import WebSocket from 'ws';
+
+export interface Subscribed {
+  ws: WebSocket;
+}
+
+/** Opens a socket to `<base>/trpc`, subscribes to `path(input)` and resolves once it has started. */
+export function subscribe(
+  base: string,
+  cookie: string,
+  path: string,
+  input: unknown,
+  onData: (data: unknown) => void,
+  timeoutMs = 30_000,
+): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/trpc`, { headers: { cookie }, perMessageDeflate: false });
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error('subscription did not start in time'));
+    }, timeoutMs);
+    ws.on('open', () => ws.send(JSON.stringify({ id: 1, method: 'subscription', params: { path, input } })));
+    ws.on('message', (raw) => {
+      const text = raw.toString();
+      if (text === 'PING') {
+        ws.send('PONG');
+        return;
+      }
+      const message = JSON.parse(text) as { result?: { type: string; data?: { data?: unknown } }; error?: { message: string } };
+      if (message.error) {
+        clearTimeout(timer);
+        reject(new Error(message.error.message));
+      } else if (message.result?.type === 'started') {
+        clearTimeout(timer);
+        resolve(ws);
+      } else if (message.result?.type === 'data') onData(message.result.data?.data);
+    });
+    ws.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    ws.on('close', () => {
+      clearTimeout(timer);
+      reject(new Error('socket closed'));
+    });
+  });
+}
+
+/** Runs `fn` over `items` with at most `limit` at once. */
+export async function pool<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await fn(items[i] as T, i);
+      }
+    }),
+  );
+}
