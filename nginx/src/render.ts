@@ -303,7 +303,10 @@ export function renderNginxConfig(options: RenderOptions): string {
     'proxy_connect_timeout 2s;',
     'proxy_send_timeout 30s;',
     'proxy_read_timeout 30s;',
-    'proxy_next_upstream error timeout http_502 http_503 http_504;',
+    // Not http_503: an instance answers 503 when the shared database is down, which another
+    // instance cannot fix; counting it as a failure would sideline every instance for
+    // fail_timeout after the database is back.
+    'proxy_next_upstream error timeout http_502 http_504;',
     'proxy_next_upstream_tries 3;',
     'proxy_next_upstream_timeout 10s;',
     // The instances set these themselves; nginx sets its own on every response.

@@ -116,8 +116,9 @@ export function createApp({
     createContextInner(deps, {
       cookieHeader: req.headers.cookie,
       clientIp: clientIp(req, trustProxy),
-      // A WebSocket has no response to carry cookies: sign-in and sign-out go over HTTP.
-      setCookie: res ? (value) => res.appendHeader('set-cookie', value) : null,
+      // A WebSocket has no response to carry cookies: sign-in and sign-out go over HTTP. (The ws
+      // adapter passes the socket as `res`, so test for a real response, not for any `res`.)
+      setCookie: typeof res?.appendHeader === 'function' ? (value) => res.appendHeader('set-cookie', value) : null,
     });
   const trpc = createHTTPHandler({
     router: appRouter,

@@ -45,7 +45,7 @@ beforeAll(async () => {
   redis = await startRedis();
   const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, SESSION_SECRET: 'multi-instance-test-secret-0123456789abcdef' };
   [a, b, c] = await Promise.all([startInstance('a', env), startInstance('b', env), startInstance('c', env)]);
-}, 60_000);
+}, 150_000); // three Node processes starting at once on a busy 2-core machine
 afterAll(async () => {
   for (const client of open) client.socket.close();
   await stopAll();

@@ -1,4 +1,4 @@
-import { DriverException, NotFoundError } from '@mikro-orm/core';
+import { ConnectionException, DriverException, NotFoundError } from '@mikro-orm/core';
 import { ShopError } from '@shop/domain';
 import { TRPCError } from '@trpc/server';
 
@@ -20,6 +20,27 @@ function sqlStateOf(cause: unknown): string | undefined {
   return undefined;
 }
 
+// Network-level failures of the database connection (the driver's own codes, not SQLSTATEs).
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
+
+/**
+ * True when the database cannot be reached (down, restarting, out of connections) rather than the
+ * request being wrong: the client gets a retryable 503 instead of a 500 quoting internal addresses.
+ */
+export function databaseUnavailable(cause: unknown): boolean {
+  for (let error = cause, depth = 0; error instanceof Error && depth < 4; error = error.cause, depth++) {
+    if (error instanceof ConnectionException) return true;
+    const code = (error as Error & { code?: unknown }).code;
+    if (typeof code === 'string') {
+      // SQLSTATE 08 connection exception, 57P01-03 shutting down / starting up, 53300 too many connections.
+      if (code.startsWith('08') || /^57P0[1-3]$/.test(code) || code === '53300' || CONNECTION_ERRNOS.has(code)) return true;
+    }
+    // node-postgres reports a dropped or never-made connection by message only.
+    if (/^Connection terminated|timeout exceeded when trying to connect/.test(error.message)) return true;
+  }
+  return false;
+}
+
 export function toTRPCError(error: TRPCError): TRPCError {
   const cause = error.cause;
   if (cause instanceof ShopError) {
@@ -31,6 +52,9 @@ export function toTRPCError(error: TRPCError): TRPCError {
   // SQLSTATE class 22 (data exception) and 23 (integrity violation) come from what the client
   // sent, not from a bug: out-of-range numbers, check and unique violations. ORM operations throw
   // DriverException, raw queries the driver's own error; both carry the code.
+  if (databaseUnavailable(cause)) {
+    return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'the database is unavailable, retry shortly', cause });
+  }
   const sqlState = sqlStateOf(cause);
   if (sqlState?.startsWith('22')) return new TRPCError({ code: 'BAD_REQUEST', message: 'invalid value', cause });
   if (sqlState?.startsWith('23')) return new TRPCError({ code: 'CONFLICT', message: 'conflicts with stored data', cause });

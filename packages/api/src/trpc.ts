@@ -62,7 +62,13 @@ const t = initTRPC.context<Context>().create({
       ...shape,
       code: TRPC_ERROR_CODES_BY_KEY[mapped.code],
       // A readable reason ("limit: Too small…") rather than zod's JSON dump.
-      message: cause instanceof ZodError ? z.prettifyError(cause) : mapped.message,
+      // An unexpected failure's own message can quote internals (addresses, SQL): never sent.
+      message:
+        cause instanceof ZodError
+          ? z.prettifyError(cause)
+          : mapped.code === 'INTERNAL_SERVER_ERROR'
+            ? 'internal server error'
+            : mapped.message,
       data: {
         ...shape.data,
         code: mapped.code,

@@ -1,0 +1,182 @@
+// Inputs for fuzzing, from each procedure's zod schema (through its JSON Schema) and beyond it.
+import { COUNTRY_CODES } from '@shop/schemas';
+import fc from 'fast-check';
+import { z } from 'zod';
+
+type JsonSchema = {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  anyOf?: JsonSchema[];
+  enum?: unknown[];
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  format?: string;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  items?: JsonSchema;
+};
+
+/** The JSON Schema of what a zod schema accepts as input; transforms and refinements are left out. */
+export function jsonSchemaOf(schema: z.ZodType): JsonSchema {
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+}
+
+/** Strings people (and attackers) type: unicode of every plane, markup, SQL, control characters. */
+export const nastyString = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 40 }),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\u0000',
+    '\uFEFF',
+    '\uD800',
+    '\u202E\u0644\u0627',
+    '𝕊𝕙𝕠𝕡 🛒👩‍👩‍👧‍👦',
+    "' OR 1=1 --",
+    "'; drop table users; --",
+    '<script>alert(1)</script>',
+    '<img src=x onerror=alert(1)>',
+    // Template syntax of other engines, meant literally.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text is the payload
+    '{{7*7}}${7*7}',
+    '../../../../etc/passwd',
+    '%00%2e%2e%2f',
+    'null',
+    'undefined',
+    'NaN',
+    '__proto__',
+    'constructor',
+    'lobby',
+    'support:00000000-0000-0000-0000-000000000000',
+  ),
+);
+
+const hugeString = fc.constantFrom(10_000, 99_000, 120_000).map((n) => 'x'.repeat(n));
+
+/** A value of any JSON type, including the edge numbers JSON can carry. */
+export const anyJson: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constantFrom(null, true, false, 0, -0, -1, 1.5, 2 ** 31, 2 ** 53 + 2, -(2 ** 63), 1e308, '', '1', '-1', '1e999', [], {}),
+  nastyString,
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.jsonValue({ maxDepth: 3 }),
+);
+
+function fromString(s: JsonSchema, key: string | undefined): fc.Arbitrary<string> {
+  if (key === 'country') return fc.constantFrom(...COUNTRY_CODES, 'de', 'XX', 'DEU');
+  if (key === 'email') return fc.oneof(fc.emailAddress(), fc.string({ maxLength: 30 }));
+  if (s.format === 'uuid') return fc.uuid();
+  const minLength = s.minLength ?? 0;
+  const maxLength = Math.min(s.maxLength ?? 300, 300);
+  if (s.pattern) {
+    return fc.stringMatching(new RegExp(s.pattern)).filter((v) => v.length >= minLength && v.length <= (s.maxLength ?? Infinity));
+  }
+  return fc.oneof(fc.string({ minLength, maxLength }), fc.string({ unit: 'grapheme', minLength, maxLength: Math.min(maxLength, 40) }));
+}
+
+/** Values the schema describes (valid-ish: zod's refinements, such as min ≤ max, are not in JSON Schema). */
+export function fromSchema(s: JsonSchema, key?: string): fc.Arbitrary<unknown> {
+  if (s.anyOf) return fc.oneof(...s.anyOf.map((a) => fromSchema(a, key)));
+  if (s.enum) return fc.constantFrom(...s.enum);
+  const type = Array.isArray(s.type) ? s.type[0] : s.type;
+  switch (type) {
+    case 'object': {
+      const props = s.properties ?? {};
+      const required = new Set(s.required ?? []);
+      const record: Record<string, fc.Arbitrary<unknown>> = {};
+      for (const [k, v] of Object.entries(props)) record[k] = fromSchema(v, k);
+      return fc.record(record, { requiredKeys: [...required].filter((k) => k in record) });
+    }
+    case 'string':
+      return fromString(s, key);
+    case 'integer': {
+      const min = s.exclusiveMinimum !== undefined ? s.exclusiveMinimum + 1 : (s.minimum ?? -(2 ** 31));
+      const max = s.maximum ?? 2 ** 31;
+      // Small values find real rows (product 3, message 1); the bounds find edge cases.
+      return fc.oneof(
+        fc.integer({ min: Math.max(min, -1000), max: Math.min(max, 1000) }),
+        fc.constantFrom(min, max),
+        fc.maxSafeInteger().filter((n) => n >= min && n <= max),
+      );
+    }
+    case 'number':
+      return fc.double({ min: s.minimum ?? -1e9, max: s.maximum ?? 1e9, noNaN: true });
+    case 'boolean':
+      return fc.boolean();
+    case 'array':
+      return fc.array(s.items ? fromSchema(s.items) : anyJson, { maxLength: 5 });
+    case 'null':
+      return fc.constant(null);
+    default:
+      return anyJson;
+  }
+}
+
+/** A valid-ish object with one thing wrong: a field of the wrong type, a missing or an unknown key. */
+export function broken(s: JsonSchema): fc.Arbitrary<unknown> {
+  const valid = fromSchema(s);
+  const keys = Object.keys(s.properties ?? {});
+  const wrongValue = fc.oneof(anyJson, hugeString, nastyString, deepNesting(50));
+  const variants: fc.Arbitrary<unknown>[] = [
+    // An unknown key, among them the ones that pollute prototypes in naive merges.
+    fc
+      .tuple(valid, fc.constantFrom('__proto__', 'constructor', 'prototype', 'isAdmin', 'role', 'userId', ''), wrongValue)
+      .map(([v, k, w]) => (typeof v === 'object' && v !== null ? { ...v, [k]: w } : { [k]: w })),
+  ];
+  if (keys.length > 0) {
+    variants.push(
+      fc.tuple(valid, fc.constantFrom(...keys), wrongValue).map(([v, k, w]) => ({ ...(v as object), [k]: w })),
+      fc.tuple(valid, fc.constantFrom(...keys)).map(([v, k]) => {
+        const copy: Record<string, unknown> = { ...(v as object) };
+        delete copy[k];
+        return copy;
+      }),
+    );
+  }
+  return fc.oneof(...variants);
+}
+
+/** `[[[…]]]` or `{"a":{"a":…}}` this deep. */
+export function deepNesting(depth: number): fc.Arbitrary<unknown> {
+  return fc.boolean().map((arrays) => {
+    let v: unknown = 1;
+    for (let i = 0; i < depth; i++) v = arrays ? [v] : { a: v };
+    return v;
+  });
+}
+
+/** A JSON text with `__proto__` as an own key (JSON.stringify would drop it from an object literal). */
+export const pollutingJson = fc.constantFrom(
+  '{"__proto__":{"polluted":"yes","role":"staff","isAdmin":true}}',
+  '{"constructor":{"prototype":{"polluted":"yes"}}}',
+  '{"0":{"__proto__":{"polluted":"yes"}}}',
+  '{"json":{"__proto__":{"polluted":"yes"}}}',
+);
+
+/** Bodies that are not the JSON they claim to be. */
+export const malformedBody = fc.oneof(
+  fc.constantFrom(
+    '{',
+    '{"a":',
+    '[1,2',
+    '{"a":1}}',
+    'undefined',
+    "{'a':1}",
+    '{"a":1,}',
+    '\u0000',
+    '\uFEFF{}',
+    'null',
+    '""',
+    '[]',
+    '1e99999',
+    '{"a":"\\ud800"}',
+  ),
+  fc.string({ unit: 'binary', maxLength: 200 }),
+  fc.integer({ min: 1000, max: 20_000 }).map((d) => '['.repeat(d) + ']'.repeat(d)),
+  fc.integer({ min: 1000, max: 20_000 }).map((d) => `${'{"a":'.repeat(d)}1${'}'.repeat(d)}`),
+  fc.constantFrom(101 * 1024, 300 * 1024).map((n) => `{"text":"${'y'.repeat(n)}"}`),
+);

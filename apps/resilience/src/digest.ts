@@ -1,0 +1,30 @@
+// A fingerprint of the database's content: per table, its row count and an md5 of its rows in a
+// fixed order. Equal digests before and after mean nothing was written.
+import pg from 'pg';
+
+export type Digest = Record<string, string>;
+
+export async function digest(databaseUrl: string): Promise<Digest> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const tables = await client.query<{ name: string }>(
+      `select tablename as name from pg_tables where schemaname = 'public' and tablename not like 'mikro_orm%' order by 1`,
+    );
+    const out: Digest = {};
+    for (const { name } of tables.rows) {
+      const { rows } = await client.query<{ n: number; h: string | null }>(
+        `select count(*)::int as n, md5(string_agg(t::text, E'\\n' order by t::text)) as h from "${name}" t`,
+      );
+      out[name] = `${rows[0]?.n}:${rows[0]?.h ?? ''}`;
+    }
+    return out;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The tables whose content differs, for a readable failure. */
+export function changedTables(before: Digest, after: Digest): string[] {
+  return [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((t) => before[t] !== after[t]);
+}

@@ -1,0 +1,186 @@
+// Processes this suite starts itself: shop instances, a private redis-server and a private
+// PostgreSQL, each restartable. Everything is stopped by PID (stopAll), also when a test fails.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { freePort } from './ports.ts';
+
+const serverDir = fileURLToPath(new URL('../../server/', import.meta.url));
+const running = new Set<ChildProcess>();
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function track(child: ChildProcess): ChildProcess {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+async function signal(child: ChildProcess | undefined, sig: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(sig);
+  await exited;
+}
+
+/** Stops whatever this file started and is still running, by PID. */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((child) => signal(child, 'SIGKILL')));
+}
+
+export interface Instance {
+  name: string;
+  port: number;
+  base: string;
+  alive(): boolean;
+  kill(sig?: NodeJS.Signals): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** One shop server process (apps/server/src/main.ts), ready when /ready answers 200. */
+export async function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = track(
+      spawn(process.execPath, ['src/main.ts'], {
+        cwd: serverDir,
+        env: { ...process.env, NODE_ENV: 'test', PORT: String(port), INSTANCE_NAME: name, SEED_PRODUCTS: '0', WEB_DIST: '', ...env },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      }),
+    );
+    await waitFor(async () => (await fetch(`${base}/ready`)).status === 200, `instance ${name}`);
+  };
+  await start();
+  return {
+    name,
+    port,
+    base,
+    alive: () => child !== undefined && child.exitCode === null && child.signalCode === null,
+    kill: (sig = 'SIGKILL') => signal(child, sig),
+    start,
+  };
+}
+
+export interface Service {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** A redis-server of this suite's own, killed and started again at will. */
+export async function startRedis(): Promise<Service> {
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = track(
+      spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }),
+    );
+    await waitFor(async () => {
+      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => {});
+      try {
+        await probe.connect();
+        return (await probe.ping()) === 'PONG';
+      } finally {
+        probe.disconnect();
+      }
+    }, 'redis-server');
+  };
+  await start();
+  return { url, port, start, stop: () => signal(child, 'SIGKILL') };
+}
+
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+
+/**
+ * A PostgreSQL server of this suite's own (initdb in a temporary folder), so it can be stopped
+ * and started while the shop runs. As root it runs as the `postgres` OS user, as PostgreSQL requires.
+ */
+export async function startPostgres(): Promise<Service & { remove(): Promise<void> }> {
+  const port = await freePort();
+  const parent = await mkdtemp(join(tmpdir(), 'shop-resilience-pg-'));
+  await chmod(parent, 0o777);
+  const dataDir = join(parent, 'data');
+  const ids = process.getuid?.() === 0 ? await osUser('postgres') : {};
+  await new Promise<void>((resolve, reject) => {
+    const init = spawn(`${PG_BIN}/initdb`, ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync'], {
+      ...ids,
+      stdio: 'ignore',
+    });
+    init.once('error', reject);
+    init.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`initdb exited with ${code}`))));
+  });
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = track(
+      spawn(
+        `${PG_BIN}/postgres`,
+        [
+          '-D',
+          dataDir,
+          '-p',
+          String(port),
+          '-k',
+          parent,
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          'fsync=off',
+          '-c',
+          'max_connections=200',
+        ],
+        {
+          ...ids,
+          stdio: 'ignore',
+        },
+      ),
+    );
+    await waitFor(async () => {
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+      try {
+        await client.connect();
+        await client.query('select 1');
+        return true;
+      } finally {
+        await client.end().catch(() => {});
+      }
+    }, 'private PostgreSQL');
+  };
+  await start();
+  return {
+    url,
+    port,
+    start,
+    // Fast shutdown: every connection is cut at once, as in a crash or a failover.
+    stop: () => signal(child, 'SIGINT'),
+    async remove() {
+      await signal(child, 'SIGINT');
+      await rm(parent, { recursive: true, force: true });
+    },
+  };
+}
+
+async function osUser(name: string): Promise<{ uid: number; gid: number }> {
+  const line = (await readFile('/etc/passwd', 'utf8')).split('\n').find((l) => l.startsWith(`${name}:`));
+  const [, , uid, gid] = line?.split(':') ?? [];
+  if (!uid || !gid) throw new Error(`no OS user ${name} to run PostgreSQL as`);
+  return { uid: Number(uid), gid: Number(gid) };
+}

@@ -1,0 +1,262 @@
+// B. Abuse, through the cluster (Nginx in front of three instances): cross-site writes, foreign
+// WebSockets, reading what belongs to someone else, admin as a shopper, sign-in brute force,
+// replayed cookies after sign-out, and the security headers every response carries.
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import type { Cluster } from '@shop/nginx';
+import type { Order, ProductSummary } from '@shop/schemas';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { shopCluster, UNTHROTTLED } from '../src/cluster.ts';
+import { digest } from '../src/digest.ts';
+import { DEMO, mutate, query, raw, register, signIn } from '../src/http.ts';
+import { liveClient, upgradeStatus } from '../src/live.ts';
+import { type Service, startRedis, stopAll } from '../src/processes.ts';
+import { record } from '../src/summary.ts';
+
+const ADDRESS = { name: 'Ada Lovelace', line1: '12 Analytical St', city: 'London', postalCode: 'N1 9GU', country: 'GB' };
+const EVIL = 'http://evil.example';
+
+let db: TestDatabase;
+let redis: Service;
+let cluster: Cluster;
+let base: string;
+let requests = 0;
+let failedTests = 0;
+
+/** Counts a hostile request (its refusal is asserted by the caller). */
+function refused<T>(value: T): T {
+  requests++;
+  return value;
+}
+
+async function inStockProduct(): Promise<ProductSummary> {
+  const list = await query(base, 'catalog.list', { inStock: true, limit: 1, sort: 'price_asc' });
+  const product = (list.data as { items: ProductSummary[] }).items[0];
+  if (!product) throw new Error('no product in stock');
+  return product;
+}
+
+async function placeOrder(cookie: string): Promise<Order> {
+  const product = await inStockProduct();
+  expect((await mutate(base, 'cart.add', { productId: product.id }, cookie)).status).toBe(200);
+  const placed = await mutate(base, 'checkout.placeOrder', { idempotencyKey: randomUUID(), shippingAddress: ADDRESS }, cookie);
+  expect(placed.status).toBe(200);
+  return placed.data as Order;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject('pgAdminUrl'));
+  redis = await startRedis();
+  cluster = await shopCluster({ databaseUrl: db.url, redisUrl: redis.url, rateLimits: UNTHROTTLED });
+  base = cluster.url;
+});
+afterEach(({ task }) => {
+  if (task.result?.errors?.length) failedTests++;
+});
+afterAll(async () => {
+  await cluster?.stop();
+  await stopAll();
+  await db?.drop();
+  record(inject('summaryFile'), {
+    scenario: 'abuse: CSRF, foreign WS, IDOR, admin, brute force, replay',
+    load: 'sequential',
+    faults: 'hostile requests through Nginx',
+    requests,
+    // Scenarios whose hostile requests were not all refused as they should be.
+    failures: failedTests,
+    lostOrDuplicated: 0,
+  });
+});
+
+describe('cross-site writes', () => {
+  it('refuses form, text/plain and multipart POSTs and foreign origins, and nothing is written', async () => {
+    const { cookie } = await register(base, 'victim');
+    const product = await inStockProduct();
+    const before = await digest(db.url);
+    const body = JSON.stringify({ productId: product.id });
+    const attempts: { headers: Record<string, string>; body: string }[] = [
+      { headers: { 'content-type': 'application/x-www-form-urlencoded', origin: EVIL }, body: `productId=${product.id}` },
+      { headers: { 'content-type': 'text/plain', origin: EVIL }, body },
+      { headers: { 'content-type': 'text/plain;charset=UTF-8' }, body },
+      {
+        headers: { 'content-type': 'multipart/form-data; boundary=x', origin: EVIL },
+        body: `--x\r\nContent-Disposition: form-data; name="productId"\r\n\r\n${product.id}\r\n--x--\r\n`,
+      },
+      { headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: '--x--\r\n' },
+      { headers: { 'content-type': 'application/json', origin: EVIL }, body },
+      { headers: { 'content-type': 'application/json', origin: 'null' }, body },
+      { headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' }, body },
+      { headers: {}, body },
+    ];
+    for (const path of ['cart.add', 'chat.send', 'checkout.placeOrder', 'auth.logout']) {
+      for (const a of attempts) {
+        const reply = refused(await raw(base, { method: 'POST', path: `/trpc/${path}`, headers: { ...a.headers, cookie }, body: a.body }));
+        expect(reply.status, `${path} ${JSON.stringify(a.headers)}`).toBe(403);
+        expect(JSON.parse(reply.text).error.data.code).toBe('FORBIDDEN');
+      }
+    }
+    expect(await digest(db.url)).toEqual(before);
+    // The same request from the shop's own page goes through, so the refusals were about the origin.
+    const own = await mutate(base, 'cart.add', { productId: product.id }, cookie, undefined, {
+      origin: base,
+      'sec-fetch-site': 'same-origin',
+    });
+    requests++;
+    expect(own.status).toBe(200);
+    // auth.logout was refused above: the session still works.
+    expect((await query(base, 'auth.me', undefined, cookie)).data).toMatchObject({ name: 'victim' });
+  });
+
+  it('refuses a WebSocket upgrade from a foreign Origin, and allows the shop’s own', async () => {
+    const { cookie } = await register(base, 'ws-user');
+    expect(refused(await upgradeStatus(base, { cookie, origin: EVIL }))).toBe(403);
+    expect(refused(await upgradeStatus(base, { cookie, origin: 'null' }))).toBe(403);
+    requests++;
+    expect(await upgradeStatus(base, { cookie, origin: base })).toBe(101);
+  });
+});
+
+describe('reading or changing what belongs to someone else', () => {
+  it('answers NOT_FOUND for another user’s order, support room and cart line', async () => {
+    const owner = await register(base, 'owner');
+    const other = await register(base, 'other');
+    const order = await placeOrder(owner.cookie);
+    const supportRoom = `support:${owner.id}`;
+    expect((await mutate(base, 'chat.send', { roomId: supportRoom, text: 'my private question' }, owner.cookie)).status).toBe(200);
+    const product = await inStockProduct();
+    expect((await mutate(base, 'cart.add', { productId: product.id, quantity: 2 }, owner.cookie)).status).toBe(200);
+
+    const checks = [
+      await query(base, 'orders.byId', { id: order.id }, other.cookie),
+      await mutate(base, 'orders.cancel', { id: order.id }, other.cookie),
+      await query(base, 'chat.history', { roomId: supportRoom }, other.cookie),
+      await mutate(base, 'chat.send', { roomId: supportRoom, text: 'let me in' }, other.cookie),
+      // Carts have no id: another user's cart is reached only through its product lines.
+      await mutate(base, 'cart.update', { productId: product.id, quantity: 5 }, other.cookie),
+    ];
+    for (const reply of checks) expect(refused(reply).code).toBe('NOT_FOUND');
+
+    // Over the WebSocket too.
+    const live = liveClient(base, other.cookie);
+    const error = await new Promise<unknown>((resolve) => {
+      live.api.chat.onMessage.subscribe({ roomId: supportRoom }, { onData: () => resolve('data'), onError: resolve });
+    });
+    live.socket.close();
+    expect(refused((error as { data?: { code?: string } }).data?.code)).toBe('NOT_FOUND');
+
+    // The owner's things are untouched and the other user sees none of them.
+    expect((await query(base, 'orders.byId', { id: order.id }, owner.cookie)).data).toMatchObject({ id: order.id, status: 'placed' });
+    expect((await query(base, 'cart.get', undefined, owner.cookie)).data).toMatchObject({ itemCount: 2 });
+    expect((await query(base, 'cart.get', undefined, other.cookie)).data).toMatchObject({ itemCount: 0 });
+    expect((await query(base, 'orders.list', undefined, other.cookie)).data).toMatchObject({ items: [] });
+    const rooms = (await query(base, 'chat.rooms', undefined, other.cookie)).data as { id: string }[];
+    expect(rooms.map((r) => r.id)).not.toContain(supportRoom);
+    requests += 10;
+  });
+
+  it('answers FORBIDDEN to every admin procedure called by a shopper, UNAUTHORIZED to a guest', async () => {
+    const shopper = await signIn(base, DEMO.shopper.email, DEMO.shopper.password);
+    const order = await placeOrder(shopper);
+    const product = await inStockProduct();
+    const before = await digest(db.url);
+    const calls = [
+      (c: string) =>
+        mutate(base, 'admin.product.upsert', { slug: 'evil', name: 'Evil', description: '', priceCents: 1, categorySlug: 'office' }, c),
+      (c: string) => mutate(base, 'admin.product.adjustStock', { productId: product.id, delta: 1_000 }, c),
+      (c: string) => query(base, 'admin.order.list', undefined, c),
+      (c: string) => mutate(base, 'admin.order.setStatus', { id: order.id, status: 'shipped' }, c),
+    ];
+    for (const call of calls) {
+      expect(refused(await call(shopper)).code).toBe('FORBIDDEN');
+      expect(refused(await call('')).code).toBe('UNAUTHORIZED');
+    }
+    expect(await digest(db.url)).toEqual(before);
+  });
+});
+
+describe('sessions', () => {
+  it('refuses a session cookie replayed after sign-out, over HTTP and WebSocket', async () => {
+    const user = await register(base, 'leaver');
+    await placeOrder(user.cookie);
+    const stolen = user.cookie;
+    expect((await mutate(base, 'auth.logout', undefined, user.cookie)).status).toBe(200);
+    requests += 3;
+    // Every instance sees it (the user is cached up to 2 s per instance): ask each one directly.
+    for (const instance of cluster.instances) {
+      expect(refused(await query(instance.url, 'auth.me', undefined, stolen)).data).toBeNull();
+      expect(refused(await query(instance.url, 'orders.list', undefined, stolen)).code).toBe('UNAUTHORIZED');
+      expect(refused(await mutate(instance.url, 'chat.send', { roomId: 'lobby', text: 'ghost' }, stolen)).code).toBe('UNAUTHORIZED');
+    }
+    const live = liveClient(base, stolen);
+    const error = await new Promise<unknown>((resolve) => {
+      live.api.orders.onUpdate.subscribe(undefined, { onData: () => resolve('data'), onError: resolve });
+    });
+    live.socket.close();
+    expect(refused((error as { data?: { code?: string } }).data?.code)).toBe('UNAUTHORIZED');
+  });
+
+  it('answers brute force with TOO_MANY_REQUESTS, and the real user signs in once the window has passed', async () => {
+    const user = await register(base, 'target');
+    const password = 'password123';
+    const attempts: string[] = [];
+    for (let i = 0; i < 14; i++)
+      attempts.push((await mutate(base, 'auth.login', { email: user.email, password: `guess-${i}` })).code ?? 'OK');
+    requests += attempts.length;
+    // 10 failures per email, then refused: also the right password, so guessing cannot go on.
+    expect(attempts.slice(0, 10)).toEqual(Array(10).fill('UNAUTHORIZED'));
+    expect(attempts.slice(10)).toEqual(Array(4).fill('TOO_MANY_REQUESTS'));
+    const locked = await mutate(base, 'auth.login', { email: user.email, password });
+    expect(refused(locked).code).toBe('TOO_MANY_REQUESTS');
+    expect(locked.status).toBe(429);
+    // Another user is not affected.
+    const bystander = await register(base, 'bystander');
+    expect((await mutate(base, 'auth.login', { email: bystander.email, password })).status).toBe(200);
+    requests++;
+
+    // The window is 15 minutes and not configurable: let it pass by expiring the counters in the
+    // (private) Redis that every instance shares, as the clock would.
+    const admin = new Redis(redis.url);
+    const keys = await admin.keys(`rl:login-email*${user.email}*`);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) await admin.pexpire(key, 1);
+    admin.disconnect();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const again = await mutate(base, 'auth.login', { email: user.email, password });
+    requests++;
+    expect(again.status).toBe(200);
+    expect((await query(base, 'auth.me', undefined, again.setCookie[0]?.split(';')[0])).data).toMatchObject({ email: user.email });
+  });
+});
+
+describe('response headers through Nginx', () => {
+  it('carries the security headers on the SPA, the API and errors, and no server version', async () => {
+    const replies = [
+      await raw(base, { method: 'GET', path: '/' }),
+      await raw(base, { method: 'GET', path: '/orders/123' }),
+      await raw(base, { method: 'GET', path: '/trpc/catalog.categories' }),
+      await raw(base, { method: 'GET', path: '/trpc/orders.list' }),
+      await raw(base, { method: 'POST', path: '/trpc/cart.add', headers: { 'content-type': 'text/plain', origin: EVIL }, body: '{}' }),
+      await raw(base, { method: 'GET', path: '/no/such/file.js' }),
+    ];
+    requests += replies.length;
+    for (const reply of replies) {
+      const h = reply.headers;
+      const csp = String(h['content-security-policy']);
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("object-src 'none'");
+      expect(csp).toMatch(/frame-ancestors 'none'/);
+      expect(csp).not.toContain('unsafe-inline');
+      expect(csp).not.toContain('unsafe-eval');
+      expect(h['x-content-type-options']).toBe('nosniff');
+      expect(h['x-frame-options']).toBe('DENY');
+      expect(h['referrer-policy']).toBe('strict-origin-when-cross-origin');
+      expect(h['x-request-id']).toMatch(/^[0-9a-f-]{16,}$/);
+      expect(h.server ?? '').not.toMatch(/\d/);
+      expect(h['x-powered-by']).toBeUndefined();
+    }
+    // The SPA's HTML is never cached; the API's private answers are not stored by caches.
+    expect(String(replies[0]?.headers['cache-control'])).toMatch(/no-cache|no-store/);
+    expect(String(replies[3]?.headers['cache-control'])).toMatch(/no-store|private/);
+  });
+});
