@@ -123,6 +123,27 @@ describe('catalog.listProducts search', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  // The filters are applied inside the search's index lookups: the same rows as filtering after a
+  // plain `@@ or <%` match, under every sort.
+  it.each(CATALOG_SORTS)('combines search with category, price and stock filters, sorted by %s', async (sort) => {
+    const filters = { category: 'lighting', minPriceCents: 500, maxPriceCents: 5_000, inStock: true } as const;
+    const items = await walk({ search: 'lamp', ...filters, sort, limit: 5 });
+    const expected = await db.orm.em.getConnection().execute<{ id: number }[]>(
+      `select p.id from products p join categories c on c.id = p.category_id
+       where (p.search @@ to_tsquery('english', 'lamp:*') or 'lamp' <% p.name)
+         and c.slug = ? and p.price_cents between ? and ? and p.stock > 0`,
+      [filters.category, filters.minPriceCents, filters.maxPriceCents],
+    );
+    expect(expected.length).toBeGreaterThan(5);
+    const ids = items.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort((a, b) => a - b)).toEqual(expected.map((r) => r.id).sort((a, b) => a - b));
+  });
+
+  it('finds nothing in an unknown category', async () => {
+    expect(await list({ search: 'lamp', category: 'no-such-category' })).toEqual({ items: [], nextCursor: null });
+  });
+
   it('treats query syntax as plain words', async () => {
     expect(toPrefixQuery(`lamp & !oak | (x:*) '`)).toBe('lamp:* & oak:* & x:*');
     expect(toPrefixQuery('&&& !!')).toBeNull();

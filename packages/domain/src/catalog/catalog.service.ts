@@ -24,31 +24,48 @@ export function toPrefixQuery(search: string): string | null {
 // compares exactly.
 const RANK = `(ts_rank(p.search, to_tsquery('english', ?)) * 2 + word_similarity(?, p.name))::real`;
 
+/** How a sort orders rows: by the key `k` (an SQL expression), with the id `id` breaking ties. */
 interface SortSpec {
-  /** SQL of the sort key, printed as text for the cursor. */
-  keyText: string;
-  orderBy: string;
-  /** Condition for rows after the cursor; `?` placeholders take (key, id). */
-  after: string;
+  /** The sort key of a product `p`; its `?` placeholders (relevance only) take (tsquery, search). */
+  key: string;
+  /** SQL printing the key as text for the cursor. */
+  keyText(k: string): string;
+  orderBy(k: string, id: string): string;
+  /** Condition for rows after the cursor; `?` placeholders take (key, id), relevance (key, key, id). */
+  after(k: string, id: string): string;
 }
 
-const SORTS: Record<Exclude<CatalogSort, 'relevance'>, SortSpec> = {
-  price_asc: { keyText: 'p.price_cents::text', orderBy: 'p.price_cents asc, p.id asc', after: '(p.price_cents, p.id) > (?::int, ?)' },
-  price_desc: { keyText: 'p.price_cents::text', orderBy: 'p.price_cents desc, p.id desc', after: '(p.price_cents, p.id) < (?::int, ?)' },
+const SORTS: Record<CatalogSort, SortSpec> = {
+  price_asc: {
+    key: 'p.price_cents',
+    keyText: (k) => `${k}::text`,
+    orderBy: (k, id) => `${k} asc, ${id} asc`,
+    after: (k, id) => `(${k}, ${id}) > (?::int, ?)`,
+  },
+  price_desc: {
+    key: 'p.price_cents',
+    keyText: (k) => `${k}::text`,
+    orderBy: (k, id) => `${k} desc, ${id} desc`,
+    after: (k, id) => `(${k}, ${id}) < (?::int, ?)`,
+  },
   // Microseconds since the epoch: exact, unlike a JavaScript Date.
   newest: {
-    keyText: '(extract(epoch from p.created_at) * 1000000)::bigint::text',
-    orderBy: 'p.created_at desc, p.id desc',
-    after: "(p.created_at, p.id) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?)",
+    key: 'p.created_at',
+    keyText: (k) => `(extract(epoch from ${k}) * 1000000)::bigint::text`,
+    orderBy: (k, id) => `${k} desc, ${id} desc`,
+    after: (k, id) => `(${k}, ${id}) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?)`,
   },
-  name: { keyText: 'p.name', orderBy: 'p.name asc, p.id asc', after: '(p.name, p.id) > (?::text, ?)' },
+  name: { key: 'p.name', keyText: (k) => k, orderBy: (k, id) => `${k} asc, ${id} asc`, after: (k, id) => `(${k}, ${id}) > (?::text, ?)` },
+  relevance: {
+    key: RANK,
+    keyText: (k) => `${k}::text`,
+    orderBy: (k, id) => `${k} desc, ${id} asc`,
+    after: (k, id) => `(${k} < ?::real or (${k} = ?::real and ${id} > ?))`,
+  },
 };
 
-const RELEVANCE: SortSpec = {
-  keyText: `${RANK}::text`,
-  orderBy: `${RANK} desc, p.id asc`,
-  after: `(${RANK} < ?::real or (${RANK} = ?::real and p.id > ?))`,
-};
+const FROM = 'from products p join categories c on c.id = p.category_id';
+const whereSql = (conditions: string[]) => (conditions.length ? `where ${conditions.join(' and ')}` : '');
 
 export async function listCategories(ctx: ServiceContext): Promise<Category[]> {
   return sql<Category>(
@@ -67,50 +84,55 @@ export async function listProducts(ctx: ServiceContext, input: CatalogListInput)
   const tsquery = input.search ? toPrefixQuery(input.search) : null;
   const sort: CatalogSort = input.sort ?? (tsquery ? 'relevance' : 'newest');
   // Relevance without a search has nothing to rank by: newest first, under its own cursor.
-  const spec = sort === 'relevance' ? (tsquery ? RELEVANCE : SORTS.newest) : SORTS[sort];
+  const spec = SORTS[sort === 'relevance' && !tsquery ? 'newest' : sort];
   const search = input.search ?? '';
-  const rankParams = tsquery ? [tsquery, search] : [];
+  const cursor = input.cursor ? decodeCursor(input.cursor, sort) : null;
 
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const needsRank = spec === RELEVANCE;
-  // Placeholders are positional: the select list (rank key) comes first, then where, then order.
-  if (needsRank) params.push(...rankParams);
-  if (tsquery) {
-    where.push(`(p.search @@ to_tsquery('english', ?) or ? <% p.name)`);
-    params.push(tsquery, search);
-  }
+  const filters: string[] = [];
+  const filterParams: unknown[] = [];
   if (input.category) {
-    where.push('c.slug = ?');
-    params.push(input.category);
+    filters.push('c.slug = ?');
+    filterParams.push(input.category);
   }
   if (input.minPriceCents !== undefined) {
-    where.push('p.price_cents >= ?');
-    params.push(input.minPriceCents);
+    filters.push('p.price_cents >= ?');
+    filterParams.push(input.minPriceCents);
   }
   if (input.maxPriceCents !== undefined) {
-    where.push('p.price_cents <= ?');
-    params.push(input.maxPriceCents);
+    filters.push('p.price_cents <= ?');
+    filterParams.push(input.maxPriceCents);
   }
-  if (input.inStock) where.push('p.stock > 0');
-  if (input.cursor) {
-    const cursor = decodeCursor(input.cursor, sort);
-    where.push(spec.after);
-    if (needsRank) params.push(...rankParams, cursor.key, ...rankParams, cursor.key, cursor.id);
-    else params.push(cursor.key, cursor.id);
+  if (input.inStock) filters.push('p.stock > 0');
+  const cursorParams = !cursor ? [] : spec === SORTS.relevance ? [cursor.key, cursor.key, cursor.id] : [cursor.key, cursor.id];
+
+  // Placeholders are positional: parameters follow the SQL's text order.
+  let query: string;
+  const params: unknown[] = [];
+  if (!tsquery) {
+    query = `select ${PRODUCT_SUMMARY_COLUMNS}, ${spec.keyText(spec.key)} as sort_key ${FROM}
+      ${whereSql(cursor ? [...filters, spec.after(spec.key, 'p.id')] : filters)}
+      order by ${spec.orderBy(spec.key, 'p.id')}
+      limit ?`;
+    params.push(...filterParams, ...cursorParams);
+  } else {
+    // The match as two index searches, the second leaving out what the first found, each with
+    // the filters and computing the sort key (the rank once per row). Never `@@ or <%` in one
+    // scan: the planner costs both operators as trivial, so at 100,000 products it ran
+    // word_similarity on every row in a sequential scan (~1 s a search).
+    const keyParams = spec === SORTS.relevance ? [tsquery, search] : [];
+    const branch = (match: string) => `select ${PRODUCT_SUMMARY_COLUMNS}, ${spec.key} as k ${FROM} ${whereSql([match, ...filters])}`;
+    query = `select s.*, ${spec.keyText('s.k')} as sort_key from (
+        ${branch(`p.search @@ to_tsquery('english', ?)`)}
+        union all
+        ${branch(`? <% p.name and not coalesce(p.search @@ to_tsquery('english', ?), false)`)}
+      ) s ${whereSql(cursor ? [spec.after('s.k', 's.id')] : [])}
+      order by ${spec.orderBy('s.k', 's.id')}
+      limit ?`;
+    params.push(...keyParams, tsquery, ...filterParams, ...keyParams, search, tsquery, ...filterParams, ...cursorParams);
   }
-  if (needsRank) params.push(...rankParams);
   params.push(input.limit + 1);
 
-  const rows = await sql<ListRow>(
-    ctx.em,
-    `select ${PRODUCT_SUMMARY_COLUMNS}, ${spec.keyText} as sort_key
-     from products p join categories c on c.id = p.category_id
-     ${where.length ? `where ${where.join(' and ')}` : ''}
-     order by ${spec.orderBy}
-     limit ?`,
-    params,
-  );
+  const rows = await sql<ListRow>(ctx.em, query, params);
   const more = rows.length > input.limit;
   const items = more ? rows.slice(0, input.limit) : rows;
   const last = items.at(-1);
