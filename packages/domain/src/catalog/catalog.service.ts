@@ -80,7 +80,11 @@ export async function listCategories(ctx: ServiceContext): Promise<Category[]> {
  * One page of products, keyset-paginated on (sort key, id): stable and fast at any depth, and
  * never skipping or repeating a row, even when sort keys tie.
  */
-export async function listProducts(ctx: ServiceContext, input: CatalogListInput): Promise<Page<ProductSummary>> {
+/**
+ * The one SQL statement of a catalog page (with `?` placeholders, parameters in text order): pure,
+ * so the benchmark's floor server runs exactly what the shop runs.
+ */
+export function catalogListQuery(input: CatalogListInput): { query: string; params: unknown[]; sort: CatalogSort } {
   const tsquery = input.search ? toPrefixQuery(input.search) : null;
   const sort: CatalogSort = input.sort ?? (tsquery ? 'relevance' : 'newest');
   // Relevance without a search has nothing to rank by: newest first, under its own cursor.
@@ -131,7 +135,11 @@ export async function listProducts(ctx: ServiceContext, input: CatalogListInput)
     params.push(...keyParams, tsquery, ...filterParams, ...keyParams, search, tsquery, ...filterParams, ...cursorParams);
   }
   params.push(input.limit + 1);
+  return { query, params, sort };
+}
 
+export async function listProducts(ctx: ServiceContext, input: CatalogListInput): Promise<Page<ProductSummary>> {
+  const { query, params, sort } = catalogListQuery(input);
   const rows = await sql<ListRow>(ctx.em, query, params);
   const more = rows.length > input.limit;
   const items = more ? rows.slice(0, input.limit) : rows;

@@ -1,1 +1,1 @@
-export { getProduct, listCategories, listProducts } from './catalog.service.ts';
+export { catalogListQuery, getProduct, listCategories, listProducts } from './catalog.service.ts';
