@@ -3,12 +3,18 @@ import { chatHistoryInput, chatSendInput, chatSubscribeInput } from '@shop/schem
 import { type TRPCRouterRecord, tracked } from '@trpc/server';
 import { authedProcedure } from '../trpc.ts';
 
+async function* trackedEvents<T>(events: AsyncIterable<{ seq: number; item: T }>) {
+  for await (const { seq, item } of events) yield tracked(String(seq), item);
+}
+
 export const chatRouter = {
   rooms: authedProcedure.query(({ ctx }) => chat.listRooms(ctx)),
   history: authedProcedure.input(chatHistoryInput).query(({ ctx, input }) => chat.history(ctx, input)),
   send: authedProcedure.input(chatSendInput).mutation(({ ctx, input }) => chat.send(ctx, input)),
   // Event id = message id: a reconnecting client resumes after the last one it saw.
-  onMessage: authedProcedure.input(chatSubscribeInput).subscription(async function* ({ ctx, input, signal }) {
-    for await (const { seq, item } of chat.stream(ctx, input, signal)) yield tracked(String(seq), item);
-  }),
+  // Not a generator over the call's options: those (the context with its EntityManager fork) would
+  // stay alive as long as the socket.
+  onMessage: authedProcedure
+    .input(chatSubscribeInput)
+    .subscription(({ ctx, input, signal }) => trackedEvents(chat.stream(ctx, input, signal))),
 } satisfies TRPCRouterRecord;

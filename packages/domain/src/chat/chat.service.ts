@@ -3,7 +3,7 @@ import type { AuthedContext } from '../context.ts';
 import { notFound, ShopError } from '../errors.ts';
 import { channels, publishQuietly, type Sequenced } from '../live/stream.ts';
 import { userLiveStream } from '../live/user-stream.ts';
-import { sql } from '../sql.ts';
+import { sql, violatesUnique } from '../sql.ts';
 
 interface MessageRow {
   seq: string | number;
@@ -42,12 +42,11 @@ const ownSupportRoom = (ctx: AuthedContext): ChatRoom => ({
  * The room if the caller may use it: the lobby for everyone signed in, a support room for its
  * shopper and for staff. Anything else is NOT_FOUND, whether or not it exists. A shopper's own
  * support room exists for them before its row does: the row is written by the first message
- * (`create`), so queries change nothing.
+ * (`send`), so queries change nothing.
  */
-async function enterRoom(ctx: AuthedContext, roomId: string, { create = false } = {}): Promise<ChatRoom> {
+async function enterRoom(ctx: AuthedContext, roomId: string): Promise<ChatRoom> {
   const own = roomId === supportRoomId(ctx.user.id);
   if (roomId !== 'lobby' && !own && ctx.user.role !== 'staff') throw notFound('room');
-  if (own && create) await ensureSupportRoom(ctx);
   const [room] = await sql<ChatRoom>(ctx.em, 'select id, name, kind from chat_rooms where id = ?', [roomId]);
   if (room) return room;
   if (own) return ownSupportRoom(ctx);
@@ -85,70 +84,104 @@ export async function history(ctx: AuthedContext, input: ChatHistoryInput): Prom
 }
 
 /**
- * Stores a message, then publishes it. Its number comes from the room row, incremented under
- * that row's lock inside the insert's transaction: numbers are dense and become visible in commit
- * order, so a subscriber resuming after N can never miss an N−1 that commits later.
+ * Stores a message, then publishes it. Its number comes from the room row, incremented in the
+ * same statement as the insert (one autocommit statement, so the row lock is held only while it
+ * runs, not across round trips): numbers are dense and become visible in commit order, so a
+ * subscriber resuming after N can never miss an N−1 that commits later.
  */
 export async function send(ctx: AuthedContext, input: ChatSendInput): Promise<ChatMessage> {
-  const room = await enterRoom(ctx, input.roomId, { create: true });
-  const limit = await ctx.limits.chatSend.consume(ctx.user.id);
+  const roomId = input.roomId;
+  const own = roomId === supportRoomId(ctx.user.id);
+  if (roomId !== 'lobby' && !own && ctx.user.role !== 'staff') throw notFound('room');
+  const [limit] = await Promise.all([ctx.limits.chatSend.consume(ctx.user.id), own ? ensureSupportRoom(ctx) : undefined]);
   if (!limit.allowed) {
     throw new ShopError('TOO_MANY_REQUESTS', `sending too fast; wait ${Math.ceil(limit.retryAfterMs / 1000)} s`);
   }
-  const { message, fresh } = await ctx.em.transactional(async (em) => {
-    await sql(em, 'select 1 from chat_rooms where id = ? for update', [room.id]);
-    if (input.clientId) {
-      // A retried send: the room lock makes this check and the insert one step.
-      const [existing] = await sql<MessageRow>(
-        em,
-        `select ${MESSAGE_COLUMNS} from chat_messages m join users u on u.id = m.author_id where m.author_id = ? and m.client_id = ?`,
-        [ctx.user.id, input.clientId],
-      );
-      if (existing) return { message: toMessage(existing), fresh: false };
-    }
-    const [seq] = await sql<{ last_seq: string }>(em, 'update chat_rooms set last_seq = last_seq + 1 where id = ? returning last_seq', [
-      room.id,
-    ]);
+  const existing = async () => {
     const [row] = await sql<MessageRow>(
-      em,
-      `with m as (
-         insert into chat_messages (room_id, seq, author_id, text, client_id) values (?, ?, ?, ?, ?)
+      ctx.em,
+      `select ${MESSAGE_COLUMNS} from chat_messages m join users u on u.id = m.author_id where m.author_id = ? and m.client_id = ?`,
+      [ctx.user.id, input.clientId],
+    );
+    return row;
+  };
+  let row: MessageRow | undefined;
+  try {
+    // A retried send (same clientId) stores nothing: the number is taken only when no message
+    // has it. Two retries racing past that check: the unique (author, clientId) constraint fails
+    // the later statement whole, its number included, so numbers stay dense.
+    [row] = await sql<MessageRow>(
+      ctx.em,
+      `with prior as (
+         select 1 from chat_messages where author_id = ? and client_id = ?
+       ), r as (
+         update chat_rooms set last_seq = last_seq + 1 where id = ? and not exists (select 1 from prior) returning id, last_seq
+       ), m as (
+         insert into chat_messages (room_id, seq, author_id, text, client_id) select r.id, r.last_seq, ?, ?, ? from r
          returning *
        )
        select ${MESSAGE_COLUMNS} from m join users u on u.id = m.author_id`,
-      [room.id, seq?.last_seq, ctx.user.id, input.text, input.clientId ?? null],
+      [ctx.user.id, input.clientId ?? null, roomId, ctx.user.id, input.text, input.clientId ?? null],
     );
-    if (!row) throw new Error('message insert returned nothing');
-    return { message: toMessage(row), fresh: true };
-  });
-  if (fresh) await publishQuietly(ctx.bus, channels.chat(room.id), message);
+  } catch (error) {
+    if (!input.clientId || !violatesUnique(error, 'chat_messages_client_unique')) throw error;
+  }
+  if (!row) {
+    const prior = input.clientId ? await existing() : undefined;
+    if (prior) return toMessage(prior);
+    // No message with this clientId and nothing stored: the room does not exist.
+    throw notFound('room');
+  }
+  const message = toMessage(row);
+  // Not awaited: a publish that is slow or fails loses nothing (subscribers back-fill), and the
+  // sender need not wait a Redis round trip for its own reply.
+  void publishQuietly(ctx.bus, channels.chat(roomId), message);
   return message;
 }
 
 /** The room's messages after `lastEventId` (if given), then live ones; ends on sign-out. */
-export async function* stream(
+export function stream(
   ctx: AuthedContext,
   input: ChatSubscribeInput,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Sequenced<ChatMessage>> {
+  return roomStream({ ctx }, input, signal);
+}
+
+/**
+ * The context is held only until the stream is open (a generator keeps its arguments as long as it
+ * lives, and an idle stream lives as long as its socket): the stream itself needs the connection.
+ */
+async function* roomStream(
+  held: { ctx: AuthedContext | null },
+  input: ChatSubscribeInput,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Sequenced<ChatMessage>> {
+  const live = await openRoomStream(held.ctx as AuthedContext, input, signal);
+  held.ctx = null;
+  yield* live;
+}
+
+async function openRoomStream(ctx: AuthedContext, input: ChatSubscribeInput, signal: AbortSignal | undefined) {
   const room = await enterRoom(ctx, input.roomId);
-  yield* userLiveStream<ChatMessage>(ctx, input.lastEventId, signal, {
-    channel: channels.chat(room.id),
+  const roomId = room.id;
+  const connection = ctx.em.getConnection();
+  return userLiveStream<ChatMessage>(ctx, input.lastEventId, signal, {
+    channel: channels.chat(roomId),
     parse(message) {
       const item = JSON.parse(message) as ChatMessage;
       return { seq: item.id, item };
     },
     async backfill(after, limit) {
-      const rows = await sql<MessageRow>(
-        ctx.em,
+      const rows = await connection.execute<MessageRow[]>(
         `select ${MESSAGE_COLUMNS} from chat_messages m join users u on u.id = m.author_id
          where m.room_id = ? and m.seq > ? order by m.seq limit ?`,
-        [room.id, after, limit],
+        [roomId, after, limit],
       );
       return rows.map((row) => ({ seq: Number(row.seq), item: toMessage(row) }));
     },
     async latestSeq() {
-      const [row] = await sql<{ last_seq: string }>(ctx.em, 'select last_seq from chat_rooms where id = ?', [room.id]);
+      const [row] = await connection.execute<{ last_seq: string }[]>('select last_seq from chat_rooms where id = ?', [roomId]);
       return Number(row?.last_seq ?? 0);
     },
   });

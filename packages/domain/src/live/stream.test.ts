@@ -79,4 +79,44 @@ describe('liveStream', () => {
     await iterator.return(undefined);
     expect(bus.stats().handlers).toBe(0);
   });
+
+  it('shares one bus subscription and one session check among the streams of a channel and session', async () => {
+    const bus = createMemoryBus();
+    const log: Sequenced<string>[] = [];
+    let allowed = true;
+    let sessionChecks = 0;
+    const open = (signal: AbortSignal) =>
+      liveStream<string>({
+        bus,
+        channel: 'shared',
+        parse: (message) => JSON.parse(message) as Sequenced<string>,
+        backfill: async (after, limit) => log.filter((e) => e.seq > after).slice(0, limit),
+        latestSeq: async () => log.length,
+        startAfter: null,
+        signal,
+        endChannel: 'end',
+        allowKey: 'user-1:1',
+        stillAllowed: async () => {
+          sessionChecks++;
+          return allowed;
+        },
+        recheckMs: 30,
+      });
+    const controller = new AbortController();
+    const streams = [open(controller.signal), open(controller.signal), open(controller.signal)];
+    const firsts = streams.map((s) => s.next());
+    await tick();
+    // One handler for the channel and one for the revocation channel, whatever the number of streams.
+    expect(bus.stats().handlers).toBe(2);
+    log.push({ seq: 1, item: 'hello' });
+    await bus.publish('shared', JSON.stringify(log[0]));
+    expect((await Promise.all(firsts)).map((r) => r.value?.seq)).toEqual([1, 1, 1]);
+    const ends = streams.map((s) => s.next());
+    const checksBefore = sessionChecks;
+    allowed = false;
+    expect((await Promise.all(ends)).map((r) => r.done)).toEqual([true, true, true]);
+    // All three ended on the same answer: the check is per session, not per stream.
+    expect(sessionChecks - checksBefore).toBe(1);
+    expect(bus.stats().handlers).toBe(0);
+  });
 });

@@ -1,10 +1,13 @@
-import { loadSessionUser } from '../auth/auth.service.ts';
 import type { AuthedContext } from '../context.ts';
 import { channels, type LiveStreamOptions, liveStream, type Sequenced } from './stream.ts';
 
 /**
  * A live stream for the signed-in caller, resuming after `lastEventId`: it ends when the user signs
  * out (at once through the revocation channel, at the latest at the next recheck).
+ *
+ * It keeps only the shared database connection, not the call's EntityManager fork: an idle stream
+ * lives as long as its socket, and a fork (unit of work, identity map with the session's user)
+ * per socket is most of what a subscription would otherwise hold.
  */
 export function userLiveStream<T>(
   ctx: AuthedContext,
@@ -12,13 +15,20 @@ export function userLiveStream<T>(
   signal: AbortSignal | undefined,
   source: Pick<LiveStreamOptions<T>, 'channel' | 'parse' | 'backfill' | 'latestSeq'>,
 ): AsyncGenerator<Sequenced<T>> {
-  const user = ctx.user;
+  const { id, sessionVersion } = ctx.user;
+  const connection = ctx.em.getConnection();
   return liveStream<T>({
     ...source,
     bus: ctx.bus,
-    endChannel: channels.userRevoked(user.id),
+    endChannel: channels.userRevoked(id),
     startAfter: lastEventId ?? null,
     signal,
-    stillAllowed: async () => (await loadSessionUser(ctx, user.id, user.sessionVersion)) !== null,
+    // Every socket of this session asks once per interval, not each on its own.
+    allowKey: `${id}:${sessionVersion}`,
+    // As auth's loadSessionUser decides: the user still exists and the session version still matches.
+    stillAllowed: async () => {
+      const [row] = await connection.execute<{ session_version: number }[]>('select session_version from users where id = ?', [id]);
+      return row !== undefined && Number(row.session_version) === sessionVersion;
+    },
   });
 }
