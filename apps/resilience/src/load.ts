@@ -127,11 +127,17 @@ export interface Subscriber {
 
 /** A chat subscriber over the WebSocket; tRPC's client reconnects and resumes after its last event id. */
 export async function subscribe(base: string, cookie: string, roomId: string): Promise<Subscriber> {
+  // As the SPA does: read the newest message, then stream from it. Without lastEventId a stream
+  // starts wherever the server is when its generator runs, which can be after messages sent
+  // once 'started' arrived (seen as "missing" first messages under load).
+  const newest = await query(base, 'chat.history', { roomId, limit: 1 }, cookie);
+  if (newest.status !== 200) throw new Error(`chat.history answered ${newest.status} ${newest.code}`);
+  const [latest] = (newest.data as { items: ChatMessage[] }).items;
   const live = liveClient(base, cookie);
   const ids: number[] = [];
   await new Promise<void>((resolve, reject) => {
     live.api.chat.onMessage.subscribe(
-      { roomId },
+      { roomId, ...(latest ? { lastEventId: String(latest.id) } : {}) },
       {
         onStarted: () => resolve(),
         onData: (event) => ids.push((event.data as ChatMessage).id),
@@ -174,9 +180,12 @@ export async function deliveryProblems(
   while (Date.now() < deadline && subscribers.some((s) => [...want].some((id) => !s.ids.includes(id)))) await sleep(200);
   let missing = 0;
   let repeated = 0;
-  for (const s of subscribers) {
-    missing += [...want].filter((id) => !s.ids.includes(id)).length;
+  subscribers.forEach((s, i) => {
+    const lost = [...want].filter((id) => !s.ids.includes(id));
+    missing += lost.length;
     repeated += s.ids.length - new Set(s.ids).size;
-  }
+    // For whoever debugs a failure: which ids, against what the subscriber did receive.
+    if (lost.length) console.log(`[delivery] subscriber ${i} missing ${lost.join(',')} of sent ${sent.join(',')}; got ${s.ids.join(',')}`);
+  });
   return { missing, repeated };
 }
