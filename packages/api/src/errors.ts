@@ -52,11 +52,13 @@ export function toTRPCError(error: TRPCError): TRPCError {
   // SQLSTATE class 22 (data exception) and 23 (integrity violation) come from what the client
   // sent, not from a bug: out-of-range numbers, check and unique violations. ORM operations throw
   // DriverException, raw queries the driver's own error; both carry the code.
-  if (databaseUnavailable(cause)) {
-    return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'the database is unavailable, retry shortly', cause });
-  }
+  // The statement's own SQLSTATE first: the ORM may wrap a data error (a NUL byte in text is
+  // 22021) in a ConnectionException, and it is still the client's input, not an outage.
   const sqlState = sqlStateOf(cause);
   if (sqlState?.startsWith('22')) return new TRPCError({ code: 'BAD_REQUEST', message: 'invalid value', cause });
   if (sqlState?.startsWith('23')) return new TRPCError({ code: 'CONFLICT', message: 'conflicts with stored data', cause });
+  if (databaseUnavailable(cause)) {
+    return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'the database is unavailable, retry shortly', cause });
+  }
   return error;
 }
