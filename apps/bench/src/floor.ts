@@ -13,18 +13,8 @@ const pool = new pg.Pool({
   options: '-c pg_trgm.word_similarity_threshold=0.4 -c max_parallel_workers_per_gather=0',
 });
 
-interface Row {
-  id: number;
-  slug: string;
-  name: string;
-  price_cents: number;
-  currency: string;
-  image_url: string;
-  stock: number;
-  category_slug: string;
-  category_name: string;
-  sort_key: string;
-}
+// The shop's own row shape and mapping: the floor skips tRPC and the ORM, not the output's form.
+type Row = catalog.ProductSummaryRow & { sort_key: string };
 
 async function list(input: CatalogListInput) {
   // Exactly the statement the shop runs (the domain's pure SQL builder), with pg's placeholders.
@@ -39,17 +29,8 @@ async function list(input: CatalogListInput) {
   const items = more ? rows.slice(0, limit) : rows;
   const last = items.at(-1);
   return {
-    items: items.map((r) => ({
-      id: r.id,
-      slug: r.slug,
-      name: r.name,
-      priceCents: r.price_cents,
-      currency: r.currency,
-      imageUrl: r.image_url,
-      stock: r.stock,
-      category: { slug: r.category_slug, name: r.category_name },
-    })),
-    nextCursor: more && last ? Buffer.from(JSON.stringify([sort, last.sort_key, last.id])).toString('base64url') : null,
+    items: items.map(catalog.toSummary),
+    nextCursor: more && last ? catalog.encodeCursor({ sort, key: last.sort_key, id: last.id }) : null,
   };
 }
 

@@ -1,1 +1,3 @@
 export { catalogListQuery, getProduct, listCategories, listProducts } from './catalog.service.ts';
+export { encodeCursor } from './cursor.ts';
+export { type ProductSummaryRow, toSummary } from './product-row.ts';
