@@ -5,6 +5,25 @@ import { COUNTRY_CODES } from './countries.ts';
 export const ORDER_STATUSES = ['placed', 'shipped', 'delivered', 'cancelled'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
+/**
+ * The order life cycle: only forward, and only a placed order can be cancelled. The server
+ * enforces it; the SPA reads the same table to offer only the moves the server will accept.
+ */
+export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  placed: ['shipped', 'cancelled'],
+  shipped: ['delivered'],
+  delivered: [],
+  cancelled: [],
+};
+
+export function nextStatuses(from: OrderStatus): readonly OrderStatus[] {
+  return ORDER_TRANSITIONS[from];
+}
+
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  return ORDER_TRANSITIONS[from].includes(to);
+}
+
 const line = (max: number) => z.string().trim().min(1).max(max);
 
 /** Also validates the SPA's checkout form, field by field. */

@@ -119,4 +119,94 @@ describe('liveStream', () => {
     expect(sessionChecks - checksBefore).toBe(1);
     expect(bus.stats().handlers).toBe(0);
   });
+
+  it('catches up from storage when the bus reports a gap', async () => {
+    const real = createMemoryBus();
+    const gaps = new Set<() => void>();
+    const lossy: Bus = {
+      ...real,
+      publish: async () => {},
+      onGap: (listener) => {
+        gaps.add(listener);
+        return () => gaps.delete(listener);
+      },
+    };
+    const { append, stream } = setup(lossy);
+    const controller = new AbortController();
+    const iterator = stream(0, controller.signal);
+    const first = iterator.next();
+    await tick();
+    await append('lost');
+    expect(gaps.size).toBe(1);
+    for (const gap of gaps) gap();
+    expect((await first).value?.seq).toBe(1);
+    controller.abort();
+    await iterator.return(undefined);
+    expect(gaps.size).toBe(0);
+  });
+
+  it('removes what it set up when the subscription fails, so the next stream starts afresh', async () => {
+    const real = createMemoryBus();
+    const gaps = new Set<() => void>();
+    let failNext = true;
+    const flaky: Bus = {
+      ...real,
+      subscribe: (channel, handler) => {
+        if (failNext) {
+          failNext = false;
+          return Promise.reject(new Error('bus down'));
+        }
+        return real.subscribe(channel, handler);
+      },
+      onGap: (listener) => {
+        gaps.add(listener);
+        return () => gaps.delete(listener);
+      },
+    };
+    const { append, stream } = setup(flaky);
+    const failed = new AbortController();
+    await expect(stream(null, failed.signal).next()).rejects.toThrow('bus down');
+    expect(gaps.size).toBe(0);
+    expect(real.stats().handlers).toBe(0);
+
+    const controller = new AbortController();
+    const got = take(stream(null, controller.signal), 1, controller);
+    await tick();
+    await append('after');
+    expect(await got).toEqual([1]);
+    expect(real.stats().handlers).toBe(0);
+  });
+
+  it('gives each stream without allowKey a session check of its own', async () => {
+    const bus = createMemoryBus();
+    const open = (signal: AbortSignal, allowed: boolean) =>
+      liveStream<string>({
+        bus,
+        channel: 'own',
+        parse: (message) => JSON.parse(message) as Sequenced<string>,
+        backfill: async () => [],
+        latestSeq: async () => 0,
+        startAfter: null,
+        signal,
+        endChannel: 'end-own',
+        stillAllowed: async () => allowed,
+        recheckMs: 30,
+      });
+    const controller = new AbortController();
+    const refused = open(controller.signal, false);
+    const kept = open(controller.signal, true);
+    const refusedEnd = refused.next();
+    const keptFirst = kept.next();
+    await tick();
+    // One handler for the shared channel, one revocation handler per stream.
+    expect(bus.stats().handlers).toBe(3);
+    expect((await refusedEnd).done).toBe(true);
+    // The refusal was for the other stream only: this one still receives events.
+    await bus.publish('own', JSON.stringify({ seq: 1, item: 'still here' }));
+    expect((await keptFirst).value?.seq).toBe(1);
+    const keptEnd = kept.next();
+    await bus.publish('end-own', 'revoked');
+    expect((await keptEnd).done).toBe(true);
+    expect(bus.stats().handlers).toBe(0);
+  });
 });

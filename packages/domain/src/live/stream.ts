@@ -53,155 +53,59 @@ function notify(member: Member<unknown>): void {
 }
 
 /**
- * What all streams of one channel in this process share: one bus subscription (a message is
- * parsed once for all of them), one gap listener and one anti-entropy query per interval. At
- * 20,000 sockets on a few channels that is a few queries per interval instead of one per socket.
+ * Streams that share their listeners and their periodic check. Per channel: one bus subscription
+ * (a message is parsed once for all of them), one gap listener and one anti-entropy query per
+ * interval; at 20,000 sockets on a few channels that is a few queries per interval instead of one
+ * per socket. Per session: the revocation channel and one `stillAllowed` query per interval (per
+ * user and session version, not per socket).
  */
-interface ChannelGroup {
+interface Group {
   members: Set<Member<unknown>>;
-  parse(message: string): Sequenced<unknown> | null;
-  ready: Promise<() => Promise<void>>;
-  removeGap(): void;
+  /** The bus subscription, if any: resolves to its unsubscribe once it is live. */
+  ready: Promise<(() => Promise<void>) | null>;
+  /** Removes the listeners that are not bus subscriptions (the gap listener). */
+  close: (() => void) | undefined;
   timer: ReturnType<typeof setInterval>;
   checking: boolean;
+}
+
+/** How one kind of group listens and what it checks every interval. */
+interface GroupKind {
+  registry: WeakMap<Bus, Map<string, Group>>;
+  listen(bus: Bus, members: Set<Member<unknown>>): Pick<Group, 'ready' | 'close'>;
+  /** Asked with the first member's queries, which all members answer the same way. */
+  check(first: Member<unknown>, members: Set<Member<unknown>>): Promise<void>;
+}
+
+async function recheck(group: Group, kind: GroupKind): Promise<void> {
+  if (group.checking) return;
+  const first = group.members.values().next().value;
+  if (!first) return;
+  group.checking = true;
+  try {
+    await kind.check(first, group.members);
+  } catch {
+    // Undecided (database unreachable): the next interval asks again. Nothing is lost meanwhile,
+    // and a sign-out still ends the streams at once through the revocation channel.
+  } finally {
+    group.checking = false;
+  }
 }
 
 /**
- * What all streams of one session share: the revocation channel and one `stillAllowed` query
- * per interval (per user and session version, not per socket).
+ * Adds `member` to the group under `key` (a new one if there is none; with a null key, one of its
+ * own), once the group's subscription is live. Returns how to leave: the last member to leave
+ * stops the group.
  */
-interface SessionGroup {
-  members: Set<Member<unknown>>;
-  ready: Promise<(() => Promise<void>) | null>;
-  timer: ReturnType<typeof setInterval>;
-  checking: boolean;
-}
-
-const channelGroups = new WeakMap<Bus, Map<string, ChannelGroup>>();
-const sessionGroups = new WeakMap<Bus, Map<string, SessionGroup>>();
-
-function groupsOf<G>(registry: WeakMap<Bus, Map<string, G>>, bus: Bus): Map<string, G> {
-  let groups = registry.get(bus);
-  if (!groups) {
-    groups = new Map();
-    registry.set(bus, groups);
-  }
-  return groups;
-}
-
-/** Anti-entropy: whatever signal was lost (a publish, a gap notice), an idle stream that is behind the database catches up within one interval. */
-async function recheckChannel(group: ChannelGroup): Promise<void> {
-  if (group.checking) return;
-  const first = group.members.values().next().value;
-  if (!first) return;
-  group.checking = true;
-  try {
-    const latest = await first.latestSeq();
-    for (const member of group.members) {
-      if (member.queue.length === 0 && latest > member.last) {
-        member.behind = true;
-        notify(member);
-      }
-    }
-  } catch {
-    // The database is unreachable: the next interval tries again (nothing is lost meanwhile).
-  } finally {
-    group.checking = false;
-  }
-}
-
-async function recheckSession(group: SessionGroup): Promise<void> {
-  if (group.checking) return;
-  const first = group.members.values().next().value;
-  if (!first) return;
-  group.checking = true;
-  try {
-    if (await first.stillAllowed()) return;
-    for (const member of group.members) {
-      member.ended = true;
-      notify(member);
-    }
-  } catch {
-    // Undecided (database unreachable): ask again next interval; a sign-out still ends at once through the revocation channel.
-  } finally {
-    group.checking = false;
-  }
-}
-
-async function joinChannel<T>(
-  bus: Bus,
-  key: string,
-  channel: string,
-  recheckMs: number,
-  parse: LiveStreamOptions<T>['parse'],
-  member: Member<T>,
-) {
-  const groups = groupsOf(channelGroups, bus);
-  let group = groups.get(key);
-  if (!group) {
-    const created: ChannelGroup = {
-      members: new Set(),
-      parse,
-      ready: bus.subscribe(channel, (message) => {
-        const event = created.parse(message);
-        if (!event) return;
-        for (const m of created.members) {
-          if (m.queue.length >= m.maxBuffered) {
-            m.queue.length = 0;
-            m.behind = true;
-          } else {
-            m.queue.push(event);
-          }
-          notify(m);
-        }
-      }),
-      removeGap: bus.onGap(() => {
-        for (const m of created.members) {
-          m.behind = true;
-          notify(m);
-        }
-      }),
-      timer: setInterval(() => void recheckChannel(created), recheckMs),
-      checking: false,
-    };
-    created.timer.unref();
-    groups.set(key, created);
-    group = created;
-  }
-  const joined = group;
-  joined.members.add(member as Member<unknown>);
-  const leave = async () => {
-    joined.members.delete(member as Member<unknown>);
-    if (joined.members.size > 0) return;
-    if (groups.get(key) === joined) groups.delete(key);
-    clearInterval(joined.timer);
-    joined.removeGap();
-    await (await joined.ready)();
-  };
-  try {
-    await joined.ready;
-  } catch (error) {
-    await leave().catch(() => {});
-    throw error;
-  }
-  return leave;
-}
-
-async function joinSession<T>(bus: Bus, key: string | null, endChannel: string | undefined, recheckMs: number, member: Member<T>) {
-  const groups = groupsOf(sessionGroups, bus);
+async function join(bus: Bus, kind: GroupKind, key: string | null, recheckMs: number, member: Member<unknown>) {
+  const groups = groupsOf(kind.registry, bus);
   let group = key === null ? undefined : groups.get(key);
   if (!group) {
-    const created: SessionGroup = {
-      members: new Set(),
-      ready: endChannel
-        ? bus.subscribe(endChannel, () => {
-            for (const m of created.members) {
-              m.ended = true;
-              notify(m);
-            }
-          })
-        : Promise.resolve(null),
-      timer: setInterval(() => void recheckSession(created), recheckMs),
+    const members = new Set<Member<unknown>>();
+    const created: Group = {
+      members,
+      ...kind.listen(bus, members),
+      timer: setInterval(() => void recheck(created, kind), recheckMs),
       checking: false,
     };
     created.timer.unref();
@@ -209,12 +113,13 @@ async function joinSession<T>(bus: Bus, key: string | null, endChannel: string |
     group = created;
   }
   const joined = group;
-  joined.members.add(member as Member<unknown>);
+  joined.members.add(member);
   const leave = async () => {
-    joined.members.delete(member as Member<unknown>);
+    joined.members.delete(member);
     if (joined.members.size > 0) return;
     if (key !== null && groups.get(key) === joined) groups.delete(key);
     clearInterval(joined.timer);
+    joined.close?.();
     await (await joined.ready)?.();
   };
   try {
@@ -224,6 +129,78 @@ async function joinSession<T>(bus: Bus, key: string | null, endChannel: string |
     throw error;
   }
   return leave;
+}
+
+/** Streams of one channel. The group keeps the `parse` of the stream that created it. */
+function channelKind(channel: string, parse: (message: string) => Sequenced<unknown> | null): GroupKind {
+  return {
+    registry: channelGroups,
+    listen: (bus, members) => ({
+      ready: bus.subscribe(channel, (message) => {
+        const event = parse(message);
+        if (!event) return;
+        for (const m of members) {
+          if (m.queue.length >= m.maxBuffered) {
+            m.queue.length = 0;
+            m.behind = true;
+          } else {
+            m.queue.push(event);
+          }
+          notify(m);
+        }
+      }),
+      close: bus.onGap(() => {
+        for (const m of members) {
+          m.behind = true;
+          notify(m);
+        }
+      }),
+    }),
+    // Anti-entropy: whatever signal was lost (a publish, a gap notice), an idle stream that is
+    // behind the database catches up within one interval.
+    check: async (first, members) => {
+      const latest = await first.latestSeq();
+      for (const m of members) {
+        if (m.queue.length === 0 && latest > m.last) {
+          m.behind = true;
+          notify(m);
+        }
+      }
+    },
+  };
+}
+
+/** Streams of one session: they all end on a message on `endChannel` or once `stillAllowed` says no. */
+function sessionKind(endChannel: string | undefined): GroupKind {
+  const end = (members: Set<Member<unknown>>) => {
+    for (const m of members) {
+      m.ended = true;
+      notify(m);
+    }
+  };
+  return {
+    registry: sessionGroups,
+    listen: (bus, members) => ({
+      ready: endChannel ? bus.subscribe(endChannel, () => end(members)) : Promise.resolve(null),
+      close: undefined,
+    }),
+    check: async (first, members) => {
+      if (!(await first.stillAllowed())) end(members);
+    },
+  };
+}
+
+// Two registries, so a channel key can never meet a session key.
+const channelGroups = new WeakMap<Bus, Map<string, Group>>();
+const sessionGroups = new WeakMap<Bus, Map<string, Group>>();
+
+function groupsOf(registry: WeakMap<Bus, Map<string, Group>>, bus: Bus): Map<string, Group> {
+  let groups = registry.get(bus);
+  if (!groups) {
+    groups = new Map();
+    registry.set(bus, groups);
+  }
+  return groups;
 }
 
 /**
@@ -247,13 +224,13 @@ export async function* liveStream<T>(options: LiveStreamOptions<T>): AsyncGenera
     stillAllowed: options.stillAllowed,
   };
   const sessionKey = options.allowKey === undefined ? null : `${recheckMs}\0${options.endChannel ?? ''}\0${options.allowKey}`;
-  const leaveChannel = await joinChannel(bus, `${recheckMs}\0${channel}`, channel, recheckMs, parse, member);
+  const leaveChannel = await join(bus, channelKind(channel, parse), `${recheckMs}\0${channel}`, recheckMs, member as Member<unknown>);
   let leaveSession: (() => Promise<void>) | undefined;
   const onAbort = () => notify(member as Member<unknown>);
   signal?.addEventListener('abort', onAbort);
 
   try {
-    leaveSession = await joinSession(bus, sessionKey, options.endChannel, recheckMs, member);
+    leaveSession = await join(bus, sessionKind(options.endChannel), sessionKey, recheckMs, member as Member<unknown>);
     member.last = options.startAfter ?? (await options.latestSeq());
     member.behind = options.startAfter !== null;
     while (!signal?.aborted && !member.ended) {

@@ -1,17 +1,5 @@
-import type { OrderStatus } from '@shop/schemas';
+import { canTransition, type OrderStatus } from '@shop/schemas';
 import { ShopError } from '../errors.ts';
-
-/** The order life cycle: only forward, and only a placed order can be cancelled. */
-const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
-  placed: ['shipped', 'cancelled'],
-  shipped: ['delivered'],
-  delivered: [],
-  cancelled: [],
-};
-
-export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
-  return NEXT[from].includes(to);
-}
 
 /** The one gate every status change passes: returns the new status or refuses with CONFLICT. */
 export function transition(order: { status: OrderStatus }, to: OrderStatus): OrderStatus {

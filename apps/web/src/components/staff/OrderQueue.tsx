@@ -1,4 +1,4 @@
-import type { Order, OrderStatus, Page } from '@shop/schemas';
+import { nextStatuses, ORDER_STATUSES, type Order, type OrderStatus, type Page } from '@shop/schemas';
 import { type InfiniteData, useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { formatPrice } from '../../lib/format.ts';
@@ -7,16 +7,6 @@ import { useToast } from '../Toasts.tsx';
 import { RowSkeleton } from './ProductEditor.tsx';
 
 const PAGE_SIZE = 20;
-const STATUSES: OrderStatus[] = ['placed', 'shipped', 'delivered', 'cancelled'];
-
-// The server's state machine (packages/domain/src/orders/status.ts), mirrored to offer only the
-// moves it allows; the server still decides, and a refused move is reported.
-const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
-  placed: ['shipped', 'cancelled'],
-  shipped: ['delivered'],
-  delivered: [],
-  cancelled: [],
-};
 const ACTION: Record<OrderStatus, string> = {
   placed: 'Mark placed',
   shipped: 'Mark shipped',
@@ -45,7 +35,7 @@ export function OrderQueue() {
           Status{' '}
           <select value={status} onChange={(e) => setStatus(e.target.value as OrderStatus | '')}>
             <option value="">All</option>
-            {STATUSES.map((s) => (
+            {ORDER_STATUSES.map((s) => (
               <option key={s} value={s}>
                 {s}
               </option>
@@ -102,6 +92,9 @@ function OrderRow({ order }: { order: Order }) {
       },
     }),
   );
+  // The server's own transition table: offer only the moves it allows. It still decides, and a
+  // refused move (someone else moved the order first) is reported.
+  const next = nextStatuses(order.status);
   const titleId = `order-${order.id}`;
   const itemCount = order.lines.reduce((n, l) => n + l.quantity, 0);
   return (
@@ -118,9 +111,9 @@ function OrderRow({ order }: { order: Order }) {
           <time dateTime={order.createdAt}>{dateFormat.format(new Date(order.createdAt))}</time> · {order.shippingAddress.name} ·{' '}
           {itemCount} {itemCount === 1 ? 'item' : 'items'} · {formatPrice(order.totalCents, order.currency)}
         </p>
-        {NEXT[order.status].length > 0 && (
+        {next.length > 0 && (
           <div className="staff-actions">
-            {NEXT[order.status].map((to) => (
+            {next.map((to) => (
               <button
                 key={to}
                 type="button"
