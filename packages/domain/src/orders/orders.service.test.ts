@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
-import { ORDER_STATUSES, type Order, type OrderStatus, ordersListInput } from '@shop/schemas';
+import { canTransition, ORDER_STATUSES, type Order, type OrderStatus, ordersListInput } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { placeOrder } from '../checkout/checkout.service.ts';
 import type { SessionUser } from '../context.ts';
@@ -8,7 +8,7 @@ import { ADDRESS, authedContext, createProduct, fillCart, outcome, stockOf } fro
 import { createTestUser } from '../testing/index.ts';
 import { encodeOrderCursor } from './cursor.ts';
 import { cancelOrder, changeStatus, getOrder, listOrders } from './orders.service.ts';
-import { canTransition, transition } from './status.ts';
+import { transition } from './status.ts';
 
 let db: TestDatabase;
 const em = () => db.orm.em.fork();
@@ -181,18 +181,12 @@ describe('orders.cancelOrder', () => {
   });
 });
 
-describe('order status machine', () => {
-  const allowed: [OrderStatus, OrderStatus][] = [
-    ['placed', 'shipped'],
-    ['placed', 'cancelled'],
-    ['shipped', 'delivered'],
-  ];
+// The table itself is tested in @shop/schemas; this checks the server's gate follows it.
+describe('order status gate', () => {
   const pairs = ORDER_STATUSES.flatMap((from) => ORDER_STATUSES.map((to) => [from, to] as [OrderStatus, OrderStatus]));
 
   it.each(pairs)('%s → %s', (from, to) => {
-    const ok = allowed.some(([a, b]) => a === from && b === to);
-    expect(canTransition(from, to)).toBe(ok);
-    if (ok) expect(transition({ status: from }, to)).toBe(to);
+    if (canTransition(from, to)) expect(transition({ status: from }, to)).toBe(to);
     else expect(() => transition({ status: from }, to)).toThrow(expect.objectContaining({ kind: 'CONFLICT' }));
   });
 });
