@@ -15,6 +15,12 @@ describe('loadEnv', () => {
     expect(() => loadEnv({ LOG_LEVEL: 'verbose' })).toThrow(/LOG_LEVEL/);
   });
 
+  it('takes the sign-in window in whole seconds, 15 minutes unless set', () => {
+    expect(loadEnv({}).LOGIN_WINDOW_S).toBe(900);
+    expect(loadEnv({ LOGIN_WINDOW_S: '5' }).LOGIN_WINDOW_S).toBe(5);
+    for (const bad of ['0', '-1', '1.5', 'soon', '86401']) expect(() => loadEnv({ LOGIN_WINDOW_S: bad }), bad).toThrow(/LOGIN_WINDOW_S/);
+  });
+
   it('treats an empty DATABASE_URL as unset', () => {
     expect(loadEnv({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
   });

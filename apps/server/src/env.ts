@@ -36,6 +36,8 @@ export const envSchema = z.object({
   /** Products the demo seed loads into an empty database on first start; 0 disables seeding. */
   SEED_PRODUCTS: z.coerce.number().int().min(0).max(1_000_000).default(1_000),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** How long an instance keeps a catalog read (for every visitor); 0 turns that cache off. */
+  CATALOG_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
   /**
    * Secrets that seal session cookies, comma-separated, newest first: cookies sealed with an older
    * one keep working, so rotating signs nobody out. Required in production.
@@ -60,6 +62,11 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR')
     .default('EUR'),
+  /**
+   * Sign-in brute-force window, in seconds: 10 failures per email (50 per IP) within it lock the
+   * email (IP) out for as long again.
+   */
+  LOGIN_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(900),
   /** Least severe level written to the JSON log on stdout; `silent` writes nothing. */
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });

@@ -41,6 +41,36 @@ export function createLogger(options: { level: LevelWithSilent; instance: string
   );
 }
 
+export interface StdoutLog {
+  logger: Logger;
+  /** Resolves once every line logged so far, the write in flight included, has reached stdout. */
+  flush(): Promise<void>;
+  /** Writes out what is still buffered, synchronously (fatal paths may not get another tick), then exits. */
+  exit(code: number): never;
+}
+
+/**
+ * The process's log on stdout, written asynchronously: lines go out in batches of 4 KB (or after
+ * a second when quiet) rather than one blocking write per request. Whatever is still buffered when
+ * the process ends is lost unless it is flushed first, hence `flush` and `exit`.
+ */
+export function createStdoutLog(options: { level: LevelWithSilent; instance: string }): StdoutLog {
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 1000 });
+  const logger = createLogger({ ...options, destination });
+  return {
+    logger,
+    // The callback's error is fsync refusing a pipe, after the lines were written: nothing to do.
+    flush: () => new Promise((resolve) => logger.flush(() => resolve())),
+    exit(code) {
+      try {
+        destination.flushSync();
+      } finally {
+        process.exit(code);
+      }
+    },
+  };
+}
+
 /** A logger that discards everything, for apps created in tests without one. */
 export const silentLogger: Logger = pino({ level: 'silent' });
 

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { createSessionCodec } from '@shop/auth';
 import { createBus } from '@shop/bus';
 import { createOrm, isSeeded, migrate, openDatabase, seedDemo } from '@shop/db';
-import { createLimits } from '@shop/domain';
+import { catalog, createLimits } from '@shop/domain';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createApp, describeError } from './app.ts';
 import { loadEnv } from './env.ts';
-import { createLogger } from './logger.ts';
+import { createStdoutLog } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 
 let env: ReturnType<typeof loadEnv>;
@@ -21,13 +21,13 @@ try {
   process.exit(78); // EX_CONFIG
 }
 
-const logger = createLogger({ level: env.LOG_LEVEL, instance: env.INSTANCE_NAME });
+const { logger, flush: flushLogs, exit } = createStdoutLog({ level: env.LOG_LEVEL, instance: env.INSTANCE_NAME });
 const metrics = createMetrics(env.INSTANCE_NAME);
 const log = (message: string) => logger.info(message);
 process.on('uncaughtException', (error) => {
   metrics.error('uncaught');
   logger.fatal({ err: describeError(error) }, 'uncaught exception');
-  process.exit(1);
+  exit(1);
 });
 
 const started = performance.now();
@@ -58,13 +58,16 @@ const bus = createBus({
   onDelivery: (lagMs) => metrics.busDelivery(lagMs),
 });
 
+const catalogCache = catalog.createCatalogCache({ ttlMs: env.CATALOG_CACHE_MS, bus });
+
 const app = createApp({
   deps: {
     orm,
     codec: createSessionCodec({ secrets: env.SESSION_SECRETS, secure: env.COOKIE_SECURE }),
-    limits: createLimits(redis),
+    limits: createLimits(redis, { loginWindowS: env.LOGIN_WINDOW_S }),
     currency: env.CURRENCY,
     bus,
+    catalogCache,
   },
   instanceName: env.INSTANCE_NAME,
   webDist: env.WEB_DIST || undefined,
@@ -89,16 +92,18 @@ async function shutdown(signal: string) {
   log(`${signal}: draining, then shutting down`);
   const force = setTimeout(() => {
     logger.error('in-flight work did not finish within 15 s: exiting anyway');
-    process.exit(1);
+    exit(1);
   }, 15_000);
   force.unref();
   await app.close();
+  await catalogCache.close();
   await bus.close();
   redis?.disconnect();
   await orm.close();
   await database.stop();
   log('stopped');
-  process.exit(0);
+  await flushLogs();
+  exit(0);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -77,6 +77,8 @@ describe('logs', () => {
       durationMs: expect.any(Number),
     });
     expect(entries.find((e) => e.reqId === 'login-req-1')).toMatchObject({ procedure: 'auth.login', status: 200 });
+    // Logged last, just before exit: the buffered asynchronous log was flushed on the way out.
+    expect(entries.at(-1)).toMatchObject({ level: 'info', msg: 'stopped' });
     const log = lines.join('\n');
     for (const secret of [password, cookieValue, ADDRESS.line1, ADDRESS.postalCode, email]) expect(log).not.toContain(secret);
   }, 90_000);

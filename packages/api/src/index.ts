@@ -1,4 +1,4 @@
 export { responseMeta } from './http.ts';
 export { type AppRouter, appRouter, createCaller } from './root.ts';
-export { type RequestInfo, UserCache } from './session.ts';
+export type { RequestInfo } from './session.ts';
 export { type Context, type ContextDeps, createContextInner, type ProcedureCall, type ProcedureObserver } from './trpc.ts';

@@ -1,11 +1,10 @@
 import { createSessionCodec, readCookie, SESSION_COOKIE } from '@shop/auth';
 import { createMemoryBus } from '@shop/bus';
 import type { Orm } from '@shop/db';
-import { createLimits, type Limits } from '@shop/domain';
+import { catalog, createLimits, type Limits } from '@shop/domain';
 import { TRPCError } from '@trpc/server';
 import { expect } from 'vitest';
 import { createCaller } from './root.ts';
-import { UserCache } from './session.ts';
 import { type ContextDeps, createContextInner } from './trpc.ts';
 
 export const TEST_SESSION_SECRET = 'test-session-secret-that-is-long-enough-000';
@@ -29,7 +28,7 @@ export function testDeps(orm: Orm, overrides: Partial<ContextDeps> = {}): Contex
     limits: createLimits() as Limits,
     currency: 'EUR',
     bus: createMemoryBus(),
-    users: new UserCache(),
+    catalogCache: catalog.noCatalogCache,
     ...overrides,
   };
 }

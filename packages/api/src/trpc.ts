@@ -5,13 +5,13 @@
 import type { SessionCodec, SessionData } from '@shop/auth';
 import type { Bus } from '@shop/bus';
 import type { Orm } from '@shop/db';
-import { type AuthedContext, type Limits, type ServiceContext, ShopError } from '@shop/domain';
+import { type AuthedContext, type catalog, type Limits, type ServiceContext, ShopError } from '@shop/domain';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { ZodError, z } from 'zod';
 import { toTRPCError } from './errors.ts';
-import { cookieSession, type RequestInfo, resolveUser, UserCache } from './session.ts';
+import { cookieSession, type RequestInfo, resolveUser } from './session.ts';
 
 // 1. Context ------------------------------------------------------------------------------------
 
@@ -39,14 +39,14 @@ export interface ContextDeps {
   limits: Limits;
   currency: string;
   bus: Bus;
-  users?: UserCache;
+  catalogCache: catalog.CatalogCache;
   observer?: ProcedureObserver;
 }
 
 /** Transport-free context: tests build it from plain values, adapters add the request on top. */
 export async function createContextInner(deps: ContextDeps, req: RequestInfo) {
   const sessionData: SessionData | null = await deps.codec.read(req.cookieHeader);
-  return { ...deps, users: deps.users ?? new UserCache(), req, sessionData };
+  return { ...deps, req, sessionData };
 }
 export type Context = Awaited<ReturnType<typeof createContextInner>>;
 
@@ -96,15 +96,16 @@ export const createCallerFactory = t.createCallerFactory;
  */
 const withServices = t.middleware(async ({ ctx, next }) => {
   const em = ctx.orm.em.fork();
-  const user = await resolveUser(ctx.codec, ctx.req, ctx.sessionData, em, ctx.users);
+  const user = await resolveUser(ctx.codec, ctx.req, ctx.sessionData, em);
   const services: ServiceContext = {
     em,
     user,
-    session: cookieSession(ctx.codec, ctx.req, ctx.sessionData, ctx.users),
+    session: cookieSession(ctx.codec, ctx.req, ctx.sessionData),
     clientIp: ctx.req.clientIp,
     limits: ctx.limits,
     currency: ctx.currency,
     bus: ctx.bus,
+    catalogCache: ctx.catalogCache,
   };
   const result = await next({ ctx: services });
   if (!result.ok) throw toTRPCError(result.error);

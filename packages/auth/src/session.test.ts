@@ -26,12 +26,26 @@ describe('session codec', () => {
     let now = Date.now();
     const codec = createSessionCodec({ secrets: [NEW], secure: false, now: () => now });
     const value = cookie(await codec.write({ uid: 'u1', sv: 1, iat: now, seen: now }));
+    // Opened once (and kept): a later read still applies the lifetime checks.
+    expect(await codec.read(value)).not.toBeNull();
     now += SESSION_IDLE_MS + 1;
     expect(await codec.read(value)).toBeNull();
 
     now = Date.now();
     const refreshed = cookie(await codec.write({ uid: 'u1', sv: 1, iat: now - SESSION_ABSOLUTE_MS - 1, seen: now }));
     expect(await codec.read(refreshed)).toBeNull();
+  });
+
+  it('refuses a tampered seal even after the genuine one was opened', async () => {
+    const codec = createSessionCodec({ secrets: [NEW], secure: false });
+    const value = cookie(await codec.write({ uid: 'u1', sv: 1, iat: Date.now(), seen: Date.now() })) ?? '';
+    expect(await codec.read(value)).not.toBeNull();
+    // The MAC is the last field; change its first character (the last one may carry only padding bits).
+    const at = value.lastIndexOf('*') + 1;
+    const tampered = value.slice(0, at) + (value[at] === 'A' ? 'B' : 'A') + value.slice(at + 1);
+    expect(await codec.read(tampered)).toBeNull();
+    const stranger = createSessionCodec({ secrets: [OLD], secure: false });
+    expect(await stranger.read(value)).toBeNull();
   });
 
   it('refuses secrets too short to seal with', () => {

@@ -23,6 +23,8 @@ export const SESSION_IDLE_MS = 7 * 24 * 3600 * 1000;
 /** A live session's cookie is re-sealed (sliding the idle timeout) at most this often. */
 export const SESSION_REFRESH_MS = 3600 * 1000;
 export const MIN_SECRET_LENGTH = 32;
+/** Opened seals kept per codec (a few hundred bytes each). */
+const OPENED_SEALS_MAX = 10_000;
 
 export interface SessionCodecOptions {
   /** Newest first. Older secrets still open cookies, so rotating one signs nobody out. */
@@ -60,14 +62,29 @@ export function createSessionCodec({ secrets, secure, now = Date.now }: SessionC
   const ttlS = Math.ceil(SESSION_ABSOLUTE_MS / 1000);
   const attributes = `Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
 
+  // Unsealing derives two keys and decrypts (most of a signed-in request's crypto cost), and a
+  // browser sends the same seal for up to an hour: opened seals are kept, oldest evicted first.
+  // The lifetime checks below run on every read, cached or not.
+  const opened = new Map<string, SessionData>();
+  const unseal = async (seal: string): Promise<Partial<SessionData>> => {
+    const hit = opened.get(seal);
+    if (hit) return hit;
+    const data: Partial<SessionData> = await unsealData<Partial<SessionData>>(decodeURIComponent(seal), { password, ttl: ttlS }).catch(
+      () => ({}),
+    );
+    if (typeof data.iat === 'number' && typeof data.seen === 'number') {
+      if (opened.size >= OPENED_SEALS_MAX) opened.delete(opened.keys().next().value as string);
+      opened.set(seal, Object.freeze(data as SessionData));
+    }
+    return data;
+  };
+
   return {
     now,
     async read(cookieHeader) {
       const seal = readCookie(cookieHeader, SESSION_COOKIE);
       if (!seal || seal.length > 4096) return null;
-      const data: Partial<SessionData> = await unsealData<Partial<SessionData>>(decodeURIComponent(seal), { password, ttl: ttlS }).catch(
-        () => ({}),
-      );
+      const data = await unseal(seal);
       if (typeof data.iat !== 'number' || typeof data.seen !== 'number') return null;
       const t = now();
       if (t - data.iat > SESSION_ABSOLUTE_MS || t - data.seen > SESSION_IDLE_MS) return null;

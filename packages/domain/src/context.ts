@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RateLimiter } from '@shop/auth';
 import type { Bus } from '@shop/bus';
 import type { UserRole } from '@shop/schemas';
+import type { CatalogCache } from './catalog/cache.ts';
 
 /** The signed-in user, as loaded from the database for this request. */
 export interface SessionUser {
@@ -45,6 +46,8 @@ export interface ServiceContext {
   currency: string;
   /** Live events between instances (chat, order updates). */
   bus: Bus;
+  /** Catalog reads shared by every visitor for a moment; process-wide. */
+  catalogCache: CatalogCache;
 }
 
 export interface AuthedContext extends ServiceContext {

@@ -2,15 +2,24 @@ import { createRateLimiter } from '@shop/auth';
 import type { Redis } from 'ioredis';
 import type { Limits } from './context.ts';
 
+export interface LimitOptions {
+  /**
+   * Sign-in window and block time, in seconds (the server's LOGIN_WINDOW_S). Also the longest an
+   * attacker can lock the real user out for.
+   */
+  loginWindowS?: number;
+}
+
 /**
- * Sign-in limits. Per email: 10 failures in 15 minutes, then 15 minutes refused, so an attacker
- * cannot lock the real user out for longer than that. Per IP: 50 failures in 15 minutes.
+ * Sign-in limits. Per email: 10 failures in the window (15 minutes unless configured), then
+ * refused for as long again. Per IP: 50 failures in the same window.
  * Chat: 10 messages per user in 10 seconds.
  */
-export function createLimits(redis?: Redis): Limits {
+export function createLimits(redis?: Redis, { loginWindowS = 15 * 60 }: LimitOptions = {}): Limits {
+  const login = { windowS: loginWindowS, blockS: loginWindowS };
   return {
-    loginByEmail: createRateLimiter({ name: 'login-email', points: 10, windowS: 15 * 60, blockS: 15 * 60 }, redis),
-    loginByIp: createRateLimiter({ name: 'login-ip', points: 50, windowS: 15 * 60, blockS: 15 * 60 }, redis),
+    loginByEmail: createRateLimiter({ name: 'login-email', points: 10, ...login }, redis),
+    loginByIp: createRateLimiter({ name: 'login-ip', points: 50, ...login }, redis),
     // A burst of 10 messages per 10 seconds: plenty for people, too little for a flood.
     chatSend: createRateLimiter({ name: 'chat-send', points: 10, windowS: 10 }, redis),
   };

@@ -80,7 +80,9 @@ export async function upsertProduct(ctx: AuthedContext, input: AdminProductUpser
   }
   const [row] = rows;
   if (!row) throw notFound('product');
-  return loadProduct(ctx.em, row.id);
+  const product = await loadProduct(ctx.em, row.id);
+  await ctx.catalogCache.changed();
+  return product;
 }
 
 /**
@@ -98,7 +100,11 @@ export async function adjustStock(ctx: AuthedContext, input: AdminAdjustStockInp
      returning id`,
     [delta, productId, delta, delta, delta, MAX_STOCK],
   );
-  if (row) return loadProduct(ctx.em, row.id);
+  if (row) {
+    const product = await loadProduct(ctx.em, row.id);
+    await ctx.catalogCache.changed();
+    return product;
+  }
   const [current] = await sql<{ stock: number }>(ctx.em, 'select stock from products where id = ?', [productId]);
   if (!current) throw notFound('product');
   if (delta < 0) {

@@ -6,6 +6,7 @@ import { mergeGuestCart } from '../cart/cart.service.ts';
 import type { ServiceContext, SessionUser } from '../context.ts';
 import { ShopError } from '../errors.ts';
 import { channels, publishQuietly } from '../live/stream.ts';
+import { sql } from '../sql.ts';
 
 export function toUser(user: Pick<SessionUser, 'id' | 'email' | 'name' | 'role'>): User {
   return { id: user.id, email: user.email, name: user.name, role: user.role };
@@ -16,9 +17,13 @@ const dummyHash = hashPassword('not-a-real-password-0000');
 
 /** The user a session names, if it still exists and the session was not revoked since. */
 export async function loadSessionUser(ctx: Pick<ServiceContext, 'em'>, id: string, sessionVersion: number): Promise<SessionUser | null> {
-  const user = await ctx.em.findOne(UserEntity, { id }, { fields: ['id', 'email', 'name', 'role', 'sessionVersion'] });
-  if (!user || user.sessionVersion !== sessionVersion) return null;
-  return { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion };
+  // Raw SQL: this runs on every signed-in request, and an entity load costs several times more CPU.
+  const [user] = await sql<SessionUser>(
+    ctx.em,
+    `select id, email, name, role, session_version as "sessionVersion" from users where id = ? and session_version = ?`,
+    [id, sessionVersion],
+  );
+  return user ?? null;
 }
 
 async function startSession(ctx: ServiceContext, user: SessionUser): Promise<User> {

@@ -67,12 +67,14 @@ const SORTS: Record<CatalogSort, SortSpec> = {
 const FROM = 'from products p join categories c on c.id = p.category_id';
 const whereSql = (conditions: string[]) => (conditions.length ? `where ${conditions.join(' and ')}` : '');
 
-export async function listCategories(ctx: ServiceContext): Promise<Category[]> {
-  return sql<Category>(
-    ctx.em,
-    `select c.id, c.slug, c.name, count(p.id)::int as "productCount"
-     from categories c left join products p on p.category_id = c.id
-     group by c.id order by c.name`,
+export function listCategories(ctx: ServiceContext): Promise<Category[]> {
+  return ctx.catalogCache.read('categories', () =>
+    sql<Category>(
+      ctx.em,
+      `select c.id, c.slug, c.name, count(p.id)::int as "productCount"
+       from categories c left join products p on p.category_id = c.id
+       group by c.id order by c.name`,
+    ),
   );
 }
 
@@ -138,7 +140,12 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
   return { query, params, sort };
 }
 
-export async function listProducts(ctx: ServiceContext, input: CatalogListInput): Promise<Page<ProductSummary>> {
+export function listProducts(ctx: ServiceContext, input: CatalogListInput): Promise<Page<ProductSummary>> {
+  // The input is parsed (only known keys, in the schema's order): its JSON is a stable key.
+  return ctx.catalogCache.read(`list:${JSON.stringify(input)}`, () => loadPage(ctx, input));
+}
+
+async function loadPage(ctx: ServiceContext, input: CatalogListInput): Promise<Page<ProductSummary>> {
   const { query, params, sort } = catalogListQuery(input);
   const rows = await sql<ListRow>(ctx.em, query, params);
   const more = rows.length > input.limit;
@@ -151,7 +158,11 @@ export async function listProducts(ctx: ServiceContext, input: CatalogListInput)
 }
 
 export async function getProduct(ctx: ServiceContext, slug: string): Promise<Product> {
-  const product = await findProduct(ctx.em, { slug });
-  if (!product) throw notFound('product');
+  // A missing product is not kept: a product created a moment later is found at once.
+  const product = await ctx.catalogCache.read(`product:${slug}`, async () => {
+    const found = await findProduct(ctx.em, { slug });
+    if (!found) throw notFound('product');
+    return found;
+  });
   return product;
 }

@@ -54,6 +54,8 @@ describe('checkout.placeOrder', () => {
     expect(await stockOf(em(), lamp)).toBe(3);
     expect(await stockOf(em(), mug)).toBe(0);
     expect(await cartLines(em(), user.id)).toEqual([]);
+    // The order answered is the one stored, line order included.
+    expect(await getOrder(ctx(), order.id)).toEqual(order);
 
     await fillCart(em(), user.id, [[lamp, 1]]);
     const next = await place(ctx());

@@ -3,8 +3,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Address, Order, PlaceOrderInput } from '@shop/schemas';
 import type { AuthedContext } from '../context.ts';
 import { badRequest, ShopError } from '../errors.ts';
-import { publishOrderEvent, recordOrderEvent } from '../orders/events.ts';
-import { loadOrder } from '../orders/orders.service.ts';
+import { publishOrderEvent } from '../orders/events.ts';
+import { loadOrder, ORDER_COLUMNS, type OrderRow, toOrder } from '../orders/orders.service.ts';
 import { sql } from '../sql.ts';
 
 /** orders.total_cents is an int4: a larger total is refused rather than overflowing. */
@@ -23,16 +23,23 @@ export interface ShortLine {
   available: number;
 }
 
-interface CartItemRow {
+/** A cart line with its product, as the checkout reads them under the lock. */
+interface CartLineRow {
   product_id: number;
   quantity: number;
-}
-
-interface ProductRow {
-  id: number;
   name: string;
   price_cents: number;
   stock: number;
+}
+
+interface CheckoutRead {
+  lines: CartLineRow[] | null;
+  existing: ExistingOrderRow | null;
+}
+
+/** The order as the write statement returns it, with the user's new order-event number. */
+interface PlacedRow extends OrderRow {
+  seq: string;
 }
 
 /** An order line as inserted, in the columns' names. */
@@ -104,45 +111,46 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
   const address = input.shippingAddress;
   const placed = await ctx.em.transactional(async (em): Promise<{ order: Order; event?: { userId: string; seq: number } }> => {
     // Concurrent checkouts of one user queue on the cart row, so each sees what the one
-    // before it committed (an order under this key, an emptied cart).
+    // before it committed (an order under this key, an emptied cart): the reads below are
+    // later statements, with a snapshot taken after the lock was granted.
     const [cart] = await sql<{ id: string }>(em, 'select id from carts where user_id = ? for update', [userId]);
-    const items = cart
-      ? await sql<CartItemRow>(em, 'select product_id, quantity from cart_items where cart_id = ? order by product_id', [cart.id])
-      : [];
+    // One round trip for the cart's lines (their products locked in a fixed order, by id, so two
+    // checkouts sharing products queue instead of deadlocking) and an order already under this key.
+    const [read] = await sql<CheckoutRead>(
+      em,
+      `with lines as (
+         select i.product_id, i.quantity, p.name, p.price_cents, p.stock
+         from cart_items i join products p on p.id = i.product_id
+         where i.cart_id = ? order by p.id for update of p
+       )
+       select (select json_agg(lines order by product_id) from lines) as lines,
+              (select json_build_object('id', o.id, 'cart_fingerprint', o.cart_fingerprint, 'shipping_address', o.shipping_address)
+               from orders o where o.user_id = ? and o.idempotency_key = ?) as existing`,
+      [cart?.id ?? null, userId, input.idempotencyKey],
+    );
+    const items = read?.lines ?? [];
     const fingerprint = cartFingerprint(
       items.map((i) => ({ productId: i.product_id, quantity: i.quantity })),
       address,
     );
 
-    const [existing] = await findByKey(em, userId, input.idempotencyKey);
-    if (existing) return { order: await replay(em, existing, items.length === 0, fingerprint, address) };
+    if (read?.existing) return { order: await replay(em, read.existing, items.length === 0, fingerprint, address) };
     if (!cart || items.length === 0) throw badRequest('your cart is empty');
 
-    // A fixed lock order (by id): two checkouts sharing products queue instead of deadlocking.
-    const products = await sql<ProductRow>(em, 'select id, name, price_cents, stock from products where id in (?) order by id for update', [
-      items.map((i) => i.product_id),
-    ]);
-    const byId = new Map(products.map((p) => [p.id, p]));
     const short: ShortLine[] = [];
     const lines: NewLineRow[] = [];
     for (const item of items) {
-      const product = byId.get(item.product_id);
-      if (!product || product.stock < item.quantity) {
-        short.push({
-          productId: item.product_id,
-          name: product?.name ?? `product ${item.product_id}`,
-          requested: item.quantity,
-          available: product?.stock ?? 0,
-        });
+      if (item.stock < item.quantity) {
+        short.push({ productId: item.product_id, name: item.name, requested: item.quantity, available: item.stock });
         continue;
       }
       // The price is the catalog's now, under the lock, and the line keeps it from here on.
       lines.push({
-        product_id: product.id,
-        name: product.name,
-        unit_price_cents: product.price_cents,
+        product_id: item.product_id,
+        name: item.name,
+        unit_price_cents: item.price_cents,
         quantity: item.quantity,
-        line_total_cents: product.price_cents * item.quantity,
+        line_total_cents: item.price_cents * item.quantity,
       });
     }
     if (short.length > 0) {
@@ -152,46 +160,73 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
     const totalCents = lines.reduce((sum, l) => sum + l.line_total_cents, 0);
     if (totalCents > MAX_ORDER_TOTAL_CENTS) throw badRequest(`an order may total at most ${MAX_ORDER_TOTAL_CENTS} cents`);
 
-    // The unique (user, key) constraint backs up the cart lock: should two inserts with one key
-    // ever meet, the second waits for the first and then answers with its order.
-    const [inserted] = await sql<{ id: string }>(
+    // Every write in one statement (one round trip): the order, its lines, the stock taken,
+    // exactly the lines ordered removed from the cart (an item a cart writer added meanwhile,
+    // without the cart lock, stays), and the user's next order-event number. Nothing but the
+    // order insert happens when it hits the unique (user, key) constraint: should two inserts
+    // with one key ever meet, the second waits for the first and then answers with its order.
+    const [written] = await sql<PlacedRow>(
       em,
-      `insert into orders (user_id, total_cents, currency, shipping_address, idempotency_key, cart_fingerprint)
-       values (?, ?, ?, ?::jsonb, ?, ?)
-       on conflict on constraint orders_user_idempotency_unique do nothing
-       returning id`,
-      [userId, totalCents, ctx.currency, JSON.stringify(address), input.idempotencyKey, fingerprint],
+      `with input as (
+         select l.*, e.ord from jsonb_array_elements(?::jsonb) with ordinality as e(j, ord),
+           jsonb_to_record(e.j) as l(product_id int, name text, unit_price_cents int, quantity int, line_total_cents int)
+       ),
+       o as (
+         insert into orders (user_id, total_cents, currency, shipping_address, idempotency_key, cart_fingerprint)
+         values (?, ?, ?, ?::jsonb, ?, ?)
+         on conflict on constraint orders_user_idempotency_unique do nothing
+         returning id, number, status, created_at, total_cents, currency, shipping_address
+       ),
+       ol as (
+         insert into order_lines (order_id, product_id, name, unit_price_cents, quantity, line_total_cents)
+         select o.id, i.product_id, i.name, i.unit_price_cents, i.quantity, i.line_total_cents
+         from o, input i order by i.ord
+       ),
+       stock as (
+         update products p set stock = p.stock - i.quantity
+         from input i where p.id = i.product_id and exists (select 1 from o)
+       ),
+       emptied as (
+         delete from cart_items where cart_id = ? and product_id in (select product_id from input) and exists (select 1 from o)
+       ),
+       seq as (
+         update users set order_event_seq = order_event_seq + 1
+         where id = ? and exists (select 1 from o) returning order_event_seq
+       ),
+       event as (
+         insert into order_events (user_id, seq, order_id, status) select ?, seq.order_event_seq, o.id, o.status from seq, o
+       )
+       select ${ORDER_COLUMNS}, seq.order_event_seq::text as seq
+       from o, seq`,
+      [
+        JSON.stringify(lines),
+        userId,
+        totalCents,
+        ctx.currency,
+        JSON.stringify(address),
+        input.idempotencyKey,
+        fingerprint,
+        cart.id,
+        userId,
+        userId,
+      ],
     );
-    if (!inserted) {
+    if (!written) {
       const [raced] = await findByKey(em, userId, input.idempotencyKey);
       if (!raced) throw new Error('idempotency key conflicted, but no order holds it');
       return { order: await replay(em, raced, false, fingerprint, address) };
     }
-
-    // Rows travel as one JSON parameter: one statement whatever the number of lines.
-    await sql(
-      em,
-      `insert into order_lines (order_id, product_id, name, unit_price_cents, quantity, line_total_cents)
-       select ?, (e.l->>'product_id')::int, e.l->>'name', (e.l->>'unit_price_cents')::int,
-              (e.l->>'quantity')::int, (e.l->>'line_total_cents')::int
-       from jsonb_array_elements(?::jsonb) with ordinality as e(l, ord)
-       order by e.ord`,
-      [inserted.id, JSON.stringify(lines)],
+    const order = toOrder(
+      written,
+      lines.map((l) => ({
+        productId: l.product_id,
+        name: l.name,
+        unitPriceCents: l.unit_price_cents,
+        quantity: l.quantity,
+        lineTotalCents: l.line_total_cents,
+      })),
     );
-    await sql(
-      em,
-      `update products p set stock = p.stock - l.quantity
-       from jsonb_to_recordset(?::jsonb) as l(product_id int, quantity int)
-       where p.id = l.product_id`,
-      [JSON.stringify(lines)],
-    );
-    // Exactly the lines ordered: an item a cart writer added meanwhile (without the cart lock) stays.
-    await sql(em, 'delete from cart_items where cart_id = ? and product_id in (?)', [cart.id, lines.map((l) => l.product_id)]);
-
-    const event = await recordOrderEvent(em, inserted.id, 'placed');
-    const order = await loadOrder(em, inserted.id);
-    if (!order) throw new Error(`order ${inserted.id} vanished inside its transaction`);
-    return { order, event };
+    return { order, event: { userId, seq: Number(written.seq) } };
   });
   // A new order is news for the shopper's other tabs too; a replayed one is not.
   if (placed.event) await publishOrderEvent(ctx, placed.event, placed.order);

@@ -7,7 +7,7 @@ import { decodeOrderCursor, encodeOrderCursor } from './cursor.ts';
 import { publishOrderEvent, recordOrderEvent } from './events.ts';
 import { transition } from './status.ts';
 
-interface OrderRow {
+export interface OrderRow {
   id: string;
   /** bigint, which the driver returns as text. */
   number: string;
@@ -29,7 +29,8 @@ interface LineRow {
   line_total_cents: number;
 }
 
-const ORDER_COLUMNS = `o.id, o.number::text as number, o.status,
+/** An order's columns from a relation named `o` (orders, or a CTE returning its columns). */
+export const ORDER_COLUMNS = `o.id, o.number::text as number, o.status,
   to_char(o.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at,
   o.total_cents, o.currency, o.shipping_address,
   (extract(epoch from o.created_at) * 1000000)::bigint::text as sort_key`;
@@ -56,16 +57,20 @@ async function withLines(em: EntityManager, rows: readonly OrderRow[]): Promise<
     if (lines) lines.push(line);
     else linesByOrder.set(l.order_id, [line]);
   }
-  return rows.map((r) => ({
-    id: r.id,
-    number: Number(r.number),
-    status: r.status,
-    createdAt: r.created_at,
-    lines: linesByOrder.get(r.id) ?? [],
-    totalCents: r.total_cents,
-    currency: r.currency,
-    shippingAddress: r.shipping_address,
-  }));
+  return rows.map((r) => toOrder(r, linesByOrder.get(r.id) ?? []));
+}
+
+export function toOrder(row: OrderRow, lines: OrderLine[]): Order {
+  return {
+    id: row.id,
+    number: Number(row.number),
+    status: row.status,
+    createdAt: row.created_at,
+    lines,
+    totalCents: row.total_cents,
+    currency: row.currency,
+    shippingAddress: row.shipping_address,
+  };
 }
 
 /** One order, or null; with `userId`, only if that user placed it. */

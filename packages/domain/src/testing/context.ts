@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Bus, createMemoryBus } from '@shop/bus';
 import type { Orm } from '@shop/db';
 import type { UserRole } from '@shop/schemas';
+import { type CatalogCache, noCatalogCache } from '../catalog/cache.ts';
 import type { ServiceContext, SessionPort, SessionUser } from '../context.ts';
 import { createLimits } from '../limits.ts';
 
@@ -26,7 +27,7 @@ export class MemorySession implements SessionPort {
 /** A service context for tests: its own EntityManager fork and in-memory session and limits. */
 export function testContext(
   orm: Orm,
-  options: { user?: SessionUser | null; session?: MemorySession; clientIp?: string; bus?: Bus } = {},
+  options: { user?: SessionUser | null; session?: MemorySession; clientIp?: string; bus?: Bus; catalogCache?: CatalogCache } = {},
 ): ServiceContext {
   return {
     em: orm.em.fork(),
@@ -36,6 +37,7 @@ export function testContext(
     limits: createLimits(),
     currency: 'EUR',
     bus: options.bus ?? createMemoryBus(),
+    catalogCache: options.catalogCache ?? noCatalogCache,
   };
 }
 
