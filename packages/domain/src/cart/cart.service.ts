@@ -47,8 +47,13 @@ async function findCart(ctx: ServiceContext): Promise<string | null> {
  */
 async function lockCart(ctx: ServiceContext, tx: EntityManager, { create }: { create: boolean }): Promise<string | null> {
   if (ctx.user && create) {
-    // Race-safe: a concurrent request may create the same user's cart first.
-    await sql(tx, 'insert into carts (user_id) values (?) on conflict (user_id) do nothing', [ctx.user.id]);
+    // One statement creates or locks it, race-safe: a concurrent request may create it first.
+    const [row] = await sql<{ id: string }>(
+      tx,
+      'insert into carts (user_id) values (?) on conflict (user_id) do update set updated_at = now() returning id',
+      [ctx.user.id],
+    );
+    return row?.id ?? null;
   }
   const match = owner(ctx);
   if (!match) return null;
@@ -105,23 +110,25 @@ export async function getCart(ctx: ServiceContext): Promise<Cart> {
 /** Adds to the product's line (or starts one); a guest's first add creates their cart. */
 export async function addItem(ctx: ServiceContext, input: CartAddInput): Promise<Cart> {
   const cartId = await ctx.em.transactional(async (tx) => {
-    const stock = await productStock(tx, input.productId);
     const lockedId = await lockCart(ctx, tx, { create: true });
-    const [current] = lockedId
-      ? await sql<{ quantity: number | null; lines: number }>(
-          tx,
-          `select (select quantity from cart_items where cart_id = ? and product_id = ?) as quantity,
-                  (select count(*)::int from cart_items where cart_id = ?) as lines`,
-          [lockedId, input.productId, lockedId],
-        )
-      : [];
-    const existing = current?.quantity ?? null;
+    // After the lock, so the line and the count are what the writer before committed.
+    const [current] = await sql<{ stock: number; quantity: number | null; lines: number }>(
+      tx,
+      `select p.stock,
+              (select quantity from cart_items where cart_id = ? and product_id = p.id) as quantity,
+              (select count(*)::int from cart_items where cart_id = ?) as lines
+       from products p where p.id = ?`,
+      [lockedId, lockedId, input.productId],
+    );
+    if (!current) throw notFound('product');
+    const stock = current.stock;
+    const existing = current.quantity;
     const quantity = (existing ?? 0) + input.quantity;
     if (quantity > MAX_LINE_QUANTITY) {
       throw badRequest(`a cart line holds at most ${MAX_LINE_QUANTITY} of a product; this one has ${existing ?? 0} already`);
     }
     if (quantity > stock) throw notInStock(input.productId, stock);
-    if (existing === null && (current?.lines ?? 0) >= MAX_CART_LINES) {
+    if (existing === null && current.lines >= MAX_CART_LINES) {
       throw badRequest(`a cart holds at most ${MAX_CART_LINES} different products`);
     }
     // Only a guest can be without a cart here; the cart is created after the checks so a failed
