@@ -1,4 +1,4 @@
-import type { OrderStatus } from '@shop/schemas';
+import { canTransition, type OrderStatus } from '@shop/schemas';
 
 export const STATUS_LABELS: Record<OrderStatus, string> = {
   placed: 'Placed',
@@ -7,8 +7,8 @@ export const STATUS_LABELS: Record<OrderStatus, string> = {
   cancelled: 'Cancelled',
 };
 
-/** Mirrors the server's state machine: only a placed order can be cancelled (else CONFLICT). */
-export const canCancel = (status: OrderStatus): boolean => status === 'placed';
+/** The server's own state machine decides which orders offer "Cancel order" (else CONFLICT). */
+export const canCancel = (status: OrderStatus): boolean => canTransition(status, 'cancelled');
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 
