@@ -15,7 +15,13 @@ export interface RawReply {
   text: string;
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+// Idle sockets are dropped after 4 s, long before Nginx closes them at its keepalive_timeout
+// (65 s): otherwise a request can go out on a socket just as Nginx closes it as idle, and fail
+// with "socket hang up" though the server did nothing wrong.
+const agent = new Agent({ keepAlive: true, maxSockets: 16, timeout: 4_000 });
+
+/** Requests re-sent on a new connection because their kept-alive socket was closed under them. */
+export const resent = { count: 0 };
 
 /**
  * Sends one request. `streamMs` is for event streams (subscriptions over SSE), which never end:
@@ -23,24 +29,31 @@ const agent = new Agent({ keepAlive: true, maxSockets: 16 });
  */
 export async function raw(base: string, req: RawRequest, timeoutMs = 15_000, streamMs?: number): Promise<RawReply> {
   try {
-    return await once(base, req, timeoutMs, streamMs);
+    return await once(base, req, timeoutMs, streamMs, agent);
   } catch (error) {
-    // A kept-alive socket the server closed just as the request went out: Node's documented
-    // case for one retry (the request never reached the server).
-    if ((error as { reusedSocket?: boolean }).reusedSocket && (error as NodeJS.ErrnoException).code === 'ECONNRESET')
-      return once(base, req, timeoutMs, streamMs);
+    // A kept-alive socket the server closed just as the request went out, before any answer:
+    // Node's documented case for one retry (the request never reached the server). Nginx does
+    // this to every idle connection when it reloads (as the cluster does when an instance
+    // rejoins), so the retry takes a new connection: another pooled one may be closing too.
+    const { reusedSocket, answered } = error as { reusedSocket?: boolean; answered?: boolean };
+    if (reusedSocket && !answered && (error as NodeJS.ErrnoException).code === 'ECONNRESET') {
+      resent.count++;
+      return once(base, req, timeoutMs, streamMs, false);
+    }
     throw error;
   }
 }
 
-function once(base: string, req: RawRequest, timeoutMs: number, streamMs?: number): Promise<RawReply> {
+function once(base: string, req: RawRequest, timeoutMs: number, streamMs: number | undefined, via: Agent | false): Promise<RawReply> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { ...req.headers };
     if (req.body !== undefined) headers['content-length'] = Buffer.byteLength(req.body);
+    let answered = false;
     const r = request(
-      { host: url.hostname, port: url.port, method: req.method, path: req.path, headers, agent, timeout: timeoutMs },
+      { host: url.hostname, port: url.port, method: req.method, path: req.path, headers, agent: via, timeout: timeoutMs },
       (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         const done = () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') });
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -55,7 +68,7 @@ function once(base: string, req: RawRequest, timeoutMs: number, streamMs?: numbe
       },
     );
     r.on('timeout', () => r.destroy(new Error(`no answer within ${timeoutMs} ms: ${req.method} ${req.path.slice(0, 200)}`)));
-    r.on('error', (error) => reject(Object.assign(error, { reusedSocket: r.reusedSocket })));
+    r.on('error', (error) => reject(Object.assign(error, { reusedSocket: r.reusedSocket, answered })));
     r.end(req.body);
   });
 }

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { shopCluster, UNTHROTTLED } from '../src/cluster.ts';
 import { settings } from '../src/config.ts';
-import { DEMO, mutate, query, raw, register, signIn } from '../src/http.ts';
+import { DEMO, mutate, query, raw, register, resent, signIn } from '../src/http.ts';
 import { browse, type Checkout, cartWork, chatter, deliveryProblems, newTally, type Subscriber, shop, subscribe } from '../src/load.ts';
 import { type Service, sleep, startPostgres, startRedis, stopAll } from '../src/processes.ts';
 import { record } from '../src/summary.ts';
@@ -132,6 +132,7 @@ describe('faults', () => {
 
   it('loses nothing when an instance is SIGKILLed under mixed load', async () => {
     const tally = newTally();
+    const resentBefore = resent.count;
     const shoppers = await users(4, 'killshopper');
     const talkers = await users(3, 'killtalker');
     const listeners = await users(6, 'killlistener');
@@ -177,7 +178,10 @@ describe('faults', () => {
       failures: tally.failures.length,
       lostOrDuplicated: lost + duplicated + delivery.missing + delivery.repeated,
     });
-    console.log(`[kill] ${checkouts.length} checkouts, ${sent.length} messages, ${tally.retried} retried attempts`);
+    console.log(
+      `[kill] ${checkouts.length} checkouts, ${sent.length} messages, ${tally.retried} retried attempts, ` +
+        `${resent.count - resentBefore} re-sent after Nginx closed a kept-alive socket (its reload on the restart)`,
+    );
     expect(tally.failures).toEqual([]);
     expect(checkouts.filter((c) => c.orderId).length).toBeGreaterThan(0);
     expect({ lost, duplicated }).toEqual({ lost: 0, duplicated: 0 });
