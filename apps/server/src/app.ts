@@ -3,13 +3,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { appRouter, type ContextDeps, createContextInner, responseMeta } from '@shop/api';
 import type { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import sirv from 'sirv';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { PRODUCT_IMAGE_PATH, productSvg } from './images.ts';
 import { type Logger, requestId, silentLogger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { clientIp, crossSiteRefusal, originAllowed } from './security.ts';
+import { RECONNECT_NOTICE, socketHandler } from './sockets.ts';
 
 export interface AppOptions {
   deps: ContextDeps;
@@ -42,6 +42,9 @@ export interface App {
 
 const MAX_BODY_BYTES = 100 * 1024;
 const MAX_WS_BUFFERED_BYTES = 4 * 1024 * 1024;
+/** Every socket gets a PING this often; one that sends nothing within PONG_WAIT_MS after it is dropped. */
+const PING_MS = 30_000;
+const PONG_WAIT_MS = 5_000;
 /** A dependency that has not answered /ready's check by then counts as down. */
 const READY_CHECK_TIMEOUT_MS = 2_000;
 
@@ -87,6 +90,15 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+/** What a WebSocket keeps of its upgrade request for its whole life (not the IncomingMessage). */
+interface SocketRequest {
+  url: string;
+  reqId: string;
+  clientIp: string;
+  /** Read once by the context (into the session), then dropped. */
+  cookie: string | undefined;
+}
+
 /** One HTTP server for the API (HTTP and WebSocket), probes, product images and the SPA. */
 export function createApp({
   deps: givenDeps,
@@ -105,21 +117,27 @@ export function createApp({
   const origins = new Set(allowedOrigins);
   /** The request id of each request in flight, for tRPC's error log. */
   const requestIds = new WeakMap<IncomingMessage, string>();
-  const onError = ({ error, path, req }: { error: TRPCError; path: string | undefined; req: IncomingMessage }) => {
+  const logFailure = (error: TRPCError, path: string | undefined, reqId: string | undefined) => {
     // Client errors are in the request log already; only failures of ours need their cause here.
     if (error.code !== 'INTERNAL_SERVER_ERROR') return;
     const cause = error.cause ?? error;
-    logger.error({ reqId: requestIds.get(req), procedure: path, err: describeError(cause) }, 'procedure failed');
+    logger.error({ reqId, procedure: path, err: describeError(cause) }, 'procedure failed');
   };
+  const onError = ({ error, path, req }: { error: TRPCError; path: string | undefined; req: IncomingMessage }) =>
+    logFailure(error, path, requestIds.get(req));
 
-  const createContext = ({ req, res }: { req: IncomingMessage; res?: ServerResponse }) =>
+  const createContext = ({ req, res }: { req: IncomingMessage; res: ServerResponse }) =>
     createContextInner(deps, {
       cookieHeader: req.headers.cookie,
       clientIp: clientIp(req, trustProxy),
-      // A WebSocket has no response to carry cookies: sign-in and sign-out go over HTTP. (The ws
-      // adapter passes the socket as `res`, so test for a real response, not for any `res`.)
-      setCookie: typeof res?.appendHeader === 'function' ? (value) => res.appendHeader('set-cookie', value) : null,
+      setCookie: (value) => res.appendHeader('set-cookie', value),
     });
+  /** A WebSocket has no response to carry cookies: sign-in and sign-out go over HTTP. */
+  const createSocketContext = (req: SocketRequest) => {
+    const cookieHeader = req.cookie;
+    req.cookie = undefined;
+    return createContextInner(deps, { cookieHeader, clientIp: req.clientIp, setCookie: null });
+  };
   const trpc = createHTTPHandler({
     router: appRouter,
     createContext,
@@ -233,13 +251,34 @@ export function createApp({
   }
 
   const server = createServer(handle);
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
-  const wsHandler = applyWSSHandler({
-    wss,
+  // perMessageDeflate stays off (ws's default for servers): a zlib context per socket costs far more
+  // than the little JSON it would save.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES, perMessageDeflate: false });
+  const connect = socketHandler({
     router: appRouter,
-    createContext,
-    onError,
-    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
+    createContext: createSocketContext,
+    onError: ({ error, path, req }) => logFailure(error, path, req.reqId),
+  });
+  /** Sockets heard from since the last PING round. */
+  const heard = new Set<WebSocket>();
+  /** One listener for every socket (`this` is the socket), not a closure per socket. */
+  function hear(this: WebSocket): void {
+    heard.add(this);
+  }
+  // Keep-alive with one timer for all sockets (tRPC's adapter keeps two timers and three closures per
+  // socket): a PING every PING_MS; a socket that answers nothing within PONG_WAIT_MS is dead.
+  const keepAlive = setInterval(() => {
+    heard.clear();
+    const pinged = [...wss.clients].filter((client) => client.readyState === client.OPEN);
+    for (const client of pinged) client.send('PING');
+    setTimeout(() => {
+      for (const client of pinged) if (!heard.has(client)) client.terminate();
+    }, PONG_WAIT_MS).unref();
+  }, PING_MS);
+  keepAlive.unref();
+  wss.on('connection', (ws: WebSocket, req: SocketRequest) => {
+    ws.on('message', hear);
+    connect(ws, req);
   });
   metrics.watch({
     webSockets: () => wss.clients.size,
@@ -264,9 +303,17 @@ export function createApp({
       return;
     }
     const reqId = requestId(req);
-    requestIds.set(req, reqId);
     logger.info({ reqId, method: req.method, path, status: 101 }, 'websocket opened');
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    const socketReq: SocketRequest = {
+      // The usual URL as one shared literal; a query (connectionParams) kept as sent.
+      url: req.url === '/trpc' ? '/trpc' : (req.url ?? '/trpc'),
+      // randomUUID() assembles its string from ~20 pieces, kept as they are for the socket's life:
+      // one flat copy is a fifth of that.
+      reqId: Buffer.from(reqId, 'latin1').toString('latin1'),
+      clientIp: clientIp(req, trustProxy),
+      cookie: req.headers.cookie,
+    };
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, socketReq));
   });
 
   return {
@@ -277,7 +324,8 @@ export function createApp({
     async close(drainMs = 10_000) {
       draining = true;
       clearInterval(slowConsumers);
-      wsHandler.broadcastReconnectNotification();
+      clearInterval(keepAlive);
+      for (const client of wss.clients) if (client.readyState === client.OPEN) client.send(RECONNECT_NOTICE);
       for (const client of wss.clients) client.close(1012, 'server restarting');
       const deadline = performance.now() + drainMs;
       while (inFlight > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));

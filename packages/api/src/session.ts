@@ -3,15 +3,19 @@ import { SESSION_REFRESH_MS, type SessionCodec, type SessionData } from '@shop/a
 import { auth, type SessionPort, type SessionUser } from '@shop/domain';
 
 /** What the transport tells the API about one request. */
-export interface RequestInfo {
+export interface RequestInfo extends RequestTransport {
   cookieHeader: string | undefined;
+}
+
+/** What the context keeps of the request once the cookie has been read. */
+export interface RequestTransport {
   clientIp: string;
   /** Adds a Set-Cookie header to the response; null where none can be sent (WebSocket). */
   setCookie: ((value: string) => void) | null;
 }
 
 /** The cookie-backed SessionPort for one request. */
-export function cookieSession(codec: SessionCodec, req: RequestInfo, data: SessionData | null): SessionPort {
+export function cookieSession(codec: SessionCodec, req: RequestTransport, data: SessionData | null): SessionPort {
   const write = async (next: SessionData) => {
     if (!req.setCookie) throw new Error('the session cannot change over a WebSocket; use HTTP');
     req.setCookie(await codec.write(next));
@@ -41,7 +45,7 @@ export function cookieSession(codec: SessionCodec, req: RequestInfo, data: Sessi
  */
 export async function resolveUser(
   codec: SessionCodec,
-  req: RequestInfo,
+  req: RequestTransport,
   data: SessionData | null,
   em: EntityManager,
 ): Promise<SessionUser | null> {

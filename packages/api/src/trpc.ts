@@ -11,7 +11,8 @@ import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { ZodError, z } from 'zod';
 import { toTRPCError } from './errors.ts';
-import { cookieSession, type RequestInfo, resolveUser } from './session.ts';
+import { cookieSession, type RequestInfo, type RequestTransport, resolveUser } from './session.ts';
+import { mapStream, type StreamHooks } from './streams.ts';
 
 // 1. Context ------------------------------------------------------------------------------------
 
@@ -43,10 +44,14 @@ export interface ContextDeps {
   observer?: ProcedureObserver;
 }
 
-/** Transport-free context: tests build it from plain values, adapters add the request on top. */
-export async function createContextInner(deps: ContextDeps, req: RequestInfo) {
-  const sessionData: SessionData | null = await deps.codec.read(req.cookieHeader);
-  return { ...deps, req, sessionData };
+/**
+ * Transport-free context: tests build it from plain values, adapters add the request on top. The
+ * cookie is read here, once; the context keeps the session, not the header (a WebSocket's context
+ * lives as long as the socket).
+ */
+export async function createContextInner(deps: ContextDeps, { cookieHeader, ...req }: RequestInfo) {
+  const sessionData: SessionData | null = await deps.codec.read(cookieHeader);
+  return { ...deps, req: req satisfies RequestTransport, sessionData };
 }
 export type Context = Awaited<ReturnType<typeof createContextInner>>;
 
@@ -112,16 +117,6 @@ const withServices = t.middleware(async ({ ctx, next }) => {
   return result;
 });
 
-/** Counts an async iterable as one open stream from its first pull to its end (or cancellation). */
-async function* counted<T>(source: AsyncIterable<T>, onOpen: () => void, onClose: () => void): AsyncGenerator<T> {
-  onOpen();
-  try {
-    yield* source;
-  } finally {
-    onClose();
-  }
-}
-
 /** Every call's duration and outcome go to the observer, if the server installed one. */
 const observed = t.middleware(async ({ ctx, path, type, next }) => {
   const { observer } = ctx;
@@ -132,15 +127,30 @@ const observed = t.middleware(async ({ ctx, path, type, next }) => {
   if (type === 'subscription' && result.ok && isAsyncIterable(result.data)) {
     return {
       ...result,
-      data: counted(
-        result.data,
-        () => observer.streaming(path, 1),
-        () => observer.streaming(path, -1),
-      ),
+      // One open stream from its first pull to its end (or cancellation).
+      data: mapStream(result.data, identity, new StreamCount(observer, path)),
     };
   }
   return result;
 });
+
+/** Hooks as one small object per stream rather than two closures and their scope. */
+class StreamCount implements StreamHooks {
+  readonly observer: ProcedureObserver;
+  readonly path: string;
+  constructor(observer: ProcedureObserver, path: string) {
+    this.observer = observer;
+    this.path = path;
+  }
+  onStart(): void {
+    this.observer.streaming(this.path, 1);
+  }
+  onEnd(): void {
+    this.observer.streaming(this.path, -1);
+  }
+}
+
+const identity = <T>(value: T) => value;
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;

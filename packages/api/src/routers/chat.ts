@@ -1,11 +1,8 @@
 import { chat } from '@shop/domain';
 import { chatHistoryInput, chatSendInput, chatSubscribeInput } from '@shop/schemas';
-import { type TRPCRouterRecord, tracked } from '@trpc/server';
+import type { TRPCRouterRecord } from '@trpc/server';
+import { trackedEvents } from '../streams.ts';
 import { authedProcedure } from '../trpc.ts';
-
-async function* trackedEvents<T>(events: AsyncIterable<{ seq: number; item: T }>) {
-  for await (const { seq, item } of events) yield tracked(String(seq), item);
-}
 
 export const chatRouter = {
   rooms: authedProcedure.query(({ ctx }) => chat.listRooms(ctx)),

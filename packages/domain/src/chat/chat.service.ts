@@ -145,34 +145,34 @@ export function stream(
   input: ChatSubscribeInput,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Sequenced<ChatMessage>> {
-  return roomStream({ ctx }, input, signal);
+  return userLiveStream<ChatMessage>(ctx, input.lastEventId, signal, {
+    admit: admission(ctx, input.roomId),
+    ...roomEvents(ctx.em.getConnection(), input.roomId),
+  });
 }
 
 /**
- * The context is held only until the stream is open (a generator keeps its arguments as long as it
- * lives, and an idle stream lives as long as its socket): the stream itself needs the connection.
+ * Whether the caller may enter the room (it exists; their own support room is created), asked on
+ * the stream's first pull. A function of its own: a closure made next to the stream's long-lived
+ * ones would share their scope, and keep the context (with its EntityManager fork) for as long.
  */
-async function* roomStream(
-  held: { ctx: AuthedContext | null },
-  input: ChatSubscribeInput,
-  signal: AbortSignal | undefined,
-): AsyncGenerator<Sequenced<ChatMessage>> {
-  const live = await openRoomStream(held.ctx as AuthedContext, input, signal);
-  held.ctx = null;
-  yield* live;
+function admission(ctx: AuthedContext, roomId: string): () => Promise<void> {
+  return async () => {
+    await enterRoom(ctx, roomId);
+  };
 }
 
-async function openRoomStream(ctx: AuthedContext, input: ChatSubscribeInput, signal: AbortSignal | undefined) {
-  const room = await enterRoom(ctx, input.roomId);
-  const roomId = room.id;
-  const connection = ctx.em.getConnection();
-  return userLiveStream<ChatMessage>(ctx, input.lastEventId, signal, {
+type Connection = ReturnType<AuthedContext['em']['getConnection']>;
+
+/** How the stream reads the room: only the shared database connection, never the call's fork. */
+function roomEvents(connection: Connection, roomId: string) {
+  return {
     channel: channels.chat(roomId),
-    parse(message) {
+    parse(message: string): Sequenced<ChatMessage> {
       const item = JSON.parse(message) as ChatMessage;
       return { seq: item.id, item };
     },
-    async backfill(after, limit) {
+    async backfill(after: number, limit: number): Promise<Sequenced<ChatMessage>[]> {
       const rows = await connection.execute<MessageRow[]>(
         `select ${MESSAGE_COLUMNS} from chat_messages m join users u on u.id = m.author_id
          where m.room_id = ? and m.seq > ? order by m.seq limit ?`,
@@ -180,9 +180,9 @@ async function openRoomStream(ctx: AuthedContext, input: ChatSubscribeInput, sig
       );
       return rows.map((row) => ({ seq: Number(row.seq), item: toMessage(row) }));
     },
-    async latestSeq() {
+    async latestSeq(): Promise<number> {
       const [row] = await connection.execute<{ last_seq: string }[]>('select last_seq from chat_rooms where id = ?', [roomId]);
       return Number(row?.last_seq ?? 0);
     },
-  });
+  };
 }

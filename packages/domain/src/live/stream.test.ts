@@ -120,6 +120,19 @@ describe('liveStream', () => {
     expect(bus.stats().handlers).toBe(0);
   });
 
+  it('ends a waiting next() on return(), without an abort, and leaves its groups', async () => {
+    const bus = createMemoryBus();
+    const { stream } = setup(bus);
+    const iterator = stream(null, new AbortController().signal);
+    const waiting = iterator.next();
+    await tick();
+    expect(bus.stats().handlers).toBe(1);
+    await iterator.return(undefined);
+    expect(await waiting).toEqual({ done: true, value: undefined });
+    expect(bus.stats().handlers).toBe(0);
+    expect(await iterator.next()).toEqual({ done: true, value: undefined });
+  });
+
   it('catches up from storage when the bus reports a gap', async () => {
     const real = createMemoryBus();
     const gaps = new Set<() => void>();

@@ -14,8 +14,18 @@ export interface LiveStreamOptions<T> {
   backfill(afterSeq: number, limit: number): Promise<Sequenced<T>[]>;
   /** The newest stored seq: where a stream without `startAfter` begins. */
   latestSeq(): Promise<number>;
+  /**
+   * Checked on the first pull, before the stream joins anything (say, that the caller may enter
+   * the room); a rejection fails that pull. Dropped once it has answered, so what it holds (the
+   * call's context with its EntityManager fork) does not live as long as the stream.
+   */
+  admit?: () => Promise<void>;
   /** Resume after this seq (a client's lastEventId); null streams only what comes next. */
   startAfter: number | null;
+  /**
+   * Checked at every step. It does not wake a waiting stream (a listener per stream would cost
+   * more than the rest of it): the consumer ends that with `return()`, as tRPC does on abort.
+   */
   signal: AbortSignal | undefined;
   /** Re-checked every `recheckMs` (with a catch-up check); the stream ends once it says no. */
   stillAllowed(): Promise<boolean>;
@@ -67,11 +77,13 @@ interface Group {
   close: (() => void) | undefined;
   timer: ReturnType<typeof setInterval>;
   checking: boolean;
+  /** Where the group is registered (under `key`, null for a group of one stream). */
+  groups: Map<string, Group>;
+  key: string | null;
 }
 
 /** How one kind of group listens and what it checks every interval. */
 interface GroupKind {
-  registry: WeakMap<Bus, Map<string, Group>>;
   listen(bus: Bus, members: Set<Member<unknown>>): Pick<Group, 'ready' | 'close'>;
   /** Asked with the first member's queries, which all members answer the same way. */
   check(first: Member<unknown>, members: Set<Member<unknown>>): Promise<void>;
@@ -93,48 +105,58 @@ async function recheck(group: Group, kind: GroupKind): Promise<void> {
 }
 
 /**
- * Adds `member` to the group under `key` (a new one if there is none; with a null key, one of its
- * own), once the group's subscription is live. Returns how to leave: the last member to leave
- * stops the group.
+ * Adds `member` to the group under `key` (a new one made with `kind()` if there is none; with a
+ * null key, one of its own), once the group's subscription is live. The stream keeps the group,
+ * not a closure, to leave it: per stream, only what differs between streams is kept.
  */
-async function join(bus: Bus, kind: GroupKind, key: string | null, recheckMs: number, member: Member<unknown>) {
-  const groups = groupsOf(kind.registry, bus);
-  let group = key === null ? undefined : groups.get(key);
-  if (!group) {
-    const members = new Set<Member<unknown>>();
-    const created: Group = {
-      members,
-      ...kind.listen(bus, members),
-      timer: setInterval(() => void recheck(created, kind), recheckMs),
-      checking: false,
-    };
-    created.timer.unref();
-    if (key !== null) groups.set(key, created);
-    group = created;
-  }
-  const joined = group;
-  joined.members.add(member);
-  const leave = async () => {
-    joined.members.delete(member);
-    if (joined.members.size > 0) return;
-    if (key !== null && groups.get(key) === joined) groups.delete(key);
-    clearInterval(joined.timer);
-    joined.close?.();
-    await (await joined.ready)?.();
-  };
+async function join(
+  bus: Bus,
+  registry: WeakMap<Bus, Map<string, Group>>,
+  key: string | null,
+  recheckMs: number,
+  member: Member<unknown>,
+  kind: () => GroupKind,
+): Promise<Group> {
+  const groups = groupsOf(registry, bus);
+  const group = (key === null ? undefined : groups.get(key)) ?? startGroup(bus, kind(), groups, key, recheckMs);
+  group.members.add(member);
   try {
-    await joined.ready;
+    await group.ready;
   } catch (error) {
-    await leave().catch(() => {});
+    await leave(group, member).catch(() => {});
     throw error;
   }
-  return leave;
+  return group;
+}
+
+function startGroup(bus: Bus, kind: GroupKind, groups: Map<string, Group>, key: string | null, recheckMs: number): Group {
+  const members = new Set<Member<unknown>>();
+  const group: Group = {
+    members,
+    ...kind.listen(bus, members),
+    timer: setInterval(() => void recheck(group, kind), recheckMs),
+    checking: false,
+    groups,
+    key,
+  };
+  group.timer.unref();
+  if (key !== null) groups.set(key, group);
+  return group;
+}
+
+/** The last member to leave stops the group. */
+async function leave(group: Group, member: Member<unknown>): Promise<void> {
+  group.members.delete(member);
+  if (group.members.size > 0) return;
+  if (group.key !== null && group.groups.get(group.key) === group) group.groups.delete(group.key);
+  clearInterval(group.timer);
+  group.close?.();
+  await (await group.ready)?.();
 }
 
 /** Streams of one channel. The group keeps the `parse` of the stream that created it. */
 function channelKind(channel: string, parse: (message: string) => Sequenced<unknown> | null): GroupKind {
   return {
-    registry: channelGroups,
     listen: (bus, members) => ({
       ready: bus.subscribe(channel, (message) => {
         const event = parse(message);
@@ -179,7 +201,6 @@ function sessionKind(endChannel: string | undefined): GroupKind {
     }
   };
   return {
-    registry: sessionGroups,
     listen: (bus, members) => ({
       ready: endChannel ? bus.subscribe(endChannel, () => end(members)) : Promise.resolve(null),
       close: undefined,
@@ -210,66 +231,185 @@ function groupsOf(registry: WeakMap<Bus, Map<string, Group>>, bus: Bus): Map<str
  * consumer costs at most `maxBuffered` events of memory: beyond that the buffer is dropped and
  * the stream catches up from the database. Streams of one channel (and of one session) in this
  * process share the bus subscription and the periodic checks.
+ *
+ * Like an async generator it starts on the first `next()` and ends on `return()`, at the end of
+ * the session or at its next step after `signal` aborted; unlike one, an idle stream holds no
+ * suspended frame or promise chain, only its state and the consumer's pending `next()` (an idle
+ * stream lives as long as its socket, and there are tens of thousands of those).
  */
-export async function* liveStream<T>(options: LiveStreamOptions<T>): AsyncGenerator<Sequenced<T>> {
-  const { bus, channel, parse, backfill, signal, maxBuffered = 1_000, recheckMs = 15_000 } = options;
-  const member: Member<T> = {
-    queue: [],
-    last: 0,
-    behind: false,
-    ended: false,
-    maxBuffered,
-    wake: null,
-    latestSeq: options.latestSeq,
-    stillAllowed: options.stillAllowed,
-  };
-  const sessionKey = options.allowKey === undefined ? null : `${recheckMs}\0${options.endChannel ?? ''}\0${options.allowKey}`;
-  const leaveChannel = await join(bus, channelKind(channel, parse), `${recheckMs}\0${channel}`, recheckMs, member as Member<unknown>);
-  let leaveSession: (() => Promise<void>) | undefined;
-  const onAbort = () => notify(member as Member<unknown>);
-  signal?.addEventListener('abort', onAbort);
+export function liveStream<T>(options: LiveStreamOptions<T>): AsyncGenerator<Sequenced<T>, undefined> {
+  return new LiveStream(options);
+}
 
-  try {
-    leaveSession = await join(bus, sessionKind(options.endChannel), sessionKey, recheckMs, member as Member<unknown>);
-    member.last = options.startAfter ?? (await options.latestSeq());
-    member.behind = options.startAfter !== null;
-    while (!signal?.aborted && !member.ended) {
-      if (member.behind) {
-        member.behind = false;
-        for (;;) {
-          const rows = await backfill(member.last, BACKFILL_BATCH);
-          for (const row of rows) {
-            if (row.seq <= member.last) continue;
-            member.last = row.seq;
-            yield row;
-          }
-          if (rows.length < BACKFILL_BATCH) break;
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+const ignore = () => {};
+
+class LiveStream<T> implements AsyncGenerator<Sequenced<T>, undefined> {
+  /** Until opened: what joining needs (nothing of it is kept afterwards). */
+  #options: LiveStreamOptions<T> | null;
+  readonly #backfill: LiveStreamOptions<T>['backfill'];
+  readonly #signal: AbortSignal | undefined;
+  readonly #member: Member<T>;
+  /** Rows of the current backfill batch not yet handed out, and whether another batch may follow. */
+  #backlog: Sequenced<T>[] = [];
+  #moreStored = false;
+  #opened = false;
+  /** Set by return(): the stream ends at its next step. */
+  #stopping = false;
+  #closed = false;
+  #channelGroup: Group | undefined;
+  #sessionGroup: Group | undefined;
+  /** The consumer's unanswered `next()`, and how to answer it. */
+  #pending: Promise<IteratorResult<Sequenced<T>, undefined>> | null = null;
+  #resolve: ((result: IteratorResult<Sequenced<T>, undefined>) => void) | null = null;
+  #reject: ((error: unknown) => void) | null = null;
+
+  constructor(options: LiveStreamOptions<T>) {
+    this.#options = options;
+    this.#backfill = options.backfill;
+    this.#signal = options.signal;
+    this.#member = {
+      queue: [],
+      last: 0,
+      behind: false,
+      ended: false,
+      maxBuffered: options.maxBuffered ?? 1_000,
+      wake: null,
+      latestSeq: options.latestSeq,
+      stillAllowed: options.stillAllowed,
+    };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Sequenced<T>, undefined>> {
+    // A call made while one is unanswered waits for it, as a generator's does.
+    if (this.#pending)
+      return this.#pending.then(
+        () => this.next(),
+        () => this.next(),
+      );
+    if (this.#closed || this.#stopping) return Promise.resolve(DONE);
+    const pending = new Promise<IteratorResult<Sequenced<T>, undefined>>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#pending = pending;
+    void this.#advance();
+    return pending;
+  }
+
+  /** Ends the stream: an unanswered `next()` resolves done; resolves once the stream has left its groups. */
+  async return(): Promise<IteratorReturnResult<undefined>> {
+    this.#stopping = true;
+    notify(this.#member as Member<unknown>);
+    await this.#pending?.catch(ignore);
+    await this.#close();
+    return DONE;
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<Sequenced<T>, undefined>> {
+    await this.return();
+    throw error;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
+  }
+
+  /** Answers the pending `next()`. */
+  #answer(result: IteratorResult<Sequenced<T>, undefined>, error?: { error: unknown }): void {
+    const resolve = this.#resolve;
+    const reject = this.#reject;
+    this.#pending = this.#resolve = this.#reject = null;
+    if (error) reject?.(error.error);
+    else resolve?.(result);
+  }
+
+  /**
+   * Works towards an answer to the pending `next()`: an event, the end, or (nothing to do) a wake-up
+   * call left with the shared groups, which run this again when something arrives.
+   */
+  async #advance(): Promise<void> {
+    const member = this.#member;
+    try {
+      if (!this.#opened) await this.#open();
+      for (;;) {
+        if (this.#stopping || this.#signal?.aborted || member.ended) break;
+        const stored = this.#backlog.shift();
+        if (stored) {
+          if (stored.seq <= member.last) continue;
+          member.last = stored.seq;
+          this.#answer({ done: false, value: stored });
+          return;
         }
-        continue;
-      }
-      const next = member.queue.shift();
-      if (next) {
-        if (next.seq <= member.last) continue;
-        if (next.seq > member.last + 1) {
-          // Something between was not delivered: the database has it.
-          member.queue.unshift(next);
-          member.behind = true;
+        if (this.#moreStored) {
+          this.#backlog = await this.#backfill(member.last, BACKFILL_BATCH);
+          this.#moreStored = this.#backlog.length === BACKFILL_BATCH;
           continue;
         }
-        member.last = next.seq;
-        yield next;
-        continue;
+        if (member.behind) {
+          member.behind = false;
+          this.#moreStored = true;
+          continue;
+        }
+        const next = member.queue.shift();
+        if (next) {
+          if (next.seq <= member.last) continue;
+          if (next.seq > member.last + 1) {
+            // Something between was not delivered: the database has it.
+            member.queue.unshift(next);
+            member.behind = true;
+            continue;
+          }
+          member.last = next.seq;
+          this.#answer({ done: false, value: next });
+          return;
+        }
+        member.wake = this.#wake;
+        return;
       }
-      await new Promise<void>((resolve) => {
-        member.wake = resolve;
-      });
+      await this.#close();
+      this.#answer(DONE);
+    } catch (error) {
+      await this.#close().catch(ignore);
+      this.#answer(DONE, { error });
     }
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
+  }
+
+  /** One function per stream, handed to the groups each time it waits. */
+  readonly #wake = () => void this.#advance();
+
+  async #open(): Promise<void> {
+    this.#opened = true;
+    const options = this.#options as LiveStreamOptions<T>;
+    this.#options = null;
+    await options.admit?.();
+    const { bus, channel, parse, recheckMs = 15_000 } = options;
+    const member = this.#member as Member<unknown>;
+    const sessionKey = options.allowKey === undefined ? null : `${recheckMs}\0${options.endChannel ?? ''}\0${options.allowKey}`;
+    this.#channelGroup = await join(bus, channelGroups, `${recheckMs}\0${channel}`, recheckMs, member, () => channelKind(channel, parse));
+    const { endChannel } = options;
+    this.#sessionGroup = await join(bus, sessionGroups, sessionKey, recheckMs, member, () => sessionKind(endChannel));
+    this.#member.last = options.startAfter ?? (await options.latestSeq());
+    this.#member.behind = options.startAfter !== null;
+  }
+
+  /** Leaves the groups it joined (the last member stops them), however the stream ends. */
+  async #close(): Promise<void> {
+    this.#closed = true;
+    this.#backlog = [];
+    this.#member.wake = null;
+    const member = this.#member as Member<unknown>;
+    const channelGroup = this.#channelGroup;
+    const sessionGroup = this.#sessionGroup;
+    this.#channelGroup = this.#sessionGroup = undefined;
     try {
-      await leaveChannel();
+      if (channelGroup) await leave(channelGroup, member);
     } finally {
-      await leaveSession?.();
+      if (sessionGroup) await leave(sessionGroup, member);
     }
   }
 }

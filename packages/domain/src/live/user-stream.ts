@@ -13,7 +13,7 @@ export function userLiveStream<T>(
   ctx: AuthedContext,
   lastEventId: number | null | undefined,
   signal: AbortSignal | undefined,
-  source: Pick<LiveStreamOptions<T>, 'channel' | 'parse' | 'backfill' | 'latestSeq'>,
+  source: Pick<LiveStreamOptions<T>, 'channel' | 'parse' | 'backfill' | 'latestSeq' | 'admit'>,
 ): AsyncGenerator<Sequenced<T>> {
   const { id, sessionVersion } = ctx.user;
   const connection = ctx.em.getConnection();

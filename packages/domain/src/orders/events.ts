@@ -36,13 +36,13 @@ export function publishOrderEvent(ctx: ServiceContext, event: { userId: string; 
 }
 
 /** The caller's order changes after `lastEventId` (if given), then live ones; ends on sign-out. */
-export async function* streamOrderUpdates(
+export function streamOrderUpdates(
   ctx: AuthedContext,
   input: OrdersSubscribeInput,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Sequenced<Order>> {
   const user = ctx.user;
-  yield* userLiveStream<Order>(ctx, input.lastEventId, signal, {
+  return userLiveStream<Order>(ctx, input.lastEventId, signal, {
     channel: channels.orders(user.id),
     parse(message) {
       const event = JSON.parse(message) as OrderEventMessage;

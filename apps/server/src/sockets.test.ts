@@ -1,0 +1,126 @@
+import type { AddressInfo } from 'node:net';
+import type { ContextDeps } from '@shop/api';
+import { testDeps } from '@shop/api/testing';
+import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import WebSocket from 'ws';
+import { register } from '../test/harness.ts';
+import { type App, createApp } from './app.ts';
+
+// Our tRPC WebSocket handler on a raw socket: the wire protocol @trpc/client's wsLink speaks,
+// including what that client never sends (malformed messages, duplicate ids).
+let db: TestDatabase;
+let deps: ContextDeps;
+let app: App;
+let base: string;
+let cookie: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject('pgAdminUrl'));
+  deps = testDeps(db.orm);
+  app = createApp({ deps, instanceName: 'sockets' });
+  await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  cookie = await register(base, 'raw');
+});
+afterAll(async () => {
+  await app?.close();
+  await db?.drop();
+});
+
+interface Reply {
+  id: number | string | null;
+  result?: { type: string; id?: string; data?: unknown };
+  error?: { data?: { code?: string } };
+}
+
+/** A raw socket with the session cookie, and the replies it has received so far. */
+async function open() {
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/trpc`, { headers: { cookie } });
+  const replies: (Reply | string)[] = [];
+  const waiters: (() => void)[] = [];
+  ws.on('message', (raw) => {
+    const text = raw.toString();
+    replies.push(text === 'PONG' || text === 'PING' ? text : (JSON.parse(text) as Reply));
+    for (const wake of waiters.splice(0)) wake();
+  });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  /** Waits for a reply matching `test`. */
+  const reply = async (test: (r: Reply | string) => boolean): Promise<Reply | string> => {
+    for (;;) {
+      const found = replies.find(test);
+      if (found !== undefined) return found;
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+  };
+  return { ws, reply, send: (message: unknown) => ws.send(typeof message === 'string' ? message : JSON.stringify(message)) };
+}
+
+/** Polls until `test` holds: the stream joins the bus after "started", while it opens. */
+async function until(test: () => boolean): Promise<void> {
+  while (!test()) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+const isReply = (id: number, type: string) => (r: Reply | string) => typeof r !== 'string' && r.id === id && r.result?.type === type;
+
+describe('tRPC over a raw WebSocket', () => {
+  it('starts a subscription, sends tracked events, and on subscription.stop ends the stream and says stopped', async () => {
+    const socket = await open();
+    socket.send({ id: 1, method: 'subscription', params: { path: 'chat.onMessage', input: { roomId: 'lobby' } } });
+    await socket.reply(isReply(1, 'started'));
+
+    await fetch(`${base}/trpc/chat.send`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify({ roomId: 'lobby', text: 'over the wire' }),
+    });
+    const data = (await socket.reply(isReply(1, 'data'))) as Reply;
+    const event = data.result?.data as { id: string; data: { id: number; text: string } };
+    expect(event.data.text).toBe('over the wire');
+    // A tracked event: its id (the message id) is what a reconnecting client resumes after.
+    expect(data.result?.id).toBe(String(event.data.id));
+    expect(event.id).toBe(String(event.data.id));
+    // The stream holds its channel and session subscriptions on the bus while it runs.
+    expect(deps.bus.stats().handlers).toBeGreaterThan(0);
+
+    socket.send({ id: 1, method: 'subscription.stop' });
+    await socket.reply(isReply(1, 'stopped'));
+    expect(deps.bus.stats().handlers).toBe(0);
+
+    socket.send('PING');
+    await socket.reply((r) => r === 'PONG');
+    socket.ws.close();
+  });
+
+  it('ends the streams of a socket that closes', async () => {
+    const socket = await open();
+    socket.send({ id: 7, method: 'subscription', params: { path: 'chat.onMessage', input: { roomId: 'lobby' } } });
+    await socket.reply(isReply(7, 'started'));
+    await until(() => deps.bus.stats().handlers > 0);
+    socket.ws.close();
+    await until(() => deps.bus.stats().handlers === 0);
+  });
+
+  it('answers malformed messages with PARSE_ERROR and a second subscription under the same id with BAD_REQUEST', async () => {
+    const socket = await open();
+    socket.send('{not json');
+    const parse = (await socket.reply((r) => typeof r !== 'string' && r.id === null && r.error !== undefined)) as Reply;
+    expect(parse.error?.data?.code).toBe('PARSE_ERROR');
+
+    const subscribe = { id: 2, method: 'subscription', params: { path: 'chat.onMessage', input: { roomId: 'lobby' } } };
+    socket.send(subscribe);
+    await socket.reply(isReply(2, 'started'));
+    socket.send(subscribe);
+    const duplicate = (await socket.reply((r) => typeof r !== 'string' && r.id === 2 && r.error !== undefined)) as Reply;
+    expect(duplicate.error?.data?.code).toBe('BAD_REQUEST');
+
+    // A query over the socket is answered too (the shop's own client sends those over HTTP).
+    socket.send({ id: 3, method: 'query', params: { path: 'chat.rooms' } });
+    const rooms = (await socket.reply(isReply(3, 'data'))) as Reply;
+    expect(rooms.result?.data).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'lobby' })]));
+    socket.ws.close();
+  });
+});

@@ -1,0 +1,241 @@
+// tRPC over WebSocket (the protocol of @trpc/client's wsLink), with less held per socket than
+// @trpc/server's adapter: an idle subscription there keeps an async loop, a promise race with its
+// subscribers and an abort listener (about 6 KB); here it keeps one record and one pending `next()`.
+import type { AnyRouter, TRPCError } from '@trpc/server';
+import { isObservable, observableToAsyncIterable } from '@trpc/server/observable';
+import { parseTRPCMessage } from '@trpc/server/rpc';
+import {
+  callProcedure,
+  getErrorShape,
+  getTRPCErrorFromUnknown,
+  isAsyncIterable,
+  isTrackedEnvelope,
+  TRPCError as TRPCErrorClass,
+  transformTRPCResponse,
+} from '@trpc/server/unstable-core-do-not-import';
+import type { RawData, WebSocket } from 'ws';
+
+type ProcedureType = 'query' | 'mutation' | 'subscription';
+
+export interface SocketHandlerOptions<TRouter extends AnyRouter, TRequest> {
+  router: TRouter;
+  createContext(req: TRequest): Promise<unknown>;
+  onError(opts: { error: TRPCError; path: string | undefined; req: TRequest }): void;
+}
+
+/** One running subscription: what its responses need, and how to stop it. */
+interface Subscription {
+  id: number | string;
+  jsonrpc: '2.0' | undefined;
+  path: string;
+  input: unknown;
+  iterator: AsyncIterator<unknown>;
+  controller: AbortController;
+  stopped: boolean;
+}
+
+type Outcome = { ok: true; ctx: unknown } | { ok: false; error: TRPCError };
+type Message = ReturnType<typeof parseTRPCMessage>;
+
+/** Returns the handler of a new connection (an upgraded socket and what it keeps of its request). */
+export function socketHandler<TRouter extends AnyRouter, TRequest extends { url: string }>(opts: SocketHandlerOptions<TRouter, TRequest>) {
+  return (client: WebSocket, req: TRequest): void => {
+    const connection = new Connection(opts, client, req);
+    client.on('message', (raw: RawData, isBinary: boolean) => connection.message(raw, isBinary));
+    client.on('error', (cause) => opts.onError({ error: getTRPCErrorFromUnknown(cause), path: undefined, req }));
+    client.once('close', () => connection.close());
+  };
+}
+
+/** One socket: methods on the prototype, so a connection costs its fields, not a closure each. */
+class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
+  readonly opts: SocketHandlerOptions<TRouter, TRequest>;
+  readonly client: WebSocket;
+  readonly req: TRequest;
+  readonly ready: Promise<Outcome>;
+  ctx: unknown;
+  subscriptions: Map<number | string, Subscription> | null = null;
+  /**
+   * The wsLink sends its connection params first when the URL asks for them; our context is made
+   * from the upgrade request alone, so that message is only read.
+   */
+  awaitingParams: boolean;
+
+  constructor(opts: SocketHandlerOptions<TRouter, TRequest>, client: WebSocket, req: TRequest) {
+    this.opts = opts;
+    this.client = client;
+    this.req = req;
+    this.awaitingParams = new URL(req.url, 'http://localhost').searchParams.get('connectionParams') === '1';
+    this.ready = opts.createContext(req).then(
+      (ctx): Outcome => {
+        this.ctx = ctx;
+        return { ok: true, ctx };
+      },
+      (cause: unknown): Outcome => {
+        const error = getTRPCErrorFromUnknown(cause);
+        this.opts.onError({ error, path: undefined, req });
+        this.respond({ id: null, error: this.shape(error, 'unknown', undefined, undefined) });
+        setImmediate(() => client.close());
+        return { ok: false, error };
+      },
+    );
+  }
+
+  message(raw: RawData, isBinary: boolean): void {
+    const text = isBinary ? null : raw.toString();
+    if (text === 'PONG') return;
+    if (text === 'PING') {
+      this.client.send('PONG');
+      return;
+    }
+    if (this.awaitingParams) {
+      this.awaitingParams = false;
+      return;
+    }
+    let messages: Message[];
+    try {
+      if (text === null) throw new Error('binary messages are not supported');
+      const json: unknown = JSON.parse(text);
+      const transformer = this.opts.router._def._config.transformer;
+      messages = (Array.isArray(json) ? json : [json]).map((one) => parseTRPCMessage(one, transformer));
+    } catch (cause) {
+      this.fail(null, undefined, new TRPCErrorClass({ code: 'PARSE_ERROR', cause }), 'unknown');
+      return;
+    }
+    messages.forEach((message, index) => void this.call(message, index));
+  }
+
+  close(): void {
+    if (this.subscriptions) for (const sub of this.subscriptions.values()) this.stop(sub);
+    this.subscriptions = null;
+  }
+
+  respond(response: object): void {
+    this.client.send(JSON.stringify(transformTRPCResponse(this.opts.router._def._config, response as never)));
+  }
+
+  shape(error: TRPCError, type: ProcedureType | 'unknown', path: string | undefined, input: unknown) {
+    return getErrorShape({ config: this.opts.router._def._config, error, type, path, input, ctx: this.ctx });
+  }
+
+  fail(
+    id: number | string | null,
+    jsonrpc: '2.0' | undefined,
+    cause: unknown,
+    type: ProcedureType | 'unknown',
+    path?: string,
+    input?: unknown,
+  ) {
+    const error = getTRPCErrorFromUnknown(cause);
+    this.opts.onError({ error, path, req: this.req });
+    this.respond({ id, jsonrpc, error: this.shape(error, type, path, input) });
+  }
+
+  async call(msg: Message, batchIndex: number): Promise<void> {
+    const { id, jsonrpc } = msg;
+    if (id === null) {
+      this.fail(id, jsonrpc, new TRPCErrorClass({ code: 'PARSE_ERROR', message: '`id` is required' }), 'unknown');
+      return;
+    }
+    if (msg.method === 'subscription.stop') {
+      const sub = this.subscriptions?.get(id);
+      if (sub) this.stop(sub);
+      return;
+    }
+    const type = msg.method;
+    const { path, lastEventId } = msg.params;
+    let input = msg.params.input;
+    if (lastEventId !== undefined) {
+      input = typeof input === 'object' && input !== null && !Array.isArray(input) ? { ...input, lastEventId } : (input ?? { lastEventId });
+    }
+    try {
+      const ready = await this.ready;
+      if (!ready.ok) throw ready.error;
+      const controller = new AbortController();
+      const result = await callProcedure({
+        router: this.opts.router,
+        path,
+        getRawInput: async () => input,
+        ctx: ready.ctx,
+        type,
+        signal: controller.signal,
+        batchIndex,
+      });
+      const iterable = isObservable(result) || isAsyncIterable(result);
+      if (type !== 'subscription') {
+        if (iterable) {
+          throw new TRPCErrorClass({
+            code: 'UNSUPPORTED_MEDIA_TYPE',
+            message: `Cannot return an async iterable or observable from a ${type} procedure with WebSockets`,
+          });
+        }
+        this.respond({ id, jsonrpc, result: { type: 'data', data: result } });
+        return;
+      }
+      if (!iterable) {
+        throw new TRPCErrorClass({
+          code: 'INTERNAL_SERVER_ERROR',
+          message: `Subscription ${path} did not return an observable or a AsyncGenerator`,
+        });
+      }
+      if (this.client.readyState !== this.client.OPEN) return;
+      this.subscriptions ??= new Map();
+      if (this.subscriptions.has(id)) throw new TRPCErrorClass({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` });
+      const source = isObservable(result) ? observableToAsyncIterable(result, controller.signal) : result;
+      const sub: Subscription = { id, jsonrpc, path, input, iterator: source[Symbol.asyncIterator](), controller, stopped: false };
+      this.subscriptions.set(id, sub);
+      this.pull(sub);
+      this.respond({ id, jsonrpc, result: { type: 'started' } });
+    } catch (cause) {
+      this.fail(id, jsonrpc, cause, type, path, input);
+    }
+  }
+
+  /** Asks for the next event; answers with it (then asks again), with the end or with the error. */
+  pull(sub: Subscription): void {
+    sub.iterator.next().then(
+      (result) => {
+        if (sub.stopped) return;
+        if (result.done) {
+          this.end(sub);
+          return;
+        }
+        const value: unknown = result.value;
+        // A tracked event carries its id, which the client sends back as lastEventId on reconnect.
+        const data = isTrackedEnvelope(value)
+          ? { type: 'data', id: value[0], data: { id: value[0], data: value[1] } }
+          : { type: 'data', data: value };
+        this.respond({ id: sub.id, jsonrpc: sub.jsonrpc, result: data });
+        this.pull(sub);
+      },
+      (cause: unknown) => {
+        if (sub.stopped) return;
+        this.fail(sub.id, sub.jsonrpc, cause, 'subscription', sub.path, sub.input);
+        this.end(sub);
+      },
+    );
+  }
+
+  end(sub: Subscription): void {
+    sub.stopped = true;
+    this.subscriptions?.delete(sub.id);
+    this.respond({ id: sub.id, jsonrpc: sub.jsonrpc, result: { type: 'stopped' } });
+  }
+
+  /** The client unsubscribed or went away: the stream is ended through its iterator and signal. */
+  stop(sub: Subscription): void {
+    if (sub.stopped) return;
+    sub.controller.abort();
+    sub.stopped = true;
+    this.subscriptions?.delete(sub.id);
+    Promise.resolve()
+      .then(() => sub.iterator.return?.())
+      .then(
+        () => this.respond({ id: sub.id, jsonrpc: sub.jsonrpc, result: { type: 'stopped' } }),
+        (cause: unknown) => this.fail(sub.id, sub.jsonrpc, cause, 'subscription', sub.path, sub.input),
+      );
+  }
+}
+
+/** tRPC's notice that makes its clients reconnect at once (to another instance, while this one drains). */
+export const RECONNECT_NOTICE = JSON.stringify({ id: null, method: 'reconnect' });
