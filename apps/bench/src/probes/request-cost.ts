@@ -66,6 +66,13 @@ try {
       body: JSON.stringify({ productId: product(i).id, quantity: 1 }),
     }),
   );
+  await measure('chat.send to own support room, signed in', (i) =>
+    fetch(`${base}/trpc/chat.send`, {
+      method: 'POST',
+      headers: headers(cookie(i)),
+      body: JSON.stringify({ roomId: `support:${users[i % users.length]?.id}`, text: `probe ${i}` }),
+    }),
+  );
   await measure('checkout.placeOrder, signed in', (i) =>
     fetch(`${base}/trpc/checkout.placeOrder`, {
       method: 'POST',
