@@ -24,8 +24,18 @@ describe('catalog cache', () => {
     expect(a).toBe(b);
     expect(await cache.read('k', load)).toEqual({ loads: 1 });
     expect(await cache.read('other', load)).toEqual({ loads: 2 });
+
+    // Expired: the old copy answers at once while one refresh runs, then the new one.
     await sleep(250);
+    const [old1, old2] = await Promise.all([cache.read('k', load), cache.read('k', load)]);
+    expect([old1, old2]).toEqual([{ loads: 1 }, { loads: 1 }]);
+    await sleep(50);
     expect(await cache.read('k', load)).toEqual({ loads: 3 });
+    expect(loads).toBe(3);
+
+    // Far older than the time to live (5×): the reader waits for a fresh load.
+    await sleep(1_100);
+    expect(await cache.read('k', load)).toEqual({ loads: 4 });
     await cache.close();
   });
 
