@@ -167,7 +167,7 @@ export const chatScenario: Scenario = {
       ]),
     });
     body.notes.push(
-      "Latency runs from just before the chat.send POST (to the instance after the subscriber's) to the message arriving on the subscriber's socket; it includes storing the message in PostgreSQL.",
+      "Latency runs from just before chat.send is sent over the sender's own WebSocket to the instance after the subscriber's, as the SPA sends chat, to the message arriving on the subscriber's socket; it includes storing the message in PostgreSQL.",
       "Compare p50 with the chat.send response's p50: what lies between them is the delivery after the message is stored (Redis, the other instance, the socket).",
       'Each sender, subscriber and clock live in the same load process, so no cross-process clock is involved.',
     );

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import type WebSocket from 'ws';
 import { Histogram } from '../lib/stats.ts';
 import { config, onParent, run, send } from './ipc.ts';
-import { pool, subscribe } from './ws-client.ts';
+import { type Caller, connect, pool, subscribe } from './ws-client.ts';
 
 export interface ChatConfig {
   mode: 'shop' | 'bare';
@@ -46,6 +46,7 @@ run(async () => {
   };
 
   const sockets: WebSocket[] = [];
+  const senders: (Caller | undefined)[] = [];
   let failed = 0;
   let publisher: Redis | undefined;
   let subscriber: Redis | undefined;
@@ -62,6 +63,16 @@ run(async () => {
         failed++;
       }
       if (k % 100 === 0) send({ type: 'progress', text: `${c.label}: ${sockets.length} subscribed, ${failed} failed` });
+    });
+    // Each shopper sends from a socket of their own on the next instance, as the SPA does.
+    await pool(c.users, 50, async (user, k) => {
+      const base = c.instances[(k + c.offset + 1) % c.instances.length] ?? '';
+      try {
+        senders[k] = await connect(base, user.cookie);
+      } catch {
+        failed++;
+      }
+      if (k % 100 === 0) send({ type: 'progress', text: `${c.label}: ${k} senders connected` });
     });
   } else {
     publisher = new Redis(c.redisUrl);
@@ -110,15 +121,10 @@ run(async () => {
           statuses['200'] = (statuses['200'] ?? 0) + 1;
         } else {
           const user = c.users[k];
-          const base = c.instances[(k + c.offset + 1) % c.instances.length] ?? '';
-          const res = await fetch(`${base}/trpc/chat.send`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', cookie: user?.cookie ?? '' },
-            body: JSON.stringify({ roomId: `support:${user?.id}`, text: key }),
-          });
-          await res.arrayBuffer();
-          statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-          if (res.status !== 200) pending.delete(key);
+          const sender = senders[k];
+          const status = sender ? await sender.call('mutation', 'chat.send', { roomId: `support:${user?.id}`, text: key }) : 0;
+          statuses[status] = (statuses[status] ?? 0) + 1;
+          if (status !== 200) pending.delete(key);
         }
       } catch {
         statuses.error = (statuses.error ?? 0) + 1;
@@ -173,6 +179,7 @@ run(async () => {
     if (command.type === 'go') send({ type: 'stats', result: await phase(Number(command.ratePerS)) });
   }
   for (const ws of sockets) ws.terminate();
+  for (const sender of senders) sender?.ws.terminate();
   publisher?.disconnect();
   subscriber?.disconnect();
   return { subscribed: sockets.length, failedSubscriptions: failed };

@@ -48,6 +48,60 @@ export function subscribe(
   });
 }
 
+/** A socket for queries and mutations, each answered by its id; the status as HTTP would give it. */
+export interface Caller {
+  ws: WebSocket;
+  call(type: 'query' | 'mutation', path: string, input: unknown): Promise<number>;
+}
+
+/** Opens a socket to `<base>/trpc` for calls (the SPA sends chat messages this way). */
+export function connect(base: string, cookie: string, timeoutMs = 30_000): Promise<Caller> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/trpc`, { headers: { cookie }, perMessageDeflate: false });
+    const waiting = new Map<number, (status: number) => void>();
+    let nextId = 1;
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error('socket did not open in time'));
+    }, timeoutMs);
+    ws.on('message', (raw) => {
+      const text = raw.toString();
+      if (text === 'PING') {
+        ws.send('PONG');
+        return;
+      }
+      const message = JSON.parse(text) as { id?: number; error?: { data?: { httpStatus?: number } } };
+      const done = message.id === undefined ? undefined : waiting.get(message.id);
+      if (!done || message.id === undefined) return;
+      waiting.delete(message.id);
+      done(message.error ? (message.error.data?.httpStatus ?? 500) : 200);
+    });
+    ws.on('open', () => {
+      clearTimeout(timer);
+      resolve({
+        ws,
+        call(type, path, input) {
+          const id = nextId++;
+          return new Promise<number>((done) => {
+            waiting.set(id, done);
+            ws.send(JSON.stringify({ id, method: type, params: { path, input } }));
+          });
+        },
+      });
+    });
+    ws.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    ws.on('close', () => {
+      clearTimeout(timer);
+      for (const done of waiting.values()) done(0);
+      waiting.clear();
+      reject(new Error('socket closed'));
+    });
+  });
+}
+
 /** Runs `fn` over `items` with at most `limit` at once. */
 export async function pool<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;

@@ -121,6 +121,8 @@ describe('ChatPage', () => {
     expect(pending?.textContent).toContain(SHOPPER.name);
     expect((screen.getByRole('textbox', { name: 'Message' }) as HTMLTextAreaElement).value).toBe('');
     expect(sent).toEqual([{ roomId: 'lobby', text: 'Hello there', clientId: expect.stringMatching(/^[0-9a-f-]{36}$/) }]);
+    // Over the chat page's socket, not an HTTP request.
+    expect(live.calls()).toEqual(['chat.send']);
 
     const confirmed = chatMessage(4, { text: 'Hello there', author: { id: SHOPPER.id, name: SHOPPER.name, role: 'shopper' } });
     reply.resolve(confirmed);

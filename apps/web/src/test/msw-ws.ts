@@ -50,10 +50,23 @@ const JSON_RPC_CODES: Partial<Record<TRPC_ERROR_CODE_KEY, number>> = {
   TOO_MANY_REQUESTS: -32029,
 };
 
+/** One call as tRPC's HTTP batch would make it, answered in the socket protocol's shape. */
+async function answerOverHttp(origin: string, method: 'query' | 'mutation', path: string, input: unknown): Promise<object> {
+  const url = `${origin}/trpc/${path}?batch=1`;
+  const batch = JSON.stringify({ 0: input });
+  const response =
+    method === 'query'
+      ? await fetch(`${url}&input=${encodeURIComponent(batch)}`)
+      : await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batch });
+  const [answer] = (await response.json()) as [{ result?: { data: unknown }; error?: object }];
+  return answer?.error ? { error: answer.error } : { result: { type: 'data', data: answer?.result?.data } };
+}
+
 /**
  * A mocked tRPC WebSocket endpoint speaking the server's wire protocol: it acknowledges every
  * subscription (`started`) and stays quiet until a test pushes events with `emit`. Subscription
- * inputs are checked against the server's own schemas, like the HTTP mock does.
+ * inputs are checked against the server's own schemas, like the HTTP mock does; queries and
+ * mutations sent over the socket are answered by the HTTP mock.
  */
 export function trpcLive(origin: string, schemas: { [P in SubscriptionPath]?: ZodType } = {}) {
   const link = ws.link(`${origin.replace(/^http/, 'ws')}/trpc`);
@@ -61,6 +74,7 @@ export function trpcLive(origin: string, schemas: { [P in SubscriptionPath]?: Zo
   let subscriptions: LiveSubscription<any>[] = [];
   // biome-ignore lint/suspicious/noExplicitAny: as above.
   let waiters: { path: SubscriptionPath; resolve: (sub: LiveSubscription<any>) => void }[] = [];
+  let calls: string[] = [];
 
   const handler = link.addEventListener('connection', ({ client }) => {
     const send = (message: unknown) => client.send(JSON.stringify(message));
@@ -80,8 +94,15 @@ export function trpcLive(origin: string, schemas: { [P in SubscriptionPath]?: Zo
         const path = (params?.path ?? '') as SubscriptionPath;
         const error = (code: TRPC_ERROR_CODE_KEY, text: string) =>
           send({ id, error: { message: text, code: JSON_RPC_CODES[code] ?? -32603, data: { code, path } } });
+        if (method === 'query' || method === 'mutation') {
+          // Answered by the HTTP mock's resolvers (msw intercepts this fetch too), so a test
+          // declares a procedure once whichever way the app sends it.
+          calls.push(params?.path ?? '');
+          void answerOverHttp(origin, method, params?.path ?? '', params?.input).then((answer) => send({ id, ...answer }));
+          continue;
+        }
         if (method !== 'subscription') {
-          error('BAD_REQUEST', `msw: ${method} goes over HTTP in this app, not over the socket`);
+          error('BAD_REQUEST', `msw: unknown method ${method}`);
           continue;
         }
         const parsed = schemas[path]?.safeParse(params?.input);
@@ -132,9 +153,14 @@ export function trpcLive(origin: string, schemas: { [P in SubscriptionPath]?: Zo
     subscriptions<P extends SubscriptionPath>(path: P): LiveSubscription<P>[] {
       return subscriptions.filter((s) => s.path === path);
     },
-    /** Forgets this test's subscriptions and closes the sockets still open. */
+    /** Paths of the queries and mutations sent over the socket since the last reset. */
+    calls(): string[] {
+      return [...calls];
+    },
+    /** Forgets this test's subscriptions and calls and closes the sockets still open. */
     reset() {
       subscriptions = [];
+      calls = [];
       waiters = [];
       for (const client of link.clients) client.close();
     },
