@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createOrm, freePort, isSeeded, migrate, seedDemo } from '@shop/db';
+import { createOrm, isSeeded, migrate, seedDemo } from '@shop/db';
+import { freePort, freePorts, spawnTracked, stop as stopChild, waitForHttp } from '@shop/proc';
 import { findNginx, nginxProcess } from './nginx.ts';
 import { drainFlag, prefixPaths, type RateLimits, renderNginxConfig, type TlsSettings } from './render.ts';
 
@@ -87,22 +88,6 @@ interface Slot {
   log: WriteStream | null;
 }
 
-async function waitForReady(slot: Slot, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`instance ${slot.name} exited (${child.exitCode ?? child.signalCode}) before it was ready`);
-    }
-    const ok = await fetch(`${slot.url}/ready`, { signal: AbortSignal.timeout(2_000) }).then(
-      (res) => res.status === 200,
-      () => false,
-    );
-    if (ok) return;
-    await sleep(100);
-  }
-  throw new Error(`instance ${slot.name} was not ready within ${timeoutMs / 1000} s`);
-}
-
 /**
  * Builds the SPA into apps/web/dist when there is no build yet (`pnpm --filter @shop/web build`).
  * Test files in parallel processes may all ask at once: one builds, the others wait for it.
@@ -164,7 +149,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   await prepareDatabase(opts.databaseUrl, Number(SEED_PRODUCTS));
 
   const httpPort = opts.httpPort || (await freePort());
-  const ports = opts.instancePorts ?? (await Promise.all(Array.from({ length: count }, () => freePort())));
+  const ports = opts.instancePorts ?? (await freePorts(count));
   const slots: Slot[] = ports.map((port, i) => ({
     name: `i${i + 1}`,
     port,
@@ -205,7 +190,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     if (!slot) throw new Error(`no instance ${index}`);
     if (slot.child) return;
     if (!opts.onOutput && !slot.log) slot.log = createWriteStream(join(dir, 'logs', `${slot.name}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, [serverMain], {
+    const child = spawnTracked(process.execPath, [serverMain], {
       cwd: join(repoRoot, 'apps/server'),
       env: {
         ...baseEnv,
@@ -220,6 +205,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         SEED_PRODUCTS: '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Should this process exit without stop() (a crash, process.exit), its instances drain and go.
+      onParentExit: 'SIGTERM',
     });
     slot.child = child;
     slot.stopping = false;
@@ -233,7 +220,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       });
     });
     try {
-      await waitForReady(slot, child);
+      await waitForHttp(`${slot.url}/ready`, `instance ${slot.name}`, { child });
     } catch (error) {
       await kill(index, 'SIGKILL');
       throw error;
@@ -264,11 +251,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     if (!child) return;
     slot.stopping = true;
     const exited = slot.exited;
-    child.kill(signal);
     // A drain that hangs past the server's own 15 s limit is ended.
-    const forced = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await stopChild(child, signal, 20_000);
     await exited;
-    clearTimeout(forced);
   }
 
   /** A reload starts nginx's workers without their memory of failed instances (max_fails). */
@@ -300,16 +285,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     }
   }
 
-  // Should this process exit without stop() (a crash, process.exit), its children must not outlive it.
-  const orphanGuard = () => {
-    for (const slot of slots) slot.child?.kill('SIGTERM');
-    if (nginx.pid) process.kill(nginx.pid, 'SIGTERM');
-  };
-  process.once('exit', orphanGuard);
-
   async function stop(): Promise<void> {
     stopped = true;
-    process.off('exit', orphanGuard);
     await Promise.all(slots.map((_, i) => kill(i, 'SIGTERM')));
     await nginx.stop();
     await Promise.all(slots.map((s) => new Promise<void>((r) => (s.log ? s.log.end(r) : r()))));

@@ -1,11 +1,12 @@
 // One nginx master process of our own: its prefix dir, config writes checked with `nginx -t`, and
 // reloads that resolve once the new workers answer (seen through the control socket).
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { spawnTracked } from '@shop/proc';
 import { prefixPaths } from './render.ts';
 
 const execFileAsync = promisify(execFile);
@@ -116,7 +117,11 @@ export function nginxProcess(bin: string, prefix: string): NginxProcess {
       await write(config);
       // A socket file left by a killed master would make the bind fail.
       await rm(paths.controlSocket, { force: true });
-      const proc = spawn(bin, [...baseArgs(prefix), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      // SIGTERM should this process exit without stopping it: the master then ends its workers.
+      const proc = spawnTracked(bin, [...baseArgs(prefix), '-g', 'daemon off;'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        onParentExit: 'SIGTERM',
+      });
       let stderr = '';
       proc.stderr?.on('data', (chunk: Buffer) => {
         stderr += chunk.toString();

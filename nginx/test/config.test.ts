@@ -1,7 +1,7 @@
 // The rendered configuration in a real nginx, in front of stand-in instances that record exactly
 // what nginx forwards: headers, limits, the micro-cache's privacy rules, static files, TLS.
 import { rm, writeFile } from 'node:fs/promises';
-import { freePort } from '@shop/db';
+import { freePort } from '@shop/proc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findNginx, type NginxProcess, nginxProcess, preparePrefix, testConfig } from '../src/nginx.ts';
 import { CONTENT_SECURITY_POLICY, drainFlag, instancePorts, prefixPaths, type RenderOptions, renderNginxConfig } from '../src/render.ts';

@@ -301,11 +301,13 @@ export async function runJourney(baseUrl: string, options: JourneyOptions = {}):
     await step('send a message in the lobby', async () => {
       await openLobby(page);
       await page.getByRole('textbox', { name: 'Message' }).fill(chatMessage);
-      const sent = page.waitForResponse((r) => r.url().includes('chat.send') && r.request().method() === 'POST');
       await page.getByRole('button', { name: 'Send' }).click();
-      // The list shows the message at once (optimistically); wait for the server to have stored it.
-      if (!(await sent).ok()) throw new Error('chat.send failed');
-      await page.getByRole('log', { name: 'Messages' }).getByRole('listitem').filter({ hasText: chatMessage }).waitFor();
+      // The list shows the message at once, "Sending…"; chat.send goes over the WebSocket, and the
+      // server's answer replaces that with the stored message (or "Not sent.").
+      const item = page.getByRole('log', { name: 'Messages' }).getByRole('listitem').filter({ hasText: chatMessage });
+      await item.waitFor();
+      await item.filter({ hasNotText: 'Sending…' }).waitFor();
+      if (((await item.textContent()) ?? '').includes('Not sent')) throw new Error('chat.send failed');
       await capture(page, 'chat');
     });
 

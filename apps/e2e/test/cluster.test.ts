@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { type Cluster, startCluster } from '@shop/nginx';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runJourney } from '../src/journey.ts';
-import { freePortInRange, type RedisProcess, startRedis } from '../src/processes.ts';
+import { e2ePorts, type RedisProcess, startRedis } from '../src/processes.ts';
 
 let db: TestDatabase | undefined;
 let redis: RedisProcess | undefined;
@@ -14,9 +14,7 @@ const output: string[] = [];
 beforeAll(async () => {
   db = await createTestDatabase(inject('pgAdminUrl'));
   redis = await startRedis();
-  const httpPort = await freePortInRange();
-  const instancePorts: number[] = [];
-  for (let i = 0; i < 3; i++) instancePorts.push(await freePortInRange([httpPort, ...instancePorts]));
+  const [httpPort, ...instancePorts] = await e2ePorts(4);
   cluster = await startCluster({
     instances: 3,
     httpPort,

@@ -5,40 +5,19 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import { hasExited, spawnRedis, spawnTracked, stop, waitFor, waitForHttp } from '@shop/proc';
 import pg from 'pg';
 import { freePort } from './ports.ts';
 
+export { stopAll } from '@shop/proc';
+
 const serverDir = fileURLToPath(new URL('../../server/', import.meta.url));
-const running = new Set<ChildProcess>();
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-function track(child: ChildProcess): ChildProcess {
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  return child;
-}
-
+/** Signals the child (when there is one) and waits for its exit; SIGKILL follows after 10 s. */
 async function signal(child: ChildProcess | undefined, sig: NodeJS.Signals): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill(sig);
-  await exited;
-}
-
-/** Stops whatever this file started and is still running, by PID. */
-export async function stopAll(): Promise<void> {
-  await Promise.all([...running].map((child) => signal(child, 'SIGKILL')));
+  if (child) await stop(child, sig);
 }
 
 export interface Instance {
@@ -56,21 +35,19 @@ export async function startInstance(name: string, env: Record<string, string>): 
   const base = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = track(
-      spawn(process.execPath, ['src/main.ts'], {
-        cwd: serverDir,
-        env: { ...process.env, NODE_ENV: 'test', PORT: String(port), INSTANCE_NAME: name, SEED_PRODUCTS: '0', WEB_DIST: '', ...env },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      }),
-    );
-    await waitFor(async () => (await fetch(`${base}/ready`)).status === 200, `instance ${name}`);
+    child = spawnTracked(process.execPath, ['src/main.ts'], {
+      cwd: serverDir,
+      env: { ...process.env, NODE_ENV: 'test', PORT: String(port), INSTANCE_NAME: name, SEED_PRODUCTS: '0', WEB_DIST: '', ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    await waitForHttp(`${base}/ready`, `instance ${name}`, { child, timeoutMs: 30_000 });
   };
   await start();
   return {
     name,
     port,
     base,
-    alive: () => child !== undefined && child.exitCode === null && child.signalCode === null,
+    alive: () => child !== undefined && !hasExited(child),
     kill: (sig = 'SIGKILL') => signal(child, sig),
     start,
   };
@@ -89,19 +66,7 @@ export async function startRedis(): Promise<Service> {
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = track(
-      spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }),
-    );
-    await waitFor(async () => {
-      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => {});
-      try {
-        await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } finally {
-        probe.disconnect();
-      }
-    }, 'redis-server');
+    child = await spawnRedis(port);
   };
   await start();
   return { url, port, start, stop: () => signal(child, 'SIGKILL') };
@@ -130,39 +95,28 @@ export async function startPostgres(): Promise<Service & { remove(): Promise<voi
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = track(
-      spawn(
-        `${PG_BIN}/postgres`,
-        [
-          '-D',
-          dataDir,
-          '-p',
-          String(port),
-          '-k',
-          parent,
-          '-c',
-          'listen_addresses=127.0.0.1',
-          '-c',
-          'fsync=off',
-          '-c',
-          'max_connections=200',
-        ],
-        {
-          ...ids,
-          stdio: 'ignore',
-        },
-      ),
+    child = spawnTracked(
+      `${PG_BIN}/postgres`,
+      ['-D', dataDir, '-p', String(port), '-k', parent, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'],
+      {
+        ...ids,
+        stdio: 'ignore',
+      },
     );
-    await waitFor(async () => {
-      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
-      try {
-        await client.connect();
-        await client.query('select 1');
-        return true;
-      } finally {
-        await client.end().catch(() => {});
-      }
-    }, 'private PostgreSQL');
+    await waitFor(
+      async () => {
+        const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+        try {
+          await client.connect();
+          await client.query('select 1');
+          return true;
+        } finally {
+          await client.end().catch(() => {});
+        }
+      },
+      'private PostgreSQL',
+      { child, timeoutMs: 30_000 },
+    );
   };
   await start();
   return {

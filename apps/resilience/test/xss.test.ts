@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { chromiumOptions } from '@shop/proc';
 import type { Order, Product, ProductSummary } from '@shop/schemas';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -17,15 +18,6 @@ import { type Instance, startInstance, stopAll } from '../src/processes.ts';
 import { record } from '../src/summary.ts';
 
 const webDir = fileURLToPath(new URL('../../web/', import.meta.url));
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** Markup that runs script or adds an element if rendered as HTML; `tag` marks where it was put. */
 const payload = (tag: string) => `<img src=x id=xss-${tag} onerror=alert('${tag}')><svg id=xss-${tag}-svg onload=alert(1)>XSS-${tag}`;
@@ -58,11 +50,7 @@ beforeAll(async () => {
   await buildSpa(webDist);
   db = await createTestDatabase(inject('pgAdminUrl'));
   server = await startInstance('xss', { DATABASE_URL: db.url, SEED_PRODUCTS: '10', WEB_DIST: webDist });
-  browser = await chromium.launchPersistentContext(join(profile, 'chromium'), {
-    executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-    headless: true,
-  });
+  browser = await chromium.launchPersistentContext(join(profile, 'chromium'), chromiumOptions());
 });
 afterAll(async () => {
   await browser?.close();

@@ -1,8 +1,8 @@
 /// <reference path="./async-exit-hook.d.ts" />
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '@shop/proc';
 
 export interface DatabaseHandle {
   /** postgres:// URL of the application database. */
@@ -17,19 +17,6 @@ export interface OpenDatabaseOptions {
   dataDir: string;
   database?: string;
   log?: (line: string) => void;
-}
-
-/** A free TCP port on 127.0.0.1: the machine's own PostgreSQL usually holds 5432. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /**
@@ -48,6 +35,7 @@ export async function openDatabase({ url, dataDir, database = 'shop', log = () =
     if (exitHook.hookedEvents().includes(signal)) exitHook.unhookEvent(signal);
   }
 
+  // The machine's own PostgreSQL usually holds 5432.
   const port = await freePort();
   const password = 'postgres';
   const pg = new EmbeddedPostgres({

@@ -1,5 +1,6 @@
+export { freePort } from '@shop/proc';
 export { type OrmConfigInput, ormConfig } from './config.ts';
-export { type DatabaseHandle, freePort, openDatabase } from './embedded.ts';
+export { type DatabaseHandle, openDatabase } from './embedded.ts';
 export * from './entities/index.ts';
 export { createOrm, migrate, type Orm } from './orm.ts';
 export { DEFAULT_PRODUCT_COUNT, DEMO_ACCOUNTS, seedDemo } from './seed/demo.ts';

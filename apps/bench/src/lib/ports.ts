@@ -1,29 +1,7 @@
 // Every port the benchmark listens on comes from its own range.
-import { createServer } from 'node:net';
+import { freePort, freePorts, type PortRange } from '@shop/proc';
 
-const FIRST = 4500;
-const LAST = 4799;
-let next = FIRST;
+const BENCH_PORTS: PortRange = { first: 4500, last: 4799 };
 
-function free(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-export async function port(): Promise<number> {
-  for (let tries = 0; tries <= LAST - FIRST; tries++) {
-    const candidate = next;
-    next = next >= LAST ? FIRST : next + 1;
-    if (await free(candidate)) return candidate;
-  }
-  throw new Error(`no free port in ${FIRST}–${LAST}`);
-}
-
-export async function ports(n: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(await port());
-  return out;
-}
+export const port = (): Promise<number> => freePort(BENCH_PORTS);
+export const ports = (n: number): Promise<number[]> => freePorts(n, BENCH_PORTS);

@@ -1,18 +1,9 @@
-// Every process the benchmark starts is registered here and stopped by PID on exit or Ctrl-C.
-import { type ChildProcess, fork, type SpawnOptions, spawn } from 'node:child_process';
+// Every process the benchmark starts is tracked by @shop/proc (killed by PID should we exit), and
+// stopped on Ctrl-C after the clean-ups registered here.
+import { type ChildProcess, fork } from 'node:child_process';
+import { stopAll, track } from '@shop/proc';
 
-const children = new Set<ChildProcess>();
 const cleanups: (() => Promise<void>)[] = [];
-
-function track(child: ChildProcess): ChildProcess {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-export function spawnTracked(command: string, args: string[], options: SpawnOptions = {}): ChildProcess {
-  return track(spawn(command, args, options));
-}
 
 /** A load worker: a TypeScript module in src/workers run as its own Node process, talking over IPC. */
 export function forkWorker(name: string, config: unknown): ChildProcess {
@@ -33,15 +24,6 @@ export function onCleanup(fn: () => Promise<void>): () => void {
   };
 }
 
-export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
 let cleaning: Promise<void> | undefined;
 export function cleanup(): Promise<void> {
   cleaning ??= (async () => {
@@ -49,7 +31,7 @@ export function cleanup(): Promise<void> {
       const fn = cleanups.pop();
       await Promise.race([fn?.().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
     }
-    await Promise.all([...children].map((child) => stopChild(child, 'SIGKILL')));
+    await stopAll('SIGKILL');
   })();
   return cleaning;
 }
@@ -61,7 +43,4 @@ export function installSignalHandlers(): void {
       void cleanup().finally(() => process.exit(130));
     });
   }
-  process.once('exit', () => {
-    for (const child of children) child.kill('SIGKILL');
-  });
 }

@@ -2,23 +2,14 @@
 // plus a private redis-server. Without the cluster module it falls back to bare instances.
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import { spawnRedis, spawnTracked, stop as stopChild, waitFor, waitForHttp } from '@shop/proc';
 import { SESSION_SECRET } from './db.ts';
 import { port, ports } from './ports.ts';
-import { onCleanup, spawnTracked, stopChild } from './procs.ts';
+import { onCleanup } from './procs.ts';
 import { log } from './progress.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 export const serverMain = `${repoRoot}apps/server/src/main.ts`;
-
-export async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 export interface RedisServer {
   url: string;
@@ -28,25 +19,11 @@ export interface RedisServer {
 /** A private redis-server: the shared one on 6379 carries other people's tests. */
 export async function startRedis(): Promise<RedisServer> {
   const p = await port();
-  const child = spawnTracked(
-    'redis-server',
-    ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxclients', '10000'],
-    {
-      stdio: 'ignore',
-    },
-  );
+  const child = await spawnRedis(p, ['--maxclients', '10000']);
   const url = `redis://127.0.0.1:${p}`;
-  await waitFor(async () => {
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      return (await probe.ping()) === 'PONG';
-    } finally {
-      probe.disconnect();
-    }
-  }, 'redis-server');
-  const stop = () => stopChild(child, 'SIGKILL');
+  const stop = async () => {
+    await stopChild(child, 'SIGKILL');
+  };
   const off = onCleanup(stop);
   return {
     url,
@@ -115,7 +92,7 @@ export async function startInstance(
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${instancePort}`;
-  await waitFor(async () => (await fetch(`${url}/ready`)).status === 200, `instance ${name}`);
+  await waitForHttp(`${url}/ready`, `instance ${name}`, { child });
   return { instance: { name, url, pid: child.pid ?? null }, child };
 }
 
@@ -203,7 +180,7 @@ export async function settle(instances: ShopInstance[], timeoutMs = 60_000): Pro
       return times.every((t) => t < 100);
     },
     'the instances to settle',
-    timeoutMs,
+    { timeoutMs },
   ).catch(() => log('instances still busy after a minute; measuring anyway'));
 }
 

@@ -1,7 +1,8 @@
 // Runs load workers (separate processes) and collects their results, showing their progress.
 import type { ChildProcess } from 'node:child_process';
+import { stop } from '@shop/proc';
 import type { WorkerMessage } from '../workers/ipc.ts';
-import { forkWorker, stopChild } from './procs.ts';
+import { forkWorker } from './procs.ts';
 import { endStatus, status } from './progress.ts';
 
 export interface RunningWorker<R> {
@@ -44,7 +45,9 @@ export function startWorker<R>(name: string, cfg: unknown, progressPrefix = ''):
     post: (message) => {
       if (child.connected) child.send(message);
     },
-    stop: () => stopChild(child, 'SIGKILL'),
+    stop: async () => {
+      await stop(child, 'SIGKILL');
+    },
   };
 }
 

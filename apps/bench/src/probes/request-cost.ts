@@ -2,10 +2,10 @@
 // the figure is the instance's own cost (no contention). Reads /proc/<pid>/stat (Linux).
 //   node src/probes/request-cost.ts        (uses the 10,000-product bench catalog; creates it once)
 import { readFileSync } from 'node:fs';
+import { stop } from '@shop/proc';
 import pg from 'pg';
 import { benchUsers, catalogDatabase, dropDatabase, scratchDatabase } from '../lib/db.ts';
 import { port } from '../lib/ports.ts';
-import { stopChild } from '../lib/procs.ts';
 import { startInstance } from '../lib/shop.ts';
 
 const REQUESTS = 300;
@@ -84,6 +84,6 @@ try {
     }),
   );
 } finally {
-  await stopChild(child);
+  await stop(child);
   await dropDatabase('shop_bench_probe');
 }

@@ -1,10 +1,10 @@
 // 1. Catalog reads through Nginx and three instances against a floor server (bare node:http + pg,
 // same SQL), at 64 connections, at 1,000 / 10,000 / 100,000 products.
+import { spawnTracked, stop, waitForHttp } from '@shop/proc';
 import { catalogDatabase, dbUrl } from '../lib/db.ts';
 import { port } from '../lib/ports.ts';
-import { spawnTracked, stopChild } from '../lib/procs.ts';
 import { log } from '../lib/progress.ts';
-import { startShop, waitFor } from '../lib/shop.ts';
+import { startShop } from '../lib/shop.ts';
 import { ratio, round } from '../lib/stats.ts';
 import { barChart, latencyChart } from '../lib/svg.ts';
 import { startWorker } from '../lib/workers.ts';
@@ -67,10 +67,10 @@ export const catalogScenario: Scenario = {
       const floorUrl = `http://127.0.0.1:${floorPort}`;
       let floor: AutocannonResult;
       try {
-        await waitFor(async () => (await fetch(`${floorUrl}/ready`)).ok, 'floor server');
+        await waitForHttp(`${floorUrl}/ready`, 'floor server', { child: floorProc });
         floor = await measure(floorUrl, durationS, `floor, ${size} products`);
       } finally {
-        await stopChild(floorProc);
+        await stop(floorProc);
       }
 
       log(`starting Nginx and three instances on ${name}`);

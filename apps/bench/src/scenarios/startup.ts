@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { spawnTracked, stop } from '@shop/proc';
 import pg from 'pg';
 import { catalogDatabase } from '../lib/db.ts';
 import { port } from '../lib/ports.ts';
-import { spawnTracked, stopChild } from '../lib/procs.ts';
 import { log } from '../lib/progress.ts';
 import { instanceEnv, repoRoot, serverMain } from '../lib/shop.ts';
 import { ratio, round } from '../lib/stats.ts';
@@ -41,7 +41,7 @@ async function timeToServe(args: string[], env: Record<string, string>, url: str
     }
     throw new Error(`${url} did not answer within 2 minutes`);
   } finally {
-    await stopChild(child);
+    await stop(child);
   }
 }
 

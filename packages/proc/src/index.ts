@@ -1,0 +1,7 @@
+// Child processes for test harnesses, benchmarks and the cluster supervisor: started, awaited
+// and stopped by PID, the same way everywhere.
+export { CHROMIUM, chromiumOptions } from './chromium.ts';
+export { freePort, freePorts, type PortRange, portIsFree } from './ports.ts';
+export { hasExited, type SpawnTrackedOptions, spawnTracked, stop, stopAll, track } from './process.ts';
+export { spawnRedis } from './redis.ts';
+export { type WaitOptions, waitFor, waitForHttp, waitForPort } from './wait.ts';

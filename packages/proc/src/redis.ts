@@ -1,0 +1,37 @@
+import type { ChildProcess } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { spawnTracked, stop } from './process.ts';
+import { waitFor } from './wait.ts';
+
+/** One PING over a fresh connection, in Redis's own protocol (no client library needed). */
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host: '127.0.0.1' }, () => socket.write('PING\r\n'));
+    socket.setTimeout(2_000, () => socket.destroy());
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG'));
+    });
+    socket.once('close', () => resolve(false));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * A redis-server without persistence on 127.0.0.1:`port`, tracked, resolved once it answers PING.
+ * A private one: the shared Redis on 6379 carries other runs' channels and keys.
+ */
+export async function spawnRedis(port: number, extraArgs: readonly string[] = []): Promise<ChildProcess> {
+  const child = spawnTracked(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
+    { stdio: 'ignore' },
+  );
+  try {
+    await waitFor(() => answersPing(port), 'redis-server', { child, timeoutMs: 30_000, intervalMs: 50 });
+  } catch (error) {
+    await stop(child, 'SIGKILL');
+    throw new Error(`${(error as Error).message} (is redis-server installed? apt-get install redis-server)`);
+  }
+  return child;
+}
