@@ -162,7 +162,7 @@ function serverBlock({ webDist, limits, tls, rotation }: ServerContext, listen: 
     'location / { try_files $uri /index.html; }',
     'location /assets/ { try_files $uri =404; }',
     '',
-    // The tRPC WebSocket. Timeouts well above the server's 30 s ping, so idle sockets stay open.
+    // The tRPC WebSocket. Timeouts well above the server's 45 s ping, so idle sockets stay open.
     // A draining instance answers an upgrade with 404: nginx tries the next one.
     ...block('location = /trpc', [
       'proxy_pass http://$shop_upstream;',

@@ -42,8 +42,12 @@ export interface App {
 
 const MAX_BODY_BYTES = 100 * 1024;
 const MAX_WS_BUFFERED_BYTES = 4 * 1024 * 1024;
-/** Every socket gets a PING this often; one that sends nothing within PONG_WAIT_MS after it is dropped. */
-const PING_MS = 30_000;
+/**
+ * Every socket gets a PING this often; one that sends nothing within PONG_WAIT_MS after it is
+ * dropped. Above the SPA's lazy-socket close time (30 s), since a PING resets the client's idle
+ * timer and a shorter interval would keep idle sockets open for ever; below Nginx's 90 s timeout.
+ */
+const PING_MS = 45_000;
 const PONG_WAIT_MS = 5_000;
 /** A dependency that has not answered /ready's check by then counts as down. */
 const READY_CHECK_TIMEOUT_MS = 2_000;
@@ -265,6 +269,9 @@ export function createApp({
   function hear(this: WebSocket): void {
     heard.add(this);
   }
+  function forget(this: WebSocket): void {
+    heard.delete(this);
+  }
   // Keep-alive with one timer for all sockets (tRPC's adapter keeps two timers and three closures per
   // socket): a PING every PING_MS; a socket that answers nothing within PONG_WAIT_MS is dead.
   const keepAlive = setInterval(() => {
@@ -278,6 +285,7 @@ export function createApp({
   keepAlive.unref();
   wss.on('connection', (ws: WebSocket, req: SocketRequest) => {
     ws.on('message', hear);
+    ws.once('close', forget);
     connect(ws, req);
   });
   metrics.watch({

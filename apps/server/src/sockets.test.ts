@@ -2,10 +2,12 @@ import type { AddressInfo } from 'node:net';
 import type { ContextDeps } from '@shop/api';
 import { testDeps } from '@shop/api/testing';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { initTRPC } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import { register } from '../test/harness.ts';
 import { type App, createApp } from './app.ts';
+import { socketHandler } from './sockets.ts';
 
 // Our tRPC WebSocket handler on a raw socket: the wire protocol @trpc/client's wsLink speaks,
 // including what that client never sends (malformed messages, duplicate ids).
@@ -122,5 +124,40 @@ describe('tRPC over a raw WebSocket', () => {
     const rooms = (await socket.reply(isReply(3, 'data'))) as Reply;
     expect(rooms.result?.data).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'lobby' })]));
     socket.ws.close();
+  });
+});
+
+describe('a stream that fails while its event is being answered', () => {
+  it('answers the error, closes the stream and says stopped; nothing escapes as an unhandled rejection', async () => {
+    const t = initTRPC.create();
+    let closed = false;
+    const router = t.router({
+      // A BigInt cannot be written as JSON: the reply itself throws.
+      unsendable: t.procedure.subscription(async function* () {
+        try {
+          yield { n: 1n };
+          yield { n: 2 };
+        } finally {
+          closed = true;
+        }
+      }),
+    });
+    const errors: string[] = [];
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    const handle = socketHandler({ router, createContext: async () => ({}), onError: ({ error }) => errors.push(error.message) });
+    wss.on('connection', (ws, req) => handle(ws, { url: req.url ?? '/' }));
+    await new Promise((resolve) => wss.once('listening', resolve));
+    const ws = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+    const replies: Reply[] = [];
+    ws.on('message', (raw) => replies.push(JSON.parse(raw.toString()) as Reply));
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(JSON.stringify({ id: 1, method: 'subscription', params: { path: 'unsendable' } }));
+
+    await until(() => replies.some((r) => r.result?.type === 'stopped'));
+    expect(replies.map((r) => r.result?.type ?? r.error?.data?.code)).toEqual(['started', 'INTERNAL_SERVER_ERROR', 'stopped']);
+    await until(() => closed);
+    expect(errors).toHaveLength(1);
+    ws.close();
+    await new Promise((resolve) => wss.close(resolve));
   });
 });

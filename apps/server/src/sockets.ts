@@ -66,19 +66,24 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
     this.client = client;
     this.req = req;
     this.awaitingParams = new URL(req.url, 'http://localhost').searchParams.get('connectionParams') === '1';
-    this.ready = opts.createContext(req).then(
-      (ctx): Outcome => {
-        this.ctx = ctx;
-        return { ok: true, ctx };
-      },
-      (cause: unknown): Outcome => {
-        const error = getTRPCErrorFromUnknown(cause);
-        this.opts.onError({ error, path: undefined, req });
-        this.respond({ id: null, error: this.shape(error, 'unknown', undefined, undefined) });
-        setImmediate(() => client.close());
-        return { ok: false, error };
-      },
-    );
+    // Through a promise: a createContext that throws synchronously is answered like one that rejects.
+    this.ready = Promise.resolve()
+      .then(() => opts.createContext(req))
+      .then(
+        (ctx): Outcome => {
+          this.ctx = ctx;
+          return { ok: true, ctx };
+        },
+        (cause: unknown): Outcome => {
+          const error = getTRPCErrorFromUnknown(cause);
+          guard(() => {
+            this.opts.onError({ error, path: undefined, req });
+            this.respond({ id: null, error: this.shape(error, 'unknown', undefined, undefined) });
+          });
+          setImmediate(() => client.close());
+          return { ok: false, error };
+        },
+      );
   }
 
   message(raw: RawData, isBinary: boolean): void {
@@ -90,7 +95,8 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
     }
     if (this.awaitingParams) {
       this.awaitingParams = false;
-      return;
+      // Only the connection-params message itself is skipped; anything else is a call.
+      if (text?.includes('"connectionParams"') && isConnectionParams(text)) return;
     }
     let messages: Message[];
     try {
@@ -102,7 +108,7 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
       this.fail(null, undefined, new TRPCErrorClass({ code: 'PARSE_ERROR', cause }), 'unknown');
       return;
     }
-    messages.forEach((message, index) => void this.call(message, index));
+    messages.forEach((message, index) => void this.call(message, index).catch(ignore));
   }
 
   close(): void {
@@ -187,17 +193,20 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
       this.pull(sub);
       this.respond({ id, jsonrpc, result: { type: 'started' } });
     } catch (cause) {
+      const sub = this.subscriptions?.get(id);
+      if (sub && type === 'subscription') this.end(sub, false);
       this.fail(id, jsonrpc, cause, type, path, input);
     }
   }
 
   /** Asks for the next event; answers with it (then asks again), with the end or with the error. */
   pull(sub: Subscription): void {
-    sub.iterator.next().then(
-      (result) => {
+    Promise.resolve()
+      .then(() => sub.iterator.next())
+      .then((result) => {
         if (sub.stopped) return;
         if (result.done) {
-          this.end(sub);
+          this.end(sub, true);
           return;
         }
         const value: unknown = result.value;
@@ -205,21 +214,27 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
         const data = isTrackedEnvelope(value)
           ? { type: 'data', id: value[0], data: { id: value[0], data: value[1] } }
           : { type: 'data', data: value };
+        // Throws for what JSON cannot carry (a BigInt, a cycle): caught below, as a stream error.
         this.respond({ id: sub.id, jsonrpc: sub.jsonrpc, result: data });
         this.pull(sub);
-      },
-      (cause: unknown) => {
+      })
+      .catch((cause: unknown) => {
         if (sub.stopped) return;
-        this.fail(sub.id, sub.jsonrpc, cause, 'subscription', sub.path, sub.input);
-        this.end(sub);
-      },
-    );
+        // The error answers the client (which ends its subscription there); the stream is closed.
+        guard(() => this.fail(sub.id, sub.jsonrpc, cause, 'subscription', sub.path, sub.input));
+        this.end(sub, true);
+      });
   }
 
-  end(sub: Subscription): void {
+  /** The stream ended (or failed): forget it, close its iterator, and say `stopped` if it ended. */
+  end(sub: Subscription, stopped: boolean): void {
     sub.stopped = true;
     this.subscriptions?.delete(sub.id);
-    this.respond({ id: sub.id, jsonrpc: sub.jsonrpc, result: { type: 'stopped' } });
+    sub.controller.abort();
+    Promise.resolve()
+      .then(() => sub.iterator.return?.())
+      .catch(ignore);
+    if (stopped) guard(() => this.respond({ id: sub.id, jsonrpc: sub.jsonrpc, result: { type: 'stopped' } }));
   }
 
   /** The client unsubscribed or went away: the stream is ended through its iterator and signal. */
@@ -233,7 +248,31 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
       .then(
         () => this.respond({ id: sub.id, jsonrpc: sub.jsonrpc, result: { type: 'stopped' } }),
         (cause: unknown) => this.fail(sub.id, sub.jsonrpc, cause, 'subscription', sub.path, sub.input),
-      );
+      )
+      .catch(ignore);
+  }
+}
+
+const ignore = (): void => {};
+
+function isConnectionParams(text: string): boolean {
+  try {
+    const message = JSON.parse(text) as { method?: unknown };
+    return message.method === 'connectionParams';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs a reply that could itself throw (a formatter or onError hook failing): a socket's trouble
+ * must never become an unhandled rejection, which would stop the process.
+ */
+function guard(reply: () => void): void {
+  try {
+    reply();
+  } catch {
+    // Nothing more can be told to this client.
   }
 }
 
