@@ -2,10 +2,22 @@ import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { categories, page, product } from '../test/fixtures.ts';
-import { server, TrpcFailure, trpc } from '../test/msw.ts';
+import { type Resolvers, server, TrpcFailure, trpc } from '../test/msw.ts';
 import { renderApp } from '../test/render.tsx';
 
 const USER = { id: 'u1', email: 'sam@example.test', name: 'Sam', role: 'shopper' as const };
+
+/** auth.login signs the shopper in; auth.me answers null until it has. */
+function signInAs(user: typeof USER): Resolvers {
+  let signedIn = false;
+  return {
+    'auth.login': () => {
+      signedIn = true;
+      return user;
+    },
+    'auth.me': () => (signedIn ? user : null),
+  };
+}
 
 async function fill(email: string, password: string) {
   await userEvent.type(await screen.findByLabelText('Email'), email);
@@ -44,14 +56,9 @@ describe('AuthPage', () => {
   });
 
   it('comes back to the page that asked the shopper to sign in', async () => {
-    let signedIn = false;
     server.use(
       ...trpc({
-        'auth.login': () => {
-          signedIn = true;
-          return USER;
-        },
-        'auth.me': () => (signedIn ? USER : null),
+        ...signInAs(USER),
         'wishlist.list': () => [product(4)],
       }),
     );
@@ -67,14 +74,9 @@ describe('AuthPage', () => {
   });
 
   it.each(['https://evil.test/', '//evil.test/', '/\\evil.test'])('goes to the shop, not to %s', async (next) => {
-    let signedIn = false;
     server.use(
       ...trpc({
-        'auth.login': () => {
-          signedIn = true;
-          return USER;
-        },
-        'auth.me': () => (signedIn ? USER : null),
+        ...signInAs(USER),
         'catalog.categories': () => categories,
         'catalog.list': () => page([1]),
       }),

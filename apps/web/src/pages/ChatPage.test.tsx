@@ -39,6 +39,19 @@ async function openLobby(history: Resolvers['chat.history'] = () => newestFirst(
   return log;
 }
 
+/** The lobby, with chat.send recording its inputs and answering when the test resolves `reply`. */
+async function openLobbyWithPendingSend() {
+  const reply = deferred<ChatMessage>();
+  const sent: { text: string; clientId?: string }[] = [];
+  const log = await openLobby(undefined, {
+    'chat.send': (input) => {
+      sent.push(input);
+      return reply.promise;
+    },
+  });
+  return { log, reply, sent };
+}
+
 afterEach(() => {
   vi.unstubAllGlobals();
 });
@@ -105,14 +118,7 @@ describe('ChatPage', () => {
   });
 
   it('shows a sent message as pending, then as the server’s message, once', async () => {
-    const reply = deferred<ChatMessage>();
-    const sent: { text: string; clientId?: string }[] = [];
-    const log = await openLobby(undefined, {
-      'chat.send': (input) => {
-        sent.push(input);
-        return reply.promise;
-      },
-    });
+    const { log, reply, sent } = await openLobbyWithPendingSend();
     await userEvent.type(screen.getByRole('textbox', { name: 'Message' }), '  Hello there  ');
     await userEvent.click(screen.getByRole('button', { name: 'Send' }));
 
@@ -136,14 +142,7 @@ describe('ChatPage', () => {
   });
 
   it('shows a sent message once when the socket delivers it before chat.send answers', async () => {
-    const reply = deferred<ChatMessage>();
-    const sent: { text: string; clientId?: string }[] = [];
-    const log = await openLobby(undefined, {
-      'chat.send': (input) => {
-        sent.push(input);
-        return reply.promise;
-      },
-    });
+    const { log, reply, sent } = await openLobbyWithPendingSend();
     await userEvent.type(screen.getByRole('textbox', { name: 'Message' }), 'Me first{Enter}');
     await within(log).findByText('Sending…');
     const mine = { id: SHOPPER.id, name: SHOPPER.name, role: 'shopper' as const };
