@@ -118,6 +118,14 @@ describe('tRPC over a raw WebSocket', () => {
     socket.send(subscribe);
     const duplicate = (await socket.reply((r) => typeof r !== 'string' && r.id === 2 && r.error !== undefined)) as Reply;
     expect(duplicate.error?.data?.code).toBe('BAD_REQUEST');
+    // The refused duplicate leaves the running subscription alone.
+    await fetch(`${base}/trpc/chat.send`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify({ roomId: 'lobby', text: 'still subscribed' }),
+    });
+    const still = (await socket.reply(isReply(2, 'data'))) as Reply;
+    expect((still.result?.data as { data: { text: string } }).data.text).toBe('still subscribed');
 
     // A query over the socket is answered too (the shop's own client sends those over HTTP).
     socket.send({ id: 3, method: 'query', params: { path: 'chat.rooms' } });

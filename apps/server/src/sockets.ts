@@ -112,7 +112,8 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
   }
 
   close(): void {
-    if (this.subscriptions) for (const sub of this.subscriptions.values()) this.stop(sub);
+    // The socket is gone: nothing to say to it.
+    if (this.subscriptions) for (const sub of this.subscriptions.values()) this.end(sub, false);
     this.subscriptions = null;
   }
 
@@ -145,7 +146,7 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
     }
     if (msg.method === 'subscription.stop') {
       const sub = this.subscriptions?.get(id);
-      if (sub) this.stop(sub);
+      if (sub) this.end(sub, true);
       return;
     }
     const type = msg.method;
@@ -193,8 +194,6 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
       this.pull(sub);
       this.respond({ id, jsonrpc, result: { type: 'started' } });
     } catch (cause) {
-      const sub = this.subscriptions?.get(id);
-      if (sub && type === 'subscription') this.end(sub, false);
       this.fail(id, jsonrpc, cause, type, path, input);
     }
   }
@@ -226,25 +225,21 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
       });
   }
 
-  /** The stream ended (or failed): forget it, close its iterator, and say `stopped` if it ended. */
-  end(sub: Subscription, stopped: boolean): void {
-    sub.stopped = true;
-    this.subscriptions?.delete(sub.id);
-    sub.controller.abort();
-    Promise.resolve()
-      .then(() => sub.iterator.return?.())
-      .catch(ignore);
-    if (stopped) guard(() => this.respond({ id: sub.id, jsonrpc: sub.jsonrpc, result: { type: 'stopped' } }));
-  }
-
-  /** The client unsubscribed or went away: the stream is ended through its iterator and signal. */
-  stop(sub: Subscription): void {
+  /**
+   * Ends a stream once, whoever ends it (its own end or failure, the client's stop, the socket
+   * closing): forgets it, aborts its signal, closes its iterator, then says `stopped` if `reply`.
+   */
+  end(sub: Subscription, reply: boolean): void {
     if (sub.stopped) return;
-    sub.controller.abort();
     sub.stopped = true;
     this.subscriptions?.delete(sub.id);
-    Promise.resolve()
-      .then(() => sub.iterator.return?.())
+    sub.controller.abort();
+    const closed = Promise.resolve().then(() => sub.iterator.return?.());
+    if (!reply) {
+      closed.catch(ignore);
+      return;
+    }
+    closed
       .then(
         () => this.respond({ id: sub.id, jsonrpc: sub.jsonrpc, result: { type: 'stopped' } }),
         (cause: unknown) => this.fail(sub.id, sub.jsonrpc, cause, 'subscription', sub.path, sub.input),
