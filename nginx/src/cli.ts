@@ -1,7 +1,7 @@
 // `pnpm cluster`: PostgreSQL and Redis checked, the SPA built if missing, migrations applied,
 // INSTANCES instances and nginx started. Ctrl-C or SIGTERM stops everything; SIGUSR2 (what
 // `pnpm cluster:restart` sends) restarts the instances one at a time.
-import { createServer } from 'node:net';
+import { portIsFree } from '@shop/proc';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Cluster } from './cluster.ts';
@@ -90,14 +90,6 @@ async function ensureRedis(url: string): Promise<void> {
   }
 }
 
-function portFree(port: number, host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
-  });
-}
-
 async function main(): Promise<void> {
   const settings = readSettings(process.env);
   const previous = await readState(settings.dir);
@@ -109,7 +101,7 @@ async function main(): Promise<void> {
   const ports = [settings.httpPort, ...(settings.tls ? [settings.tls.port] : []), ...settings.instancePorts];
   for (const port of ports) {
     const host = port === settings.httpPort || port === settings.tls?.port ? settings.listenHost : '127.0.0.1';
-    if (!(await portFree(port, host))) throw new SetupError(`port ${port} is in use (set HTTP_PORT / FIRST_INSTANCE_PORT to others)`);
+    if (!(await portIsFree(port, host))) throw new SetupError(`port ${port} is in use (set HTTP_PORT / FIRST_INSTANCE_PORT to others)`);
   }
   // Loaded once the checks have passed: the ORM and the rest take a while to import.
   const { defaultWebDist, ensureWebBuild, startCluster } = await import('./cluster.ts');

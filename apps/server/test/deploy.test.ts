@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort } from '@shop/db';
+import { freePort } from '@shop/proc';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // The deployment files are checked with the tools that will read them, not just kept in the tree.

@@ -1,4 +1,3 @@
-export { freePort } from '@shop/proc';
 export { type OrmConfigInput, ormConfig } from './config.ts';
 export { type DatabaseHandle, openDatabase } from './embedded.ts';
 export * from './entities/index.ts';

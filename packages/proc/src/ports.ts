@@ -9,13 +9,13 @@ export interface PortRange {
 // Ports this process handed out: two calls before either port is bound must still differ.
 const handedOut = new Set<number>();
 
-/** Whether a server could listen on `port` of 127.0.0.1 right now. */
-export function portIsFree(port: number): Promise<boolean> {
+/** Whether a server could listen on `port` of `host` right now. */
+export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.unref();
     server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
 

@@ -80,12 +80,8 @@ async function clusterModule(): Promise<ClusterModule | null> {
 }
 
 /** One instance of `node apps/server/src/main.ts`, ready when /ready answers 200. */
-export async function startInstance(
-  name: string,
-  env: Record<string, string>,
-  p?: number,
-): Promise<{ instance: ShopInstance; child: ChildProcess }> {
-  const instancePort = p ?? (await port());
+export async function startInstance(name: string, env: Record<string, string>): Promise<{ instance: ShopInstance; child: ChildProcess }> {
+  const instancePort = await port();
   const child = spawnTracked(process.execPath, [serverMain], {
     cwd: `${repoRoot}apps/server`,
     env: { ...process.env, ...instanceEnv(), WEB_DIST: '', PORT: String(instancePort), INSTANCE_NAME: name, ...env },

@@ -50,13 +50,3 @@ export function startWorker<R>(name: string, cfg: unknown, progressPrefix = ''):
     },
   };
 }
-
-/** Starts `n` copies and resolves with all results. */
-export async function runWorkers<R>(name: string, configs: unknown[]): Promise<R[]> {
-  const workers = configs.map((c) => startWorker<R>(name, c));
-  try {
-    return await Promise.all(workers.map((w) => w.result));
-  } finally {
-    await Promise.all(workers.map((w) => w.stop()));
-  }
-}

@@ -1,22 +1,16 @@
 // Probe: server CPU per request, by kind, on one instance answering one sequential client, so
 // the figure is the instance's own cost (no contention). Reads /proc/<pid>/stat (Linux).
 //   node src/probes/request-cost.ts        (uses the 10,000-product bench catalog; creates it once)
-import { readFileSync } from 'node:fs';
 import { stop } from '@shop/proc';
 import pg from 'pg';
 import { benchUsers, catalogDatabase, dropDatabase, scratchDatabase } from '../lib/db.ts';
-import { port } from '../lib/ports.ts';
-import { startInstance } from '../lib/shop.ts';
+import { cpuSeconds, startInstance } from '../lib/shop.ts';
 
 const REQUESTS = 300;
 await catalogDatabase(10_000);
 const url = await scratchDatabase('shop_bench_probe', 10_000);
-const { instance, child } = await startInstance('probe', { DATABASE_URL: url, LOG_LEVEL: 'warn' }, await port());
+const { instance, child } = await startInstance('probe', { DATABASE_URL: url, LOG_LEVEL: 'warn' });
 const pid = child.pid ?? 0;
-const cpuTicks = () => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return Number(fields[11]) + Number(fields[12]);
-};
 const base = instance.url;
 const db = new pg.Client({ connectionString: url });
 await db.connect();
@@ -31,7 +25,7 @@ const product = (i: number) => products[i % products.length] ?? { id: 1, slug: '
 
 async function measure(label: string, request: (i: number) => Promise<Response>): Promise<void> {
   for (let i = 0; i < 20; i++) await (await request(i)).arrayBuffer();
-  const ticks = cpuTicks();
+  const cpu = await cpuSeconds(pid);
   const started = performance.now();
   const statuses = new Map<number, number>();
   for (let i = 20; i < 20 + REQUESTS; i++) {
@@ -39,7 +33,7 @@ async function measure(label: string, request: (i: number) => Promise<Response>)
     await res.arrayBuffer();
     statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
   }
-  const cpuMs = ((cpuTicks() - ticks) * 10) / REQUESTS;
+  const cpuMs = (((await cpuSeconds(pid)) - cpu) * 1000) / REQUESTS;
   const wallMs = (performance.now() - started) / REQUESTS;
   const shown = [...statuses].map(([s, n]) => `${n}×${s}`).join(' ');
   console.log(`${label.padEnd(40)} ${cpuMs.toFixed(2).padStart(6)} ms CPU  ${wallMs.toFixed(2).padStart(6)} ms wall  ${shown}`);

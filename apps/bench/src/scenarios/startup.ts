@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { spawnTracked, stop } from '@shop/proc';
+import { spawnTracked, stop, waitForHttp } from '@shop/proc';
 import pg from 'pg';
 import { catalogDatabase } from '../lib/db.ts';
 import { port } from '../lib/ports.ts';
@@ -28,18 +28,8 @@ async function timeToServe(args: string[], env: Record<string, string>, url: str
     cwd: repoRoot,
   });
   try {
-    while (performance.now() - started < 120_000) {
-      if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
-      const ok = await fetch(url)
-        .then(async (res) => {
-          await res.arrayBuffer();
-          return res.status === 200;
-        })
-        .catch(() => false);
-      if (ok) return performance.now() - started;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error(`${url} did not answer within 2 minutes`);
+    await waitForHttp(url, args.join(' '), { child, intervalMs: 10, timeoutMs: 120_000 });
+    return performance.now() - started;
   } finally {
     await stop(child);
   }
