@@ -39,14 +39,23 @@ const ownSupportRoom = (ctx: AuthedContext): ChatRoom => ({
 });
 
 /**
+ * Who may use a room: the lobby everyone signed in, a support room its shopper and staff;
+ * anyone else gets NOT_FOUND. Returns whether it is the caller's own support room.
+ */
+function mayEnter(ctx: AuthedContext, roomId: string): boolean {
+  const own = roomId === supportRoomId(ctx.user.id);
+  if (roomId !== 'lobby' && !own && ctx.user.role !== 'staff') throw notFound('room');
+  return own;
+}
+
+/**
  * The room if the caller may use it: the lobby for everyone signed in, a support room for its
  * shopper and for staff. Anything else is NOT_FOUND, whether or not it exists. A shopper's own
  * support room exists for them before its row does: the row is written by the first message
  * (`send`), so queries change nothing.
  */
 async function enterRoom(ctx: AuthedContext, roomId: string): Promise<ChatRoom> {
-  const own = roomId === supportRoomId(ctx.user.id);
-  if (roomId !== 'lobby' && !own && ctx.user.role !== 'staff') throw notFound('room');
+  const own = mayEnter(ctx, roomId);
   const [room] = await sql<ChatRoom>(ctx.em, 'select id, name, kind from chat_rooms where id = ?', [roomId]);
   if (room) return room;
   if (own) return ownSupportRoom(ctx);
@@ -91,8 +100,7 @@ export async function history(ctx: AuthedContext, input: ChatHistoryInput): Prom
  */
 export async function send(ctx: AuthedContext, input: ChatSendInput): Promise<ChatMessage> {
   const roomId = input.roomId;
-  const own = roomId === supportRoomId(ctx.user.id);
-  if (roomId !== 'lobby' && !own && ctx.user.role !== 'staff') throw notFound('room');
+  const own = mayEnter(ctx, roomId);
   const [limit] = await Promise.all([ctx.limits.chatSend.consume(ctx.user.id), own ? ensureSupportRoom(ctx) : undefined]);
   if (!limit.allowed) {
     throw new ShopError('TOO_MANY_REQUESTS', `sending too fast; wait ${Math.ceil(limit.retryAfterMs / 1000)} s`);
@@ -152,7 +160,7 @@ export function stream(
 }
 
 /**
- * Whether the caller may enter the room (it exists; their own support room is created), asked on
+ * Whether the caller may enter the room (it exists, or is their own support room), asked on
  * the stream's first pull. A function of its own: a closure made next to the stream's long-lived
  * ones would share their scope, and keep the context (with its EntityManager fork) for as long.
  */

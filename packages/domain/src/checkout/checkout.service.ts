@@ -4,7 +4,7 @@ import type { Address, Order, PlaceOrderInput } from '@shop/schemas';
 import type { AuthedContext } from '../context.ts';
 import { badRequest, ShopError } from '../errors.ts';
 import { publishOrderEvent } from '../orders/events.ts';
-import { loadOrder, ORDER_COLUMNS, type OrderRow, toOrder } from '../orders/orders.service.ts';
+import { loadOrder, ORDER_COLUMNS, type OrderRow, toOrder, toOrderLine } from '../orders/orders.service.ts';
 import { sql } from '../sql.ts';
 
 /** orders.total_cents is an int4: a larger total is refused rather than overflowing. */
@@ -216,16 +216,7 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
       if (!raced) throw new Error('idempotency key conflicted, but no order holds it');
       return { order: await replay(em, raced, false, fingerprint, address) };
     }
-    const order = toOrder(
-      written,
-      lines.map((l) => ({
-        productId: l.product_id,
-        name: l.name,
-        unitPriceCents: l.unit_price_cents,
-        quantity: l.quantity,
-        lineTotalCents: l.line_total_cents,
-      })),
-    );
+    const order = toOrder(written, lines.map(toOrderLine));
     return { order, event: { userId, seq: Number(written.seq) } };
   });
   // A new order is news for the shopper's other tabs too; a replayed one is not.

@@ -46,18 +46,23 @@ async function withLines(em: EntityManager, rows: readonly OrderRow[]): Promise<
   );
   const linesByOrder = new Map<string, OrderLine[]>();
   for (const l of lineRows) {
-    const line: OrderLine = {
-      productId: l.product_id,
-      name: l.name,
-      unitPriceCents: l.unit_price_cents,
-      quantity: l.quantity,
-      lineTotalCents: l.line_total_cents,
-    };
+    const line = toOrderLine(l);
     const lines = linesByOrder.get(l.order_id);
     if (lines) lines.push(line);
     else linesByOrder.set(l.order_id, [line]);
   }
   return rows.map((r) => toOrder(r, linesByOrder.get(r.id) ?? []));
+}
+
+/** An order line from its columns (as stored, or as the checkout is about to store them). */
+export function toOrderLine(row: Omit<LineRow, 'order_id'>): OrderLine {
+  return {
+    productId: row.product_id,
+    name: row.name,
+    unitPriceCents: row.unit_price_cents,
+    quantity: row.quantity,
+    lineTotalCents: row.line_total_cents,
+  };
 }
 
 export function toOrder(row: OrderRow, lines: OrderLine[]): Order {
