@@ -1,5 +1,5 @@
-import type { Order, OrderStatus, Page } from '@shop/schemas';
-import { type InfiniteData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { Order, OrderStatus } from '@shop/schemas';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import { SignInLink } from '../components/SignInLink.tsx';
@@ -7,7 +7,7 @@ import { useToast } from '../components/Toasts.tsx';
 import { formatPrice } from '../lib/format.ts';
 import { canCancel, formatDate, STATUS_LABELS } from '../lib/orderStatus.ts';
 import { useTRPC } from '../lib/trpc.ts';
-import { useOrderUpdates } from '../lib/useOrderUpdates.ts';
+import { putOrder, useOrderUpdates } from '../lib/useOrderUpdates.ts';
 
 /** The way an order goes: forward only, or cancelled straight after it was placed. */
 function stepsOf(status: OrderStatus): OrderStatus[] {
@@ -41,12 +41,7 @@ function CancelOrder({ order }: { order: Order }) {
   const cancel = useMutation(
     trpc.orders.cancel.mutationOptions({
       onSuccess: (cancelled) => {
-        queryClient.setQueryData(trpc.orders.byId.queryKey({ id: cancelled.id }), cancelled);
-        queryClient.setQueriesData<InfiniteData<Page<Order>>>({ queryKey: trpc.orders.list.pathKey() }, (old) =>
-          old?.pages
-            ? { ...old, pages: old.pages.map((p) => ({ ...p, items: p.items.map((o) => (o.id === cancelled.id ? cancelled : o)) })) }
-            : old,
-        );
+        putOrder(queryClient, trpc, cancelled);
         // The stock went back on the shelves.
         void queryClient.invalidateQueries({ queryKey: trpc.catalog.pathKey() });
         toast(`Order ${cancelled.number} is cancelled.`);

@@ -1,8 +1,9 @@
-import { nextStatuses, ORDER_STATUSES, type Order, type OrderStatus, type Page } from '@shop/schemas';
-import { type InfiniteData, useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { nextStatuses, ORDER_STATUSES, type Order, type OrderStatus } from '@shop/schemas';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { formatPrice } from '../../lib/format.ts';
 import { useTRPC } from '../../lib/trpc.ts';
+import { replaceInPages } from '../../lib/useOrderUpdates.ts';
 import { useToast } from '../Toasts.tsx';
 import { RowSkeleton } from './ProductEditor.tsx';
 
@@ -78,11 +79,7 @@ function OrderRow({ order }: { order: Order }) {
   const move = useMutation(
     trpc.admin.order.setStatus.mutationOptions({
       onSuccess: (updated) => {
-        queryClient.setQueriesData<InfiniteData<Page<Order>>>({ queryKey: listKey }, (data) =>
-          data
-            ? { ...data, pages: data.pages.map((p) => ({ ...p, items: p.items.map((o) => (o.id === updated.id ? updated : o)) })) }
-            : data,
-        );
+        replaceInPages(queryClient, listKey, updated);
         toast(`Order ${updated.number} is now ${updated.status}.`);
       },
       onError: (error, vars) => {
