@@ -111,6 +111,9 @@ describe('send and history', () => {
       .getConnection()
       .execute<{ n: number }[]>('select count(*)::int as n from chat_messages where client_id = ?', [clientId]);
     expect(row?.n).toBe(1);
+    // The losing retry took no number: the next message is the very next one (dense numbers).
+    const next = await say(alice, 'after the retry', 'lobby');
+    expect(next.id).toBe(a.id + 1);
   });
 
   it('returns the clientId with the message from send, retry, history and the stream', async () => {
