@@ -73,6 +73,21 @@ describe('tRPC over HTTP', () => {
     expect(body.error.data.zodError.fieldErrors.limit?.length).toBe(1);
   });
 
+  // PostgreSQL refuses a NUL byte in a bound parameter as a protocol violation; before the schemas
+  // refused it, that surfaced as a 503 "database unavailable" (found by the fuzz suite in CI).
+  it('answers a NUL character in free text with 400 and the reason, before it reaches the database', async () => {
+    const search = await get('catalog.list', { search: 'lamp\u0000' });
+    const signUp = await fetch(`${base}/trpc/auth.register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'nul@example.test', password: 'password123', name: 'N\u0000' }),
+    });
+    for (const res of [search, signUp]) {
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/NUL/);
+    }
+  });
+
   it('answers input that is not JSON with 400, not 500', async () => {
     const res = await fetch(`${base}/trpc/catalog.list?input=%7Bnot-json`);
     expect(res.status).toBe(400);

@@ -29,8 +29,13 @@ describe('toTRPCError', () => {
     expect(toTRPCError(wrap(pgError('value too long', '22001'))).code).toBe('BAD_REQUEST');
     expect(toTRPCError(wrap(pgError('duplicate key', '23505'))).code).toBe('CONFLICT');
     expect(toTRPCError(wrap(new TypeError('x is undefined'))).code).toBe('INTERNAL_SERVER_ERROR');
-    // Seen in the long fuzz run: a NUL byte in chat text, wrapped by the ORM as a ConnectionException.
-    const nul = new ConnectionException(pgError('invalid byte sequence for encoding "UTF8": 0x00', '22021'));
-    expect(toTRPCError(wrap(nul)).code).toBe('BAD_REQUEST');
+    const invalid = new ConnectionException(pgError('invalid byte sequence for encoding "UTF8": 0x00', '22021'));
+    expect(toTRPCError(wrap(invalid)).code).toBe('BAD_REQUEST');
+    // What a NUL byte in a bound parameter gives (the schemas refuse it first): a statement the
+    // server refused, not an outage, so not a retryable 503.
+    const nul = pgError('invalid message format', '08P01');
+    expect(databaseUnavailable(nul)).toBe(false);
+    expect(databaseUnavailable(new ConnectionException(nul))).toBe(false);
+    expect(toTRPCError(wrap(nul)).code).toBe('INTERNAL_SERVER_ERROR');
   });
 });

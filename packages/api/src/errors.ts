@@ -29,8 +29,11 @@ const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
  */
 export function databaseUnavailable(cause: unknown): boolean {
   for (let error = cause, depth = 0; error instanceof Error && depth < 4; error = error.cause, depth++) {
-    if (error instanceof ConnectionException) return true;
     const code = (error as Error & { code?: unknown }).code;
+    // 08P01 (protocol violation) is a statement the server could not take, such as a parameter
+    // carrying a NUL byte: retrying it cannot help, so it is not an outage.
+    if (code === '08P01') return false;
+    if (error instanceof ConnectionException) return true;
     if (typeof code === 'string') {
       // SQLSTATE 08 connection exception, 57P01-03 shutting down / starting up, 53300 too many connections.
       if (code.startsWith('08') || /^57P0[1-3]$/.test(code) || code === '53300' || CONNECTION_ERRNOS.has(code)) return true;
@@ -52,8 +55,8 @@ export function toTRPCError(error: TRPCError): TRPCError {
   // SQLSTATE class 22 (data exception) and 23 (integrity violation) come from what the client
   // sent, not from a bug: out-of-range numbers, check and unique violations. ORM operations throw
   // DriverException, raw queries the driver's own error; both carry the code.
-  // The statement's own SQLSTATE first: the ORM may wrap a data error (a NUL byte in text is
-  // 22021) in a ConnectionException, and it is still the client's input, not an outage.
+  // The statement's own SQLSTATE first: the ORM may wrap a data error in a ConnectionException,
+  // and it is still the client's input, not an outage.
   const sqlState = sqlStateOf(cause);
   if (sqlState?.startsWith('22')) return new TRPCError({ code: 'BAD_REQUEST', message: 'invalid value', cause });
   if (sqlState?.startsWith('23')) return new TRPCError({ code: 'CONFLICT', message: 'conflicts with stored data', cause });

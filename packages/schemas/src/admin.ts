@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { productIdSchema } from './cart.ts';
-import { cursorSchema, pageLimit, priceCentsSchema, slugSchema } from './common.ts';
+import { cursorSchema, pageLimit, priceCentsSchema, slugSchema, storedText } from './common.ts';
 import { ORDER_STATUSES, orderIdSchema } from './orders.ts';
 
 export const MAX_STOCK = 1_000_000;
@@ -8,8 +8,8 @@ export const MAX_STOCK = 1_000_000;
 export const adminProductUpsertInput = z.strictObject({
   id: productIdSchema.optional(),
   slug: slugSchema,
-  name: z.string().trim().min(1).max(200),
-  description: z.string().trim().max(5_000),
+  name: storedText().trim().min(1).max(200),
+  description: storedText().trim().max(5_000),
   priceCents: priceCentsSchema,
   categorySlug: slugSchema,
   imageUrl: z

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { cursorSchema, pageLimit, priceCentsSchema, slugSchema } from './common.ts';
+import { cursorSchema, pageLimit, priceCentsSchema, slugSchema, storedText } from './common.ts';
 
 export const CATALOG_SORTS = ['relevance', 'price_asc', 'price_desc', 'newest', 'name'] as const;
 export type CatalogSort = (typeof CATALOG_SORTS)[number];
 
 export const catalogListInput = z
   .strictObject({
-    search: z.string().trim().max(200).optional(),
+    search: storedText().trim().max(200).optional(),
     category: slugSchema.optional(),
     minPriceCents: priceCentsSchema.optional(),
     maxPriceCents: priceCentsSchema.optional(),

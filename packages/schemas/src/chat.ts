@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { UserRole } from './auth.ts';
-import { pageLimit } from './common.ts';
+import { pageLimit, storedText } from './common.ts';
 
 export const CHAT_ROOM_KINDS = ['lobby', 'support'] as const;
 export type ChatRoomKind = (typeof CHAT_ROOM_KINDS)[number];
@@ -27,7 +27,7 @@ export type ChatHistoryInput = z.infer<typeof chatHistoryInput>;
 
 export const chatSendInput = z.strictObject({
   roomId: roomIdSchema,
-  text: z.string().trim().min(1).max(MAX_MESSAGE_LENGTH),
+  text: storedText().trim().min(1).max(MAX_MESSAGE_LENGTH),
   clientId: z.uuid().optional(),
 });
 export type ChatSendInput = z.infer<typeof chatSendInput>;

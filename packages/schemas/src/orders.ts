@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cursorSchema, pageLimit } from './common.ts';
+import { cursorSchema, pageLimit, storedText } from './common.ts';
 import { COUNTRY_CODES } from './countries.ts';
 
 export const ORDER_STATUSES = ['placed', 'shipped', 'delivered', 'cancelled'] as const;
@@ -24,14 +24,13 @@ export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return ORDER_TRANSITIONS[from].includes(to);
 }
 
-const line = (max: number) => z.string().trim().min(1).max(max);
+const line = (max: number) => storedText().trim().min(1).max(max);
 
 /** Also validates the SPA's checkout form, field by field. */
 export const addressSchema = z.strictObject({
   name: line(80),
   line1: line(120),
-  line2: z
-    .string()
+  line2: storedText()
     .trim()
     .max(120)
     .optional()
