@@ -110,7 +110,11 @@ export async function ensureWebBuild(): Promise<void> {
   try {
     if (existsSync(index)) return;
     const build = spawn('pnpm', ['--filter', '@shop/web', 'build'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
-    const code = await new Promise<number | null>((done) => build.once('exit', done));
+    // 'error' (pnpm not on PATH) comes instead of 'exit': without it the wait would never end.
+    const code = await new Promise<number | null>((done, fail) => {
+      build.once('exit', done);
+      build.once('error', (error) => fail(new Error(`could not run pnpm to build the SPA: ${error.message}`)));
+    });
     if (code !== 0) throw new Error(`building the SPA failed (exit ${code})`);
   } finally {
     await rm(lock, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { freePort } from '@shop/proc';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type RedisProcess, startRedis } from '../../apps/server/test/harness.ts';
+import { type RedisServer, startRedis } from '../../apps/server/test/harness.ts';
 import { ensureWebBuild } from '../src/cluster.ts';
 import { isAlive, readState } from '../src/state.ts';
 import { tempDir } from './support.ts';
@@ -17,7 +17,7 @@ const restart = fileURLToPath(new URL('../src/restart.ts', import.meta.url));
 const run = promisify(execFile);
 
 let db: TestDatabase;
-let redis: RedisProcess;
+let redis: RedisServer;
 let dir: { path: string; remove(): Promise<void> };
 let supervisor: ChildProcess | undefined;
 

@@ -6,11 +6,11 @@ import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
-import { type RedisProcess, register, startRedis } from '../../apps/server/test/harness.ts';
+import { type RedisServer, register, startRedis } from '../../apps/server/test/harness.ts';
 import { type Cluster, ensureWebBuild, startCluster } from '../src/cluster.ts';
 
 let db: TestDatabase;
-let redis: RedisProcess;
+let redis: RedisServer;
 let cluster: Cluster;
 const sockets: { close(): void }[] = [];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

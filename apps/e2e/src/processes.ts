@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort, freePorts, type PortRange, spawnRedis, spawnTracked, stop, waitForHttp } from '@shop/proc';
+import { freePort, freePorts, type PortRange, type RedisServer, spawnTracked, startRedisServer, stop, waitForHttp } from '@shop/proc';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -32,25 +32,13 @@ export async function buildWeb(): Promise<string> {
   return outDir;
 }
 
-export interface RedisProcess {
-  url: string;
-  stop(): Promise<void>;
-}
-
 /**
  * A redis-server of the suite's own: live events (chat) are published on channels named after the
  * room, so a Redis shared with other test runs would mix their lobby messages into ours.
  */
-export async function startRedis(): Promise<RedisProcess> {
-  const port = await freePort(E2E_PORTS);
-  const child = await spawnRedis(port);
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async stop() {
-      await stop(child);
-    },
-  };
-}
+export type { RedisServer };
+
+export const startRedis = async (): Promise<RedisServer> => startRedisServer(await freePort(E2E_PORTS));
 
 export interface ServerProcess {
   url: string;

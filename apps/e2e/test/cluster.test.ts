@@ -4,10 +4,10 @@ import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { type Cluster, startCluster } from '@shop/nginx';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runJourney } from '../src/journey.ts';
-import { e2ePorts, type RedisProcess, startRedis } from '../src/processes.ts';
+import { e2ePorts, type RedisServer, startRedis } from '../src/processes.ts';
 
 let db: TestDatabase | undefined;
-let redis: RedisProcess | undefined;
+let redis: RedisServer | undefined;
 let cluster: Cluster | undefined;
 const output: string[] = [];
 

@@ -2,12 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runJourney } from '../src/journey.ts';
-import { type RedisProcess, type ServerProcess, startRedis, startServer } from '../src/processes.ts';
+import { type RedisServer, type ServerProcess, startRedis, startServer } from '../src/processes.ts';
 
 const artifactsDir = fileURLToPath(new URL('../artifacts/', import.meta.url));
 
 let db: TestDatabase | undefined;
-let redis: RedisProcess | undefined;
+let redis: RedisServer | undefined;
 let server: ServerProcess | undefined;
 
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasExited, spawnRedis, spawnTracked, stop, waitFor, waitForHttp } from '@shop/proc';
+import { hasExited, spawnTracked, startRedisServer, stop, waitFor, waitForHttp } from '@shop/proc';
 import pg from 'pg';
 import { freePort } from './ports.ts';
 
@@ -61,16 +61,7 @@ export interface Service {
 }
 
 /** A redis-server of this suite's own, killed and started again at will. */
-export async function startRedis(): Promise<Service> {
-  const port = await freePort();
-  const url = `redis://127.0.0.1:${port}`;
-  let child: ChildProcess | undefined;
-  const start = async () => {
-    child = await spawnRedis(port);
-  };
-  await start();
-  return { url, port, start, stop: () => signal(child, 'SIGKILL') };
-}
+export const startRedis = async (): Promise<Service> => startRedisServer(await freePort());
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 

@@ -3,36 +3,16 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AppRouter } from '@shop/api';
-import { freePort, spawnRedis, spawnTracked, stop, waitForHttp } from '@shop/proc';
+import { freePort, type RedisServer, spawnTracked, startRedisServer, stop, waitForHttp } from '@shop/proc';
 import { createTRPCClient, createWSClient, httpBatchLink, wsLink } from '@trpc/client';
 import WebSocket from 'ws';
 
-export { stopAll } from '@shop/proc';
+export { type RedisServer, stopAll } from '@shop/proc';
 
 const serverDir = fileURLToPath(new URL('..', import.meta.url));
 
-export interface RedisProcess {
-  url: string;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-}
-
-/** A redis-server of the test's own, on a free port, that can be killed and started again. */
-export async function startRedis(): Promise<RedisProcess> {
-  const port = await freePort();
-  let child: ChildProcess | undefined;
-  const start = async () => {
-    child = await spawnRedis(port);
-  };
-  await start();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    start,
-    async stop() {
-      if (child) await stop(child, 'SIGKILL');
-    },
-  };
-}
+/** A redis-server of the test's own, on a free port, that can be killed and restarted. */
+export const startRedis = async (): Promise<RedisServer> => startRedisServer(await freePort());
 
 export interface Instance {
   name: string;

@@ -2,11 +2,11 @@ import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import type { ChatMessage } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
-import { clients, type Instance, type RedisProcess, register, startInstance, startRedis, stopAll } from './harness.ts';
+import { clients, type Instance, type RedisServer, register, startInstance, startRedis, stopAll } from './harness.ts';
 
 // Three server processes on one PostgreSQL database and one Redis: the production shape.
 let db: TestDatabase;
-let redis: RedisProcess;
+let redis: RedisServer;
 let a: Instance;
 let b: Instance;
 let c: Instance;

@@ -50,7 +50,7 @@ export async function resolveUser(
   em: EntityManager,
 ): Promise<SessionUser | null> {
   if (!data?.uid || data.sv === undefined) return null;
-  const user = await auth.loadSessionUser({ em }, data.uid, data.sv);
+  const user = await auth.loadSessionUser(em.getConnection(), data.uid, data.sv);
   if (!user) {
     req.setCookie?.(codec.clear());
     return null;

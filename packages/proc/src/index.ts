@@ -3,5 +3,5 @@
 export { CHROMIUM, chromiumOptions } from './chromium.ts';
 export { freePort, freePorts, type PortRange, portIsFree } from './ports.ts';
 export { hasExited, type SpawnTrackedOptions, spawnTracked, stop, stopAll, track } from './process.ts';
-export { spawnRedis } from './redis.ts';
+export { type RedisServer, spawnRedis, startRedisServer } from './redis.ts';
 export { type WaitOptions, waitFor, waitForHttp, waitForPort } from './wait.ts';

@@ -35,3 +35,29 @@ export async function spawnRedis(port: number, extraArgs: readonly string[] = []
   }
   return child;
 }
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  /** Starts it again after `stop()`: a fault test's restart. */
+  start(): Promise<void>;
+  /** SIGKILL: without persistence there is nothing to flush. */
+  stop(): Promise<void>;
+}
+
+/** A private redis-server (see `spawnRedis`) that can be stopped and started again on its port. */
+export async function startRedisServer(port: number, extraArgs: readonly string[] = []): Promise<RedisServer> {
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = await spawnRedis(port, extraArgs);
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    start,
+    async stop() {
+      if (child) await stop(child, 'SIGKILL');
+    },
+  };
+}

@@ -2,7 +2,7 @@
 // plus a private redis-server. Without the cluster module it falls back to bare instances.
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { spawnRedis, spawnTracked, stop as stopChild, waitFor, waitForHttp } from '@shop/proc';
+import { type RedisServer, spawnTracked, startRedisServer, stop as stopChild, waitFor, waitForHttp } from '@shop/proc';
 import { SESSION_SECRET } from './db.ts';
 import { port, ports } from './ports.ts';
 import { onCleanup } from './procs.ts';
@@ -11,28 +11,20 @@ import { log } from './progress.ts';
 export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 export const serverMain = `${repoRoot}apps/server/src/main.ts`;
 
-export interface RedisServer {
-  url: string;
-  stop(): Promise<void>;
-}
-
-/** A private redis-server: the shared one on 6379 carries other people's tests. */
+/** A private redis-server (the shared one on 6379 carries other people's tests), stopped on cleanup too. */
 export async function startRedis(): Promise<RedisServer> {
-  const p = await port();
-  const child = await spawnRedis(p, ['--maxclients', '10000']);
-  const url = `redis://127.0.0.1:${p}`;
-  const stop = async () => {
-    await stopChild(child, 'SIGKILL');
-  };
-  const off = onCleanup(stop);
+  const server = await startRedisServer(await port(), ['--maxclients', '10000']);
+  const off = onCleanup(server.stop);
   return {
-    url,
+    ...server,
     async stop() {
       off();
-      await stop();
+      await server.stop();
     },
   };
 }
+
+export type { RedisServer };
 
 export interface ShopInstance {
   name: string;

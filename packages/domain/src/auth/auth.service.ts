@@ -1,3 +1,4 @@
+import type { Connection } from '@mikro-orm/core';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { hashPassword, verifyPassword } from '@shop/auth';
 import { User as UserEntity } from '@shop/db';
@@ -6,7 +7,6 @@ import { mergeGuestCart } from '../cart/cart.service.ts';
 import type { ServiceContext, SessionUser } from '../context.ts';
 import { ShopError } from '../errors.ts';
 import { channels, publishQuietly } from '../live/stream.ts';
-import { sql } from '../sql.ts';
 
 export function toUser(user: Pick<SessionUser, 'id' | 'email' | 'name' | 'role'>): User {
   return { id: user.id, email: user.email, name: user.name, role: user.role };
@@ -15,11 +15,15 @@ export function toUser(user: Pick<SessionUser, 'id' | 'email' | 'name' | 'role'>
 // Verified against when the email is unknown, so a miss costs as long as a wrong password.
 const dummyHash = hashPassword('not-a-real-password-0000');
 
-/** The user a session names, if it still exists and the session was not revoked since. */
-export async function loadSessionUser(ctx: Pick<ServiceContext, 'em'>, id: string, sessionVersion: number): Promise<SessionUser | null> {
+/**
+ * The user a session names, if it still exists and the session was not revoked since (sign-out and
+ * revocation bump the version). The one rule for a live session: requests resolve their user with
+ * it, and live streams recheck with it. Takes the connection, not an EntityManager, so a stream can
+ * hold it without keeping its call's fork.
+ */
+export async function loadSessionUser(connection: Connection, id: string, sessionVersion: number): Promise<SessionUser | null> {
   // Raw SQL: this runs on every signed-in request, and an entity load costs several times more CPU.
-  const [user] = await sql<SessionUser>(
-    ctx.em,
+  const [user] = await connection.execute<SessionUser[]>(
     `select id, email, name, role, session_version as "sessionVersion" from users where id = ? and session_version = ?`,
     [id, sessionVersion],
   );

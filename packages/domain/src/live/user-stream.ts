@@ -1,3 +1,4 @@
+import { loadSessionUser } from '../auth/auth.service.ts';
 import type { AuthedContext } from '../context.ts';
 import { channels, type LiveStreamOptions, liveStream, type Sequenced } from './stream.ts';
 
@@ -25,10 +26,6 @@ export function userLiveStream<T>(
     signal,
     // Every socket of this session asks once per interval, not each on its own.
     allowKey: `${id}:${sessionVersion}`,
-    // As auth's loadSessionUser decides: the user still exists and the session version still matches.
-    stillAllowed: async () => {
-      const [row] = await connection.execute<{ session_version: number }[]>('select session_version from users where id = ?', [id]);
-      return row !== undefined && Number(row.session_version) === sessionVersion;
-    },
+    stillAllowed: async () => (await loadSessionUser(connection, id, sessionVersion)) !== null,
   });
 }
