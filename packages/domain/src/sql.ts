@@ -1,12 +1,20 @@
+import type { Connection } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+
+/**
+ * Where raw SQL runs: an EntityManager (inside its transaction when it has one), or the shared
+ * connection, for long-lived readers (live streams) that must not keep their call's fork.
+ */
+export type Db = EntityManager | Connection;
 
 /**
  * Raw SQL on the EntityManager's connection, inside its transaction when it has one, so that
  * row locks taken by one statement hold for the next. `?` placeholders; an array parameter
  * expands to a comma-separated list (for `in (?)`, never empty).
  */
-export function sql<T extends object>(em: EntityManager, query: string, params: readonly unknown[] = []): Promise<T[]> {
-  return em.getConnection().execute<T[]>(query, params, 'all', em.getTransactionContext());
+export function sql<T extends object>(db: Db, query: string, params: readonly unknown[] = []): Promise<T[]> {
+  if ('getConnection' in db) return db.getConnection().execute<T[]>(query, params, 'all', db.getTransactionContext());
+  return db.execute<T[]>(query, params as unknown[], 'all');
 }
 
 /**

@@ -90,4 +90,24 @@ describe('order events', () => {
       [4, 'shipped'],
     ]);
   });
+
+  it('catches up on each order as it was at its event, lines included, and never another user’s', async () => {
+    const user = await createTestUser(db.orm.em.fork());
+    const other = await createTestUser(db.orm.em.fork());
+    const a = await order(user); // event 1
+    await order(other);
+    await changeStatus(testContext(db.orm, { bus }), a.id, 'cancelled'); // event 2
+    const caughtUp: { seq: number; item: Order }[] = [];
+    const controller = new AbortController();
+    for await (const event of streamOrderUpdates(as(user), { lastEventId: 0 }, controller.signal)) {
+      caughtUp.push(event);
+      if (caughtUp.length === 2) break;
+    }
+    controller.abort();
+    expect(caughtUp.map((e) => [e.seq, e.item.id, e.item.status])).toEqual([
+      [1, a.id, 'placed'],
+      [2, a.id, 'cancelled'],
+    ]);
+    for (const { item } of caughtUp) expect(item).toEqual({ ...a, status: item.status });
+  });
 });

@@ -1,10 +1,11 @@
+import type { Connection } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Order, OrderStatus, OrdersSubscribeInput } from '@shop/schemas';
 import type { AuthedContext, ServiceContext } from '../context.ts';
 import { channels, publishQuietly, type Sequenced } from '../live/stream.ts';
 import { userLiveStream } from '../live/user-stream.ts';
 import { sql } from '../sql.ts';
-import { loadOrder } from './orders.service.ts';
+import { ORDER_COLUMNS, type OrderRow, withLines } from './orders.service.ts';
 
 export interface OrderEventMessage {
   seq: number;
@@ -41,30 +42,33 @@ export function streamOrderUpdates(
   input: OrdersSubscribeInput,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Sequenced<Order>> {
-  const user = ctx.user;
-  return userLiveStream<Order>(ctx, input.lastEventId, signal, {
-    channel: channels.orders(user.id),
-    parse(message) {
+  return userLiveStream<Order>(ctx, input.lastEventId, signal, orderEvents(ctx.em.getConnection(), ctx.user.id));
+}
+
+/** How the stream reads the user's order events: only the shared connection, never the call's fork. */
+function orderEvents(db: Connection, userId: string) {
+  return {
+    channel: channels.orders(userId),
+    parse(message: string): Sequenced<Order> {
       const event = JSON.parse(message) as OrderEventMessage;
       return { seq: event.seq, item: event.order };
     },
-    async backfill(after, limit) {
-      const rows = await sql<{ seq: string; order_id: string; status: OrderStatus }>(
-        ctx.em,
-        'select seq, order_id, status from order_events where user_id = ? and seq > ? order by seq limit ?',
-        [user.id, after, limit],
+    /** The orders as they were at each event: its status then, everything else as stored. */
+    async backfill(after: number, limit: number): Promise<Sequenced<Order>[]> {
+      const rows = await sql<OrderRow & { seq: string; event_status: OrderStatus }>(
+        db,
+        `select e.seq, e.status as event_status, ${ORDER_COLUMNS}
+         from order_events e join orders o on o.id = e.order_id and o.user_id = e.user_id
+         where e.user_id = ? and e.seq > ? order by e.seq limit ?`,
+        [userId, after, limit],
       );
-      const events: Sequenced<Order>[] = [];
-      for (const row of rows) {
-        const order = await loadOrder(ctx.em, row.order_id, user.id);
-        // The order as it was at this event: its status then, everything else as stored.
-        if (order) events.push({ seq: Number(row.seq), item: { ...order, status: row.status } });
-      }
-      return events;
+      // withLines answers one order per row, in the rows' order.
+      const orders = await withLines(db, rows);
+      return rows.map((row, i) => ({ seq: Number(row.seq), item: { ...(orders[i] as Order), status: row.event_status } }));
     },
-    async latestSeq() {
-      const [row] = await sql<{ order_event_seq: string }>(ctx.em, 'select order_event_seq from users where id = ?', [user.id]);
+    async latestSeq(): Promise<number> {
+      const [row] = await sql<{ order_event_seq: string }>(db, 'select order_event_seq from users where id = ?', [userId]);
       return Number(row?.order_event_seq ?? 0);
     },
-  });
+  };
 }

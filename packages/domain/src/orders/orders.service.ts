@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Address, Order, OrderLine, OrderStatus, OrdersListInput, Page } from '@shop/schemas';
 import type { AuthedContext, ServiceContext } from '../context.ts';
 import { notFound } from '../errors.ts';
-import { sql } from '../sql.ts';
+import { type Db, sql } from '../sql.ts';
 import { decodeOrderCursor, encodeOrderCursor } from './cursor.ts';
 import { publishOrderEvent, recordOrderEvent } from './events.ts';
 import { transition } from './status.ts';
@@ -36,10 +36,10 @@ export const ORDER_COLUMNS = `o.id, o.number::text as number, o.status,
   (extract(epoch from o.created_at) * 1000000)::bigint::text as sort_key`;
 
 /** Orders with their lines: one query for the lines of all of them, whatever their number. */
-async function withLines(em: EntityManager, rows: readonly OrderRow[]): Promise<Order[]> {
+export async function withLines(db: Db, rows: readonly OrderRow[]): Promise<Order[]> {
   if (rows.length === 0) return [];
   const lineRows = await sql<LineRow>(
-    em,
+    db,
     `select order_id, product_id, name, unit_price_cents, quantity, line_total_cents
      from order_lines where order_id in (?) order by id`,
     [rows.map((r) => r.id)],
