@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Address, Order, PlaceOrderInput } from '@shop/schemas';
 import type { AuthedContext } from '../context.ts';
 import { badRequest, ShopError } from '../errors.ts';
-import { publishOrderEvent } from '../orders/events.ts';
+import { ORDER_EVENT_CTES, publishOrderEvent } from '../orders/events.ts';
 import { loadOrder, ORDER_COLUMNS, type OrderRow, toOrder, toOrderLine } from '../orders/orders.service.ts';
 import { sql } from '../sql.ts';
 
@@ -162,7 +162,7 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
 
     // Every write in one statement (one round trip): the order, its lines, the stock taken,
     // exactly the lines ordered removed from the cart (an item a cart writer added meanwhile,
-    // without the cart lock, stays), and the user's next order-event number. Nothing but the
+    // without the cart lock, stays), and the user's next order-event number (ORDER_EVENT_CTES). Nothing but the
     // order insert happens when it hits the unique (user, key) constraint: should two inserts
     // with one key ever meet, the second waits for the first and then answers with its order.
     const [written] = await sql<PlacedRow>(
@@ -175,7 +175,7 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
          insert into orders (user_id, total_cents, currency, shipping_address, idempotency_key, cart_fingerprint)
          values (?, ?, ?, ?::jsonb, ?, ?)
          on conflict on constraint orders_user_idempotency_unique do nothing
-         returning id, number, status, created_at, total_cents, currency, shipping_address
+         returning id, user_id, number, status, created_at, total_cents, currency, shipping_address
        ),
        ol as (
          insert into order_lines (order_id, product_id, name, unit_price_cents, quantity, line_total_cents)
@@ -189,27 +189,10 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
        emptied as (
          delete from cart_items where cart_id = ? and product_id in (select product_id from input) and exists (select 1 from o)
        ),
-       seq as (
-         update users set order_event_seq = order_event_seq + 1
-         where id = ? and exists (select 1 from o) returning order_event_seq
-       ),
-       event as (
-         insert into order_events (user_id, seq, order_id, status) select ?, seq.order_event_seq, o.id, o.status from seq, o
-       )
+       ${ORDER_EVENT_CTES}
        select ${ORDER_COLUMNS}, seq.order_event_seq::text as seq
        from o, seq`,
-      [
-        JSON.stringify(lines),
-        userId,
-        totalCents,
-        ctx.currency,
-        JSON.stringify(address),
-        input.idempotencyKey,
-        fingerprint,
-        cart.id,
-        userId,
-        userId,
-      ],
+      [JSON.stringify(lines), userId, totalCents, ctx.currency, JSON.stringify(address), input.idempotencyKey, fingerprint, cart.id],
     );
     if (!written) {
       const [raced] = await findByKey(em, userId, input.idempotencyKey);

@@ -13,21 +13,29 @@ export interface OrderEventMessage {
 }
 
 /**
- * Numbers a status change of one of the user's orders, inside the change's transaction. The
- * number comes from the user row under its lock, so numbers are dense per user and visible in
- * commit order: orders.onUpdate can resume after any of them without a gap.
+ * Two CTEs that number and record an event for each order in the relation `o` (with columns id,
+ * user_id and status), written inside the statement that changes the order. The number comes
+ * from the user row under its lock, so numbers are dense per user and visible in commit order:
+ * orders.onUpdate can resume after any of them without a gap. `seq` answers the number.
  */
+export const ORDER_EVENT_CTES = `seq as (
+    update users u set order_event_seq = u.order_event_seq + 1 from o where u.id = o.user_id
+    returning u.id as user_id, u.order_event_seq
+  ),
+  event as (
+    insert into order_events (user_id, seq, order_id, status) select seq.user_id, seq.order_event_seq, o.id, o.status from seq, o
+  )`;
+
+/** Numbers a status change of one of the user's orders, inside the change's transaction. */
 export async function recordOrderEvent(em: EntityManager, orderId: string, status: OrderStatus): Promise<{ userId: string; seq: number }> {
-  const [row] = await sql<{ id: string; order_event_seq: string }>(
+  const [row] = await sql<{ user_id: string; order_event_seq: string }>(
     em,
-    `update users set order_event_seq = order_event_seq + 1
-     where id = (select user_id from orders where id = ?) returning id, order_event_seq`,
-    [orderId],
+    `with o as (select id, user_id, ?::text as status from orders where id = ?), ${ORDER_EVENT_CTES}
+     select user_id, order_event_seq from seq`,
+    [status, orderId],
   );
   if (!row) throw new Error(`order ${orderId} has no user`);
-  const seq = Number(row.order_event_seq);
-  await sql(em, 'insert into order_events (user_id, seq, order_id, status) values (?, ?, ?, ?)', [row.id, seq, orderId, status]);
-  return { userId: row.id, seq };
+  return { userId: row.user_id, seq: Number(row.order_event_seq) };
 }
 
 /** After commit: tells the owner's live streams. */
