@@ -64,13 +64,8 @@ export function ChatRoom({
 
   const subscription = useSubscription(
     trpc.chat.onMessage.subscriptionOptions(resumeFrom === null ? skipToken : { roomId: room.id, lastEventId: resumeFrom }, {
-      onData: (event) => {
-        addLive(event.data);
-        // Our own message can arrive over the socket before chat.send answers: it replaces the pending copy.
-        const { clientId } = event.data;
-        if (clientId)
-          setOutgoing((list) => (list.some((o) => o.clientId === clientId) ? list.filter((o) => o.clientId !== clientId) : list));
-      },
+      // Our own message can arrive here before chat.send answers: `unconfirmed` then hides the pending copy.
+      onData: (event) => addLive(event.data),
     }),
   );
 
