@@ -24,6 +24,15 @@ describe('storedText', () => {
     }
   });
 
+  it('refuses a lone surrogate, which has no UTF-8 form, and keeps a pair', () => {
+    for (const text of ['\uD800', 'a\uDC00b', 'x\uDE00\uD83D']) {
+      const result = chatSendInput.safeParse({ roomId: 'lobby', text });
+      expect(result.error?.issues[0]?.message).toBe('must be well-formed Unicode (it has a lone surrogate)');
+    }
+    expect(addressSchema.safeParse({ ...address, city: 'Berlin \uD800' }).success).toBe(false);
+    expect(chatSendInput.parse({ roomId: 'lobby', text: '\uD83D\uDE00' }).text).toBe('😀');
+  });
+
   it('keeps other text, control characters and emoji included', () => {
     expect(chatSendInput.parse({ roomId: 'lobby', text: ' tab\there 🎉 ' }).text).toBe('tab\there 🎉');
     expect(addressSchema.parse({ ...address, line2: 'Flat 2' }).line2).toBe('Flat 2');

@@ -9,11 +9,19 @@ export const slugSchema = z
   .max(120)
   .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'a slug is lower-case letters, digits and single hyphens');
 
+/** With the `u` flag a surrogate pair is one code point, so only a lone surrogate is in Cs. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /**
- * Free text that PostgreSQL can store. A text column cannot hold U+0000, and the driver fails a
- * statement carrying one as a protocol error, so it is refused here with the reason instead.
+ * Free text that PostgreSQL can store as sent, refused here with the reason otherwise. A text
+ * column cannot hold U+0000 (the driver fails the statement as a protocol error), and a lone
+ * surrogate has no UTF-8 form (it would be stored as U+FFFD, or fail inside JSON).
  */
-export const storedText = () => z.string().refine((s) => !s.includes('\u0000'), 'must not contain NUL (U+0000) characters');
+export const storedText = () =>
+  z
+    .string()
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL (U+0000) characters')
+    .refine((s) => !LONE_SURROGATE.test(s), 'must be well-formed Unicode (it has a lone surrogate)');
 
 export const priceCentsSchema = z.number().int().min(0).max(MAX_PRICE_CENTS);
 
