@@ -140,6 +140,20 @@ describe('send and history', () => {
     expect(ids).toEqual(Array.from({ length: 24 }, (_, i) => first + i));
   });
 
+  it('creates a support room with its first messages, numbered 1, 2, … even when they race', async () => {
+    const carol = await createTestUser(db.orm.em.fork(), 'shopper', 'Carol');
+    const room = `support:${carol.id}`;
+    const sent = await Promise.all(Array.from({ length: 6 }, (_, i) => say(carol, `first ${i}`, room)));
+    expect(sent.map((m) => m.id).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6]);
+    const [row] = await db.orm.em
+      .getConnection()
+      .execute<{ name: string; owner_id: string; last_seq: string }[]>('select name, owner_id, last_seq from chat_rooms where id = ?', [
+        room,
+      ]);
+    expect(row).toEqual({ name: 'Support: Carol', owner_id: carol.id, last_seq: '6' });
+    expect((await say(staff, 'hello Carol', room)).id).toBe(7);
+  });
+
   it('refuses a flood with TOO_MANY_REQUESTS', async () => {
     const flooder = await createTestUser(db.orm.em.fork(), 'shopper', 'Flood');
     // One set of limits, as one server process has (each test context makes its own).

@@ -62,14 +62,6 @@ async function enterRoom(ctx: AuthedContext, roomId: string): Promise<ChatRoom> 
   throw notFound('room');
 }
 
-async function ensureSupportRoom(ctx: AuthedContext): Promise<void> {
-  await sql(ctx.em, `insert into chat_rooms (id, kind, name, owner_id) values (?, 'support', ?, ?) on conflict (id) do nothing`, [
-    supportRoomId(ctx.user.id),
-    `Support: ${ctx.user.name}`,
-    ctx.user.id,
-  ]);
-}
-
 /** The lobby and the caller's support room; staff see every support room that has been used. */
 export async function listRooms(ctx: AuthedContext): Promise<ChatRoom[]> {
   if (ctx.user.role !== 'staff') return [await enterRoom(ctx, 'lobby'), await enterRoom(ctx, supportRoomId(ctx.user.id))];
@@ -96,12 +88,13 @@ export async function history(ctx: AuthedContext, input: ChatHistoryInput): Prom
  * Stores a message, then publishes it. Its number comes from the room row, incremented in the
  * same statement as the insert (one autocommit statement, so the row lock is held only while it
  * runs, not across round trips): numbers are dense and become visible in commit order, so a
- * subscriber resuming after N can never miss an N−1 that commits later.
+ * subscriber resuming after N can never miss an N−1 that commits later. A shopper's own support
+ * room is created by the same statement on their first message.
  */
 export async function send(ctx: AuthedContext, input: ChatSendInput): Promise<ChatMessage> {
   const roomId = input.roomId;
   const own = mayEnter(ctx, roomId);
-  const [limit] = await Promise.all([ctx.limits.chatSend.consume(ctx.user.id), own ? ensureSupportRoom(ctx) : undefined]);
+  const limit = await ctx.limits.chatSend.consume(ctx.user.id);
   if (!limit.allowed) {
     throw new ShopError('TOO_MANY_REQUESTS', `sending too fast; wait ${Math.ceil(limit.retryAfterMs / 1000)} s`);
   }
@@ -118,18 +111,27 @@ export async function send(ctx: AuthedContext, input: ChatSendInput): Promise<Ch
     // A retried send (same clientId) stores nothing: the number is taken only when no message
     // has it. Two retries racing past that check: the unique (author, clientId) constraint fails
     // the later statement whole, its number included, so numbers stay dense.
+    const takeNumber = own
+      ? `insert into chat_rooms (id, kind, name, owner_id, last_seq) select ?, 'support', ?, ?, 1 where not exists (select 1 from prior)
+         on conflict (id) do update set last_seq = chat_rooms.last_seq + 1 returning id, last_seq`
+      : 'update chat_rooms set last_seq = last_seq + 1 where id = ? and not exists (select 1 from prior) returning id, last_seq';
     [row] = await sql<MessageRow>(
       ctx.em,
       `with prior as (
          select 1 from chat_messages where author_id = ? and client_id = ?
-       ), r as (
-         update chat_rooms set last_seq = last_seq + 1 where id = ? and not exists (select 1 from prior) returning id, last_seq
-       ), m as (
+       ), r as (${takeNumber}), m as (
          insert into chat_messages (room_id, seq, author_id, text, client_id) select r.id, r.last_seq, ?, ?, ? from r
          returning *
        )
        select ${MESSAGE_COLUMNS} from m join users u on u.id = m.author_id`,
-      [ctx.user.id, input.clientId ?? null, roomId, ctx.user.id, input.text, input.clientId ?? null],
+      [
+        ctx.user.id,
+        input.clientId ?? null,
+        ...(own ? [roomId, ownSupportRoom(ctx).name, ctx.user.id] : [roomId]),
+        ctx.user.id,
+        input.text,
+        input.clientId ?? null,
+      ],
     );
   } catch (error) {
     if (!input.clientId || !violatesUnique(error, 'chat_messages_client_unique')) throw error;
