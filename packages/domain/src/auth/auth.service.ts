@@ -6,7 +6,7 @@ import type { LoginInput, RegisterInput, User } from '@shop/schemas';
 import { mergeGuestCart } from '../cart/cart.service.ts';
 import type { ServiceContext, SessionUser } from '../context.ts';
 import { ShopError } from '../errors.ts';
-import { channels, publishQuietly } from '../live/stream.ts';
+import { revocation } from '../live/stream.ts';
 
 export function toUser(user: Pick<SessionUser, 'id' | 'email' | 'name' | 'role'>): User {
   return { id: user.id, email: user.email, name: user.name, role: user.role };
@@ -74,7 +74,7 @@ export async function logout(ctx: ServiceContext): Promise<{ ok: true }> {
   if (ctx.user) {
     await ctx.em.nativeUpdate(UserEntity, { id: ctx.user.id }, { sessionVersion: ctx.user.sessionVersion + 1 });
     // Live subscriptions of this user, on any instance, end now rather than at their next check.
-    await publishQuietly(ctx.bus, channels.userRevoked(ctx.user.id), 'revoked');
+    await revocation.publish(ctx.bus, ctx.user.id);
   }
   ctx.session.signOut();
   return { ok: true };

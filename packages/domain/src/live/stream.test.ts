@@ -94,7 +94,7 @@ describe('liveStream', () => {
         latestSeq: async () => log.length,
         startAfter: null,
         signal,
-        endChannel: 'end',
+        endOn: { channel: 'end', message: 'user-1' },
         allowKey: 'user-1:1',
         stillAllowed: async () => {
           sessionChecks++;
@@ -201,7 +201,7 @@ describe('liveStream', () => {
         latestSeq: async () => 0,
         startAfter: null,
         signal,
-        endChannel: 'end-own',
+        endOn: { channel: 'end-own', message: 'anyone' },
         stillAllowed: async () => allowed,
         recheckMs: 30,
       });
@@ -211,15 +211,86 @@ describe('liveStream', () => {
     const refusedEnd = refused.next();
     const keptFirst = kept.next();
     await tick();
-    // One handler for the shared channel, one revocation handler per stream.
-    expect(bus.stats().handlers).toBe(3);
+    // One handler for the shared channel and one for the end channel, shared by both sessions.
+    expect(bus.stats().handlers).toBe(2);
     expect((await refusedEnd).done).toBe(true);
     // The refusal was for the other stream only: this one still receives events.
     await bus.publish('own', JSON.stringify({ seq: 1, item: 'still here' }));
     expect((await keptFirst).value?.seq).toBe(1);
     const keptEnd = kept.next();
-    await bus.publish('end-own', 'revoked');
+    await bus.publish('end-own', 'anyone');
     expect((await keptEnd).done).toBe(true);
     expect(bus.stats().handlers).toBe(0);
+  });
+
+  it('ends only the named session on the shared end channel, and unsubscribes it with the last session', async () => {
+    const bus = createMemoryBus();
+    const open = (user: string, signal: AbortSignal) =>
+      liveStream<string>({
+        bus,
+        channel: 'events',
+        parse: (message) => JSON.parse(message) as Sequenced<string>,
+        backfill: async () => [],
+        latestSeq: async () => 0,
+        startAfter: null,
+        signal,
+        endOn: { channel: 'revoked', message: user },
+        allowKey: `${user}:1`,
+        stillAllowed: async () => true,
+      });
+    const controller = new AbortController();
+    const [ann1, ann2, bob] = [open('ann', controller.signal), open('ann', controller.signal), open('bob', controller.signal)];
+    const waiting = [ann1.next(), ann2.next(), bob.next()];
+    await tick();
+    // One handler for the events and one for the end channel, whatever the number of sessions.
+    expect(bus.stats().handlers).toBe(2);
+    await bus.publish('revoked', 'carol');
+    await bus.publish('revoked', 'ann');
+    expect((await waiting[0])?.done).toBe(true);
+    expect((await waiting[1])?.done).toBe(true);
+    await bus.publish('events', JSON.stringify({ seq: 1, item: 'for bob' }));
+    expect((await waiting[2])?.value?.item).toBe('for bob');
+    expect(bus.stats().handlers).toBe(2);
+    const bobEnd = bob.next();
+    await bus.publish('revoked', 'bob');
+    expect((await bobEnd).done).toBe(true);
+    expect(bus.stats().handlers).toBe(0);
+  });
+
+  it('forgets a failed end-channel subscription, so the next session subscribes afresh', async () => {
+    const real = createMemoryBus();
+    let failEnd = true;
+    const flaky: Bus = {
+      ...real,
+      subscribe: (channel, handler) => {
+        if (channel === 'revoked' && failEnd) {
+          failEnd = false;
+          return Promise.reject(new Error('bus down'));
+        }
+        return real.subscribe(channel, handler);
+      },
+    };
+    const open = (signal: AbortSignal) =>
+      liveStream<string>({
+        bus: flaky,
+        channel: 'events',
+        parse: (message) => JSON.parse(message) as Sequenced<string>,
+        backfill: async () => [],
+        latestSeq: async () => 0,
+        startAfter: null,
+        signal,
+        endOn: { channel: 'revoked', message: 'ann' },
+        allowKey: 'ann:1',
+        stillAllowed: async () => true,
+      });
+    await expect(open(new AbortController().signal).next()).rejects.toThrow('bus down');
+    expect(real.stats().handlers).toBe(0);
+    const stream = open(new AbortController().signal);
+    const end = stream.next();
+    await tick();
+    expect(real.stats().handlers).toBe(2);
+    await real.publish('revoked', 'ann');
+    expect((await end).done).toBe(true);
+    expect(real.stats().handlers).toBe(0);
   });
 });

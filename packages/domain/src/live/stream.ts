@@ -34,11 +34,19 @@ export interface LiveStreamOptions<T> {
    * the same `stillAllowed` answer, so it is asked once per interval for all of them.
    */
   allowKey?: string;
-  /** A message on this channel ends the stream at once (a revoked session). */
-  endChannel?: string;
+  /**
+   * This message on this channel ends the stream at once (a revoked session: the user's id on the
+   * revocation channel). The channel is subscribed once per process for all streams listening to it.
+   */
+  endOn?: EndOn;
   /** Events held for a slow consumer before falling back to the database. */
   maxBuffered?: number;
   recheckMs?: number;
+}
+
+export interface EndOn {
+  channel: string;
+  message: string;
 }
 
 const BACKFILL_BATCH = 200;
@@ -192,8 +200,62 @@ function channelKind(channel: string, parse: (message: string) => Sequenced<unkn
   };
 }
 
-/** Streams of one session: they all end on a message on `endChannel` or once `stillAllowed` says no. */
-function sessionKind(endChannel: string | undefined): GroupKind {
+/**
+ * Listeners for end messages, per bus and channel: one bus subscription carries every session's
+ * message (the revocation channel names the user), instead of one subscription per session.
+ */
+interface EndListeners {
+  ready: Promise<() => Promise<void>>;
+  byMessage: Map<string, Set<() => void>>;
+}
+const endListeners = new WeakMap<Bus, Map<string, EndListeners>>();
+
+/**
+ * Calls `end` when `message` arrives on `channel`; resolves, once the shared subscription is live,
+ * to the function that stops listening (the last listener of a channel unsubscribes it).
+ */
+function listenForEnd(bus: Bus, { channel, message }: EndOn, end: () => void): Promise<() => Promise<void>> {
+  let channels = endListeners.get(bus);
+  if (!channels) {
+    channels = new Map();
+    endListeners.set(bus, channels);
+  }
+  const perBus = channels;
+  let listeners = perBus.get(channel);
+  if (!listeners) {
+    const byMessage = new Map<string, Set<() => void>>();
+    const created: EndListeners = {
+      byMessage,
+      ready: bus.subscribe(channel, (received) => {
+        for (const listener of byMessage.get(received) ?? []) listener();
+      }),
+    };
+    // A failed subscription is forgotten, so the next listener subscribes afresh.
+    created.ready.catch(() => perBus.get(channel) === created && perBus.delete(channel));
+    perBus.set(channel, created);
+    listeners = created;
+  }
+  const shared = listeners;
+  const ends = shared.byMessage.get(message) ?? new Set();
+  shared.byMessage.set(message, ends.add(end));
+  const stop = async () => {
+    ends.delete(end);
+    if (ends.size === 0 && shared.byMessage.get(message) === ends) shared.byMessage.delete(message);
+    if (shared.byMessage.size > 0 || perBus.get(channel) !== shared) return;
+    perBus.delete(channel);
+    await (await shared.ready)();
+  };
+  return shared.ready.then(
+    () => stop,
+    async (error: unknown) => {
+      await stop().catch(ignore);
+      throw error;
+    },
+  );
+}
+
+/** Streams of one session: they all end on the `endOn` message or once `stillAllowed` says no. */
+function sessionKind(endOn: EndOn | undefined): GroupKind {
   const end = (members: Set<Member<unknown>>) => {
     for (const m of members) {
       m.ended = true;
@@ -202,7 +264,7 @@ function sessionKind(endChannel: string | undefined): GroupKind {
   };
   return {
     listen: (bus, members) => ({
-      ready: endChannel ? bus.subscribe(endChannel, () => end(members)) : Promise.resolve(null),
+      ready: endOn ? listenForEnd(bus, endOn, () => end(members)) : Promise.resolve(null),
       close: undefined,
     }),
     check: async (first, members) => {
@@ -389,10 +451,10 @@ class LiveStream<T> implements AsyncGenerator<Sequenced<T>, undefined> {
     await options.admit?.();
     const { bus, channel, parse, recheckMs = 15_000 } = options;
     const member = this.#member as Member<unknown>;
-    const sessionKey = options.allowKey === undefined ? null : `${recheckMs}\0${options.endChannel ?? ''}\0${options.allowKey}`;
+    const { endOn } = options;
+    const sessionKey = options.allowKey === undefined ? null : `${recheckMs}\0${endOn?.channel}\0${endOn?.message}\0${options.allowKey}`;
     this.#channelGroup = await join(bus, channelGroups, `${recheckMs}\0${channel}`, recheckMs, member, () => channelKind(channel, parse));
-    const { endChannel } = options;
-    this.#sessionGroup = await join(bus, sessionGroups, sessionKey, recheckMs, member, () => sessionKind(endChannel));
+    this.#sessionGroup = await join(bus, sessionGroups, sessionKey, recheckMs, member, () => sessionKind(endOn));
     this.#member.last = options.startAfter ?? (await options.latestSeq());
     this.#member.behind = options.startAfter !== null;
   }
@@ -417,8 +479,15 @@ class LiveStream<T> implements AsyncGenerator<Sequenced<T>, undefined> {
 export const channels = {
   chat: (roomId: string) => `chat:${roomId}`,
   orders: (userId: string) => `orders:${userId}`,
-  /** A message here ends every live stream of the user (sign-out). */
-  userRevoked: (userId: string) => `revoked:${userId}`,
+};
+
+/**
+ * Sign-out: ends every live stream of the user, on every instance. One channel for all users,
+ * the message names the user, so a process holds one subscription for it, not one per session.
+ */
+export const revocation = {
+  publish: (bus: Bus, userId: string) => publishQuietly(bus, 'revoked', userId),
+  endOn: (userId: string): EndOn => ({ channel: 'revoked', message: JSON.stringify(userId) }),
 };
 
 /** Publishes after commit. A failed publish loses nothing: subscribers back-fill from the database. */

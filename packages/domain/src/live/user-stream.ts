@@ -1,6 +1,6 @@
 import { loadSessionUser } from '../auth/auth.service.ts';
 import type { AuthedContext } from '../context.ts';
-import { channels, type LiveStreamOptions, liveStream, type Sequenced } from './stream.ts';
+import { type LiveStreamOptions, liveStream, revocation, type Sequenced } from './stream.ts';
 
 /**
  * A live stream for the signed-in caller, resuming after `lastEventId`: it ends when the user signs
@@ -21,7 +21,7 @@ export function userLiveStream<T>(
   return liveStream<T>({
     ...source,
     bus: ctx.bus,
-    endChannel: channels.userRevoked(id),
+    endOn: revocation.endOn(id),
     startAfter: lastEventId ?? null,
     signal,
     // Every socket of this session asks once per interval, not each on its own.
