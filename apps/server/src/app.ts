@@ -26,6 +26,8 @@ export interface AppOptions {
   metrics?: Metrics;
   /** Dependencies besides PostgreSQL that /ready checks (Redis when REDIS_URL is set); each must resolve. */
   readinessChecks?: Record<string, () => Promise<unknown>>;
+  /** WebSocket keep-alive; the defaults suit production (tests shorten them). */
+  keepAlive?: { pingMs: number; pongWaitMs: number };
 }
 
 export interface App {
@@ -43,12 +45,11 @@ export interface App {
 const MAX_BODY_BYTES = 100 * 1024;
 const MAX_WS_BUFFERED_BYTES = 4 * 1024 * 1024;
 /**
- * Every socket gets a PING this often; one that sends nothing within PONG_WAIT_MS after it is
- * dropped. Above the SPA's lazy-socket close time (30 s), since a PING resets the client's idle
+ * Every socket gets a PING every `pingMs`; one that sends nothing within `pongWaitMs` after it
+ * is dropped. Above the SPA's lazy-socket close time (30 s), since a PING resets the client's idle
  * timer and a shorter interval would keep idle sockets open for ever; below Nginx's 90 s timeout.
  */
-const PING_MS = 45_000;
-const PONG_WAIT_MS = 5_000;
+const KEEP_ALIVE = { pingMs: 45_000, pongWaitMs: 5_000 };
 /** A dependency that has not answered /ready's check by then counts as down. */
 const READY_CHECK_TIMEOUT_MS = 2_000;
 
@@ -113,6 +114,7 @@ export function createApp({
   logger = silentLogger,
   metrics = createMetrics(instanceName),
   readinessChecks = {},
+  keepAlive: { pingMs, pongWaitMs } = KEEP_ALIVE,
 }: AppOptions): App {
   const deps = { ...givenDeps, observer: givenDeps.observer ?? metrics.observer };
   const { orm } = deps;
@@ -273,15 +275,15 @@ export function createApp({
     heard.delete(this);
   }
   // Keep-alive with one timer for all sockets (tRPC's adapter keeps two timers and three closures per
-  // socket): a PING every PING_MS; a socket that answers nothing within PONG_WAIT_MS is dead.
+  // socket): a PING every `pingMs`; a socket that answers nothing within `pongWaitMs` is dead.
   const keepAlive = setInterval(() => {
     heard.clear();
     const pinged = [...wss.clients].filter((client) => client.readyState === client.OPEN);
     for (const client of pinged) client.send('PING');
     setTimeout(() => {
       for (const client of pinged) if (!heard.has(client)) client.terminate();
-    }, PONG_WAIT_MS).unref();
-  }, PING_MS);
+    }, pongWaitMs).unref();
+  }, pingMs);
   keepAlive.unref();
   wss.on('connection', (ws: WebSocket, req: SocketRequest) => {
     ws.on('message', hear);

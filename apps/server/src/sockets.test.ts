@@ -169,3 +169,37 @@ describe('a stream that fails while its event is being answered', () => {
     await new Promise((resolve) => wss.close(resolve));
   });
 });
+
+describe('keep-alive', () => {
+  it('drops a socket that stays silent after a PING and keeps one that answers', async () => {
+    const quick = createApp({ deps, instanceName: 'keep-alive', keepAlive: { pingMs: 100, pongWaitMs: 150 } });
+    await new Promise<void>((resolve) => quick.server.listen(0, '127.0.0.1', resolve));
+    const url = `ws://127.0.0.1:${(quick.server.address() as AddressInfo).port}/trpc`;
+    const connect = async (answer: boolean) => {
+      const ws = new WebSocket(url, { headers: { cookie } });
+      let pings = 0;
+      ws.on('message', (raw) => {
+        if (raw.toString() !== 'PING') return;
+        pings++;
+        if (answer) ws.send('PONG');
+      });
+      const closed = new Promise<number>((resolve) => ws.once('close', resolve));
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      return { ws, pings: () => pings, closed };
+    };
+    try {
+      const [alive, silent] = await Promise.all([connect(true), connect(false)]);
+      // Terminated, not closed with a frame: a dead peer would not answer a close handshake.
+      expect(await silent.closed).toBe(1006);
+      expect(silent.pings()).toBeGreaterThanOrEqual(1);
+      await expect.poll(() => alive.pings(), { timeout: 5_000 }).toBeGreaterThanOrEqual(3);
+      expect(alive.ws.readyState).toBe(WebSocket.OPEN);
+      alive.ws.close();
+    } finally {
+      await quick.close();
+    }
+  });
+});
