@@ -265,8 +265,11 @@ export function createApp({
     createContext: createSocketContext,
     onError: ({ error, path, req }) => logFailure(error, path, req.reqId),
   });
-  /** Sockets heard from since the last PING round. */
-  const heard = new Set<WebSocket>();
+  /**
+   * Sockets heard from since the latest PING round began. Each round checks its own set, so a
+   * round that starts before the previous one's wait is over does not empty what that one counts.
+   */
+  let heard = new Set<WebSocket>();
   /** One listener for every socket (`this` is the socket), not a closure per socket. */
   function hear(this: WebSocket): void {
     heard.add(this);
@@ -277,11 +280,12 @@ export function createApp({
   // Keep-alive with one timer for all sockets (tRPC's adapter keeps two timers and three closures per
   // socket): a PING every `pingMs`; a socket that answers nothing within `pongWaitMs` is dead.
   const keepAlive = setInterval(() => {
-    heard.clear();
+    const round = new Set<WebSocket>();
+    heard = round;
     const pinged = [...wss.clients].filter((client) => client.readyState === client.OPEN);
     for (const client of pinged) client.send('PING');
     setTimeout(() => {
-      for (const client of pinged) if (!heard.has(client)) client.terminate();
+      for (const client of pinged) if (!round.has(client)) client.terminate();
     }, pongWaitMs).unref();
   }, pingMs);
   keepAlive.unref();

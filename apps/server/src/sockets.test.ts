@@ -172,7 +172,7 @@ describe('a stream that fails while its event is being answered', () => {
 
 describe('keep-alive', () => {
   it('drops a socket that stays silent after a PING and keeps one that answers', async () => {
-    const quick = createApp({ deps, instanceName: 'keep-alive', keepAlive: { pingMs: 100, pongWaitMs: 150 } });
+    const quick = createApp({ deps, instanceName: 'keep-alive', keepAlive: { pingMs: 300, pongWaitMs: 400 } });
     await new Promise<void>((resolve) => quick.server.listen(0, '127.0.0.1', resolve));
     const url = `ws://127.0.0.1:${(quick.server.address() as AddressInfo).port}/trpc`;
     const connect = async (answer: boolean) => {
@@ -195,7 +195,7 @@ describe('keep-alive', () => {
       // Terminated, not closed with a frame: a dead peer would not answer a close handshake.
       expect(await silent.closed).toBe(1006);
       expect(silent.pings()).toBeGreaterThanOrEqual(1);
-      await expect.poll(() => alive.pings(), { timeout: 5_000 }).toBeGreaterThanOrEqual(3);
+      await expect.poll(() => alive.pings(), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
       expect(alive.ws.readyState).toBe(WebSocket.OPEN);
       alive.ws.close();
     } finally {

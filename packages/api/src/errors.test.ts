@@ -37,5 +37,7 @@ describe('toTRPCError', () => {
     expect(databaseUnavailable(nul)).toBe(false);
     expect(databaseUnavailable(new ConnectionException(nul))).toBe(false);
     expect(toTRPCError(wrap(nul)).code).toBe('INTERNAL_SERVER_ERROR');
+    const lostSync = Object.assign(new Error('protocol synchronization was lost'), { code: '08P01', severity: 'FATAL' });
+    expect(databaseUnavailable(lostSync)).toBe(true);
   });
 });

@@ -30,9 +30,10 @@ const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 export function databaseUnavailable(cause: unknown): boolean {
   for (let error = cause, depth = 0; error instanceof Error && depth < 4; error = error.cause, depth++) {
     const code = (error as Error & { code?: unknown }).code;
-    // 08P01 (protocol violation) is a statement the server could not take, such as a parameter
-    // carrying a NUL byte: retrying it cannot help, so it is not an outage.
-    if (code === '08P01') return false;
+    // 08P01 (protocol violation) as an ERROR is a statement the server could not take, such as
+    // one carrying a NUL byte: retrying it cannot help, so it is not an outage. (As FATAL, the
+    // connection was lost, and it is.)
+    if (code === '08P01' && (error as Error & { severity?: unknown }).severity !== 'FATAL') return false;
     if (error instanceof ConnectionException) return true;
     if (typeof code === 'string') {
       // SQLSTATE 08 connection exception, 57P01-03 shutting down / starting up, 53300 too many connections.

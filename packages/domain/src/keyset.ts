@@ -1,3 +1,4 @@
+import { unstorable } from '@shop/schemas';
 import { badRequest } from './errors.ts';
 
 /**
@@ -16,7 +17,16 @@ export function decodeKeyset(raw: string): [tag: unknown, key: string, id: unkno
   } catch {
     throw invalidCursor();
   }
-  if (!Array.isArray(parsed) || parsed.length !== 3 || typeof parsed[1] !== 'string' || parsed[1].length > 256) throw invalidCursor();
+  // The key is bound as text: one PostgreSQL cannot take (a NUL) would fail the statement.
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 3 ||
+    typeof parsed[1] !== 'string' ||
+    parsed[1].length > 256 ||
+    unstorable(parsed[1]) !== null
+  ) {
+    throw invalidCursor();
+  }
   return [parsed[0], parsed[1], parsed[2]];
 }
 

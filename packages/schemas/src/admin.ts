@@ -12,8 +12,7 @@ export const adminProductUpsertInput = z.strictObject({
   description: storedText().trim().max(5_000),
   priceCents: priceCentsSchema,
   categorySlug: slugSchema,
-  imageUrl: z
-    .string()
+  imageUrl: storedText()
     .trim()
     .max(500)
     .regex(/^(https:\/\/|\/)[^\s"'<>]*$/, 'an https:// URL or a path on this site')

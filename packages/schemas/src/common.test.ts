@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { adminProductUpsertInput } from './admin.ts';
 import { loginInput, registerInput } from './auth.ts';
 import { catalogListInput } from './catalog.ts';
 import { chatSendInput } from './chat.ts';
 import { addressSchema } from './orders.ts';
 
+const product = { slug: 'lamp', name: 'Lamp', description: '', priceCents: 100, categorySlug: 'home' };
 const address = { name: 'Ada', line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' };
 
 describe('storedText', () => {
@@ -17,6 +19,7 @@ describe('storedText', () => {
       catalogListInput.safeParse({ cursor: '\u0000' }),
       addressSchema.safeParse({ ...address, line1: '\u0000 Main St' }),
       addressSchema.safeParse({ ...address, line2: 'Flat\u00002' }),
+      adminProductUpsertInput.safeParse({ ...product, imageUrl: '/img/\u0000.png' }),
     ];
     for (const result of refused) {
       expect(result.success).toBe(false);

@@ -18,10 +18,17 @@ const LONE_SURROGATE = /\p{Cs}/u;
  * surrogate has no UTF-8 form (it would be stored as U+FFFD, or fail inside JSON).
  */
 export const storedText = () =>
-  z
-    .string()
-    .refine((s) => !s.includes('\u0000'), 'must not contain NUL (U+0000) characters')
-    .refine((s) => !LONE_SURROGATE.test(s), 'must be well-formed Unicode (it has a lone surrogate)');
+  z.string().check((ctx) => {
+    const problem = unstorable(ctx.value);
+    if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+  });
+
+/** Why PostgreSQL could not store `s` as sent (see `storedText`), or null when it can. */
+export function unstorable(s: string): string | null {
+  if (s.includes('\u0000')) return 'must not contain NUL (U+0000) characters';
+  if (LONE_SURROGATE.test(s)) return 'must be well-formed Unicode (it has a lone surrogate)';
+  return null;
+}
 
 export const priceCentsSchema = z.number().int().min(0).max(MAX_PRICE_CENTS);
 

@@ -162,6 +162,9 @@ describe('catalog cursors', () => {
     Buffer.from('["price_asc","1; drop table products",1]').toString('base64url'),
     Buffer.from('["newest","not-a-number",1]').toString('base64url'),
     Buffer.from('["price_asc","100",1.5]').toString('base64url'),
+    // A name key PostgreSQL cannot take as text: it would fail the statement, not answer 400.
+    Buffer.from(JSON.stringify(['name', 'a\u0000', 1])).toString('base64url'),
+    Buffer.from(JSON.stringify(['name', 'a\uD800', 1])).toString('base64url'),
   ])('refuses a forged cursor %s as BAD_REQUEST', async (cursor) => {
     const sort = cursor.startsWith('garbage') ? 'price_asc' : (JSON.parse(Buffer.from(cursor, 'base64url').toString())[0] as 'price_asc');
     const error = await list({ sort, cursor }).catch((e: unknown) => e);

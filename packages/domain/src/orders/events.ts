@@ -13,8 +13,8 @@ export interface OrderEventMessage {
 }
 
 /**
- * Two CTEs that number and record an event for each order in the relation `o` (with columns id,
- * user_id and status), written inside the statement that changes the order. The number comes
+ * Two CTEs that number and record an event for the order in the relation `o` (one row, with
+ * columns id, user_id and status), written inside the statement that changes the order. The number comes
  * from the user row under its lock, so numbers are dense per user and visible in commit order:
  * orders.onUpdate can resume after any of them without a gap. `seq` answers the number.
  */
@@ -23,7 +23,8 @@ export const ORDER_EVENT_CTES = `seq as (
     returning u.id as user_id, u.order_event_seq
   ),
   event as (
-    insert into order_events (user_id, seq, order_id, status) select seq.user_id, seq.order_event_seq, o.id, o.status from seq, o
+    insert into order_events (user_id, seq, order_id, status) select seq.user_id, seq.order_event_seq, o.id, o.status
+    from seq join o on o.user_id = seq.user_id
   )`;
 
 /** Numbers a status change of one of the user's orders, inside the change's transaction. */
