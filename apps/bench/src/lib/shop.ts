@@ -2,7 +2,7 @@
 // plus a private redis-server. Without the cluster module it falls back to bare instances.
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startCluster } from '@shop/nginx';
+import { ensureWebBuild, startCluster } from '@shop/nginx';
 import { type RedisServer, spawnTracked, startRedisServer, stop as stopChild, waitFor, waitForHttp } from '@shop/proc';
 import { SESSION_SECRET } from './db.ts';
 import { port, ports } from './ports.ts';
@@ -74,6 +74,8 @@ export async function startShop(opts: {
   let nginxProblem = process.env.BENCH_NO_NGINX ? 'BENCH_NO_NGINX is set' : undefined;
   if (!nginxProblem)
     try {
+      // Nginx serves the SPA: on a fresh checkout it is built first (once; later runs reuse it).
+      await ensureWebBuild();
       const [httpPort, ...instancePorts] = await ports(count + 1);
       const cluster = await startCluster({
         instances: count,
