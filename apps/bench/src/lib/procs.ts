@@ -29,7 +29,14 @@ export function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     while (cleanups.length) {
       const fn = cleanups.pop();
-      await Promise.race([fn?.().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
+      const done = fn?.().then(
+        () => true,
+        () => true,
+      );
+      // Said, not hidden: what is still running after this is killed below.
+      if (!(await Promise.race([done, new Promise((r) => setTimeout(() => r(false), 10_000))]))) {
+        process.stderr.write('a clean-up took over 10 s; what it stops is killed instead\n');
+      }
     }
     await stopAll('SIGKILL');
   })();
