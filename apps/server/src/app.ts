@@ -260,7 +260,7 @@ export function createApp({
   // perMessageDeflate stays off (ws's default for servers): a zlib context per socket costs far more
   // than the little JSON it would save.
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES, perMessageDeflate: false });
-  const connect = socketHandler({
+  const sockets = socketHandler({
     router: appRouter,
     createContext: createSocketContext,
     onError: ({ error, path, req }) => logFailure(error, path, req.reqId),
@@ -292,7 +292,7 @@ export function createApp({
   wss.on('connection', (ws: WebSocket, req: SocketRequest) => {
     ws.on('message', hear);
     ws.once('close', forget);
-    connect(ws, req);
+    sockets.connect(ws, req);
   });
   metrics.watch({
     webSockets: () => wss.clients.size,
@@ -339,9 +339,12 @@ export function createApp({
       draining = true;
       clearInterval(slowConsumers);
       clearInterval(keepAlive);
+      const deadline = performance.now() + drainMs;
+      // Calls already running over a socket are answered first: a tRPC client told to reconnect
+      // fails whatever it still waits for on the old socket.
+      while (sockets.callsInFlight() > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       for (const client of wss.clients) if (client.readyState === client.OPEN) client.send(RECONNECT_NOTICE);
       for (const client of wss.clients) client.close(1012, 'server restarting');
-      const deadline = performance.now() + drainMs;
       while (inFlight > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -3,11 +3,12 @@ import type { ContextDeps } from '@shop/api';
 import { testDeps } from '@shop/api/testing';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { initTRPC } from '@trpc/server';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { register } from '../test/harness.ts';
 import { type App, createApp } from './app.ts';
-import { socketHandler } from './sockets.ts';
+import { RECONNECT_NOTICE, socketHandler } from './sockets.ts';
 
 // Our tRPC WebSocket handler on a raw socket: the wire protocol @trpc/client's wsLink speaks,
 // including what that client never sends (malformed messages, duplicate ids).
@@ -153,7 +154,7 @@ describe('a stream that fails while its event is being answered', () => {
     const errors: string[] = [];
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     const handle = socketHandler({ router, createContext: async () => ({}), onError: ({ error }) => errors.push(error.message) });
-    wss.on('connection', (ws, req) => handle(ws, { url: req.url ?? '/' }));
+    wss.on('connection', (ws, req) => handle.connect(ws, { url: req.url ?? '/' }));
     await new Promise((resolve) => wss.once('listening', resolve));
     const ws = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
     const replies: Reply[] = [];
@@ -200,6 +201,46 @@ describe('keep-alive', () => {
       alive.ws.close();
     } finally {
       await quick.close();
+    }
+  });
+});
+
+describe('drain', () => {
+  it('answers a call already running over a socket before it tells the client to reconnect', async () => {
+    const draining = createApp({ deps, instanceName: 'drain' });
+    await new Promise<void>((resolve) => draining.server.listen(0, '127.0.0.1', resolve));
+    const port = (draining.server.address() as AddressInfo).port;
+    // Holds the lobby's row, so a chat.send to it waits inside its statement.
+    const blocker = new pg.Client({ connectionString: db.url });
+    await blocker.connect();
+    try {
+      await blocker.query('begin');
+      await blocker.query(`select 1 from chat_rooms where id = 'lobby' for update`);
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/trpc`, { headers: { cookie } });
+      const received: string[] = [];
+      ws.on('message', (raw) => received.push(raw.toString()));
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      ws.send(
+        JSON.stringify({ id: 1, method: 'mutation', params: { path: 'chat.send', input: { roomId: 'lobby', text: 'during a drain' } } }),
+      );
+      // The send now waits for the row lock.
+      await expect
+        .poll(async () => (await blocker.query('select count(*)::int as n from pg_locks where not granted')).rows[0].n)
+        .toBeGreaterThan(0);
+      const closing = draining.close();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(received).toEqual([]);
+      await blocker.query('commit');
+      await closing;
+      const answer = received.findIndex((m) => m.includes('"id":1') && m.includes('during a drain'));
+      expect(answer).toBe(0);
+      expect(received.indexOf(RECONNECT_NOTICE)).toBeGreaterThan(answer);
+      ws.terminate();
+    } finally {
+      await blocker.end();
     }
   });
 });

@@ -37,19 +37,38 @@ interface Subscription {
 type Outcome = { ok: true; ctx: unknown } | { ok: false; error: TRPCError };
 type Message = ReturnType<typeof parseTRPCMessage>;
 
-/** Returns the handler of a new connection (an upgraded socket and what it keeps of its request). */
-export function socketHandler<TRouter extends AnyRouter, TRequest extends { url: string }>(opts: SocketHandlerOptions<TRouter, TRequest>) {
-  return (client: WebSocket, req: TRequest): void => {
-    const connection = new Connection(opts, client, req);
-    client.on('message', (raw: RawData, isBinary: boolean) => connection.message(raw, isBinary));
-    client.on('error', (cause) => opts.onError({ error: getTRPCErrorFromUnknown(cause), path: undefined, req }));
-    client.once('close', () => connection.close());
+/** What all connections of one handler share. */
+interface Shared {
+  /** Queries, mutations and subscription starts not yet answered, over all sockets. */
+  calls: number;
+}
+
+export interface SocketHandler<TRequest> {
+  /** Serves a new connection (an upgraded socket and what it keeps of its request). */
+  connect(client: WebSocket, req: TRequest): void;
+  /** Calls not yet answered: a drain waits for them before it tells clients to reconnect. */
+  callsInFlight(): number;
+}
+
+export function socketHandler<TRouter extends AnyRouter, TRequest extends { url: string }>(
+  opts: SocketHandlerOptions<TRouter, TRequest>,
+): SocketHandler<TRequest> {
+  const shared: Shared = { calls: 0 };
+  return {
+    connect(client, req) {
+      const connection = new Connection(opts, shared, client, req);
+      client.on('message', (raw: RawData, isBinary: boolean) => connection.message(raw, isBinary));
+      client.on('error', (cause) => opts.onError({ error: getTRPCErrorFromUnknown(cause), path: undefined, req }));
+      client.once('close', () => connection.close());
+    },
+    callsInFlight: () => shared.calls,
   };
 }
 
 /** One socket: methods on the prototype, so a connection costs its fields, not a closure each. */
 class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
   readonly opts: SocketHandlerOptions<TRouter, TRequest>;
+  readonly shared: Shared;
   readonly client: WebSocket;
   readonly req: TRequest;
   readonly ready: Promise<Outcome>;
@@ -61,8 +80,9 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
    */
   awaitingParams: boolean;
 
-  constructor(opts: SocketHandlerOptions<TRouter, TRequest>, client: WebSocket, req: TRequest) {
+  constructor(opts: SocketHandlerOptions<TRouter, TRequest>, shared: Shared, client: WebSocket, req: TRequest) {
     this.opts = opts;
+    this.shared = shared;
     this.client = client;
     this.req = req;
     this.awaitingParams = new URL(req.url, 'http://localhost').searchParams.get('connectionParams') === '1';
@@ -108,7 +128,12 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
       this.fail(null, undefined, new TRPCErrorClass({ code: 'PARSE_ERROR', cause }), 'unknown');
       return;
     }
-    messages.forEach((message, index) => void this.call(message, index).catch(ignore));
+    const shared = this.shared;
+    shared.calls += messages.length;
+    const done = () => {
+      shared.calls--;
+    };
+    messages.forEach((message, index) => void this.call(message, index).catch(ignore).finally(done));
   }
 
   close(): void {

@@ -1,4 +1,5 @@
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { waitForHttp } from '@shop/proc';
 import type { ChatMessage } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
@@ -139,8 +140,11 @@ describe('safety across instances', () => {
   });
 
   it('counts a flood across instances: the limit is shared through Redis', async () => {
-    const flooder = await register(a.base, 'flooder');
     const instances = [a, b, c];
+    // After the Redis restart above, an instance whose limiter connection is still reconnecting
+    // counts on its own (the in-memory fallback): the limit is shared once each is ready again.
+    await Promise.all(instances.map(({ base }) => waitForHttp(`${base}/ready`, 'instance ready (Redis reachable)')));
+    const flooder = await register(a.base, 'flooder');
     const outcomes: string[] = [];
     for (let i = 0; i < 12; i++) {
       const base = (instances[i % 3] as Instance).base;
