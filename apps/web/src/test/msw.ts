@@ -84,14 +84,14 @@ const INPUT_SCHEMAS: { [P in Path]?: ZodType } = {
   'orders.cancel': orderByIdInput,
 };
 
-/**
- * Answers tRPC's batched HTTP calls at the network edge, typed against the real router: a
- * fixture that drifts from the API fails to compile.
- */
 /** What every page asks for in the header: a signed-out visitor with an empty cart. */
 export const EMPTY_CART = { lines: [], itemCount: 0, subtotalCents: 0, currency: 'EUR' };
 const DEFAULTS: Resolvers = { 'auth.me': () => null, 'cart.get': () => EMPTY_CART };
 
+/**
+ * Answers tRPC's batched HTTP calls at the network edge, typed against the real router: a
+ * fixture that drifts from the API fails to compile.
+ */
 export function trpc(own: Resolvers) {
   const resolvers: Resolvers = { ...DEFAULTS, ...own };
   const answer = async (paths: string[], inputs: Record<string, unknown>) =>

@@ -79,10 +79,6 @@ export function listCategories(ctx: ServiceContext): Promise<Category[]> {
 }
 
 /**
- * One page of products, keyset-paginated on (sort key, id): stable and fast at any depth, and
- * never skipping or repeating a row, even when sort keys tie.
- */
-/**
  * The one SQL statement of a catalog page (with `?` placeholders, parameters in text order): pure,
  * so the benchmark's floor server runs exactly what the shop runs.
  */
@@ -140,6 +136,10 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
   return { query, params, sort };
 }
 
+/**
+ * One page of products, keyset-paginated on (sort key, id): stable and fast at any depth, and
+ * never skipping or repeating a row, even when sort keys tie.
+ */
 export function listProducts(ctx: ServiceContext, input: CatalogListInput): Promise<Page<ProductSummary>> {
   // The input is parsed (only known keys, in the schema's order): its JSON is a stable key.
   return ctx.catalogCache.read(`list:${JSON.stringify(input)}`, () => loadPage(ctx, input));
