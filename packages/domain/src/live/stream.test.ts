@@ -1,6 +1,17 @@
 import { type Bus, createMemoryBus } from '@shop/bus';
 import { describe, expect, it } from 'vitest';
-import { liveStream, type Sequenced } from './stream.ts';
+import { type LiveStreamOptions, liveStream, type Sequenced } from './stream.ts';
+
+/** A stream with nothing stored, whose session is allowed: tests give what they vary. */
+const quietStream = (options: Pick<LiveStreamOptions<string>, 'bus' | 'channel' | 'signal'> & Partial<LiveStreamOptions<string>>) =>
+  liveStream<string>({
+    parse: (message) => JSON.parse(message) as Sequenced<string>,
+    backfill: async () => [],
+    latestSeq: async () => 0,
+    startAfter: null,
+    stillAllowed: async () => true,
+    ...options,
+  });
 
 /** A stored log of numbered events standing in for a table, and a bus to announce them on. */
 function setup(bus: Bus) {
@@ -193,13 +204,9 @@ describe('liveStream', () => {
   it('gives each stream without allowKey a session check of its own', async () => {
     const bus = createMemoryBus();
     const open = (signal: AbortSignal, allowed: boolean) =>
-      liveStream<string>({
+      quietStream({
         bus,
         channel: 'own',
-        parse: (message) => JSON.parse(message) as Sequenced<string>,
-        backfill: async () => [],
-        latestSeq: async () => 0,
-        startAfter: null,
         signal,
         endOn: { channel: 'end-own', message: 'anyone' },
         stillAllowed: async () => allowed,
@@ -226,18 +233,7 @@ describe('liveStream', () => {
   it('ends only the named session on the shared end channel, and unsubscribes it with the last session', async () => {
     const bus = createMemoryBus();
     const open = (user: string, signal: AbortSignal) =>
-      liveStream<string>({
-        bus,
-        channel: 'events',
-        parse: (message) => JSON.parse(message) as Sequenced<string>,
-        backfill: async () => [],
-        latestSeq: async () => 0,
-        startAfter: null,
-        signal,
-        endOn: { channel: 'revoked', message: user },
-        allowKey: `${user}:1`,
-        stillAllowed: async () => true,
-      });
+      quietStream({ bus, channel: 'events', signal, endOn: { channel: 'revoked', message: user }, allowKey: `${user}:1` });
     const controller = new AbortController();
     const [ann1, ann2, bob] = [open('ann', controller.signal), open('ann', controller.signal), open('bob', controller.signal)];
     const waiting = [ann1.next(), ann2.next(), bob.next()];
@@ -271,18 +267,7 @@ describe('liveStream', () => {
       },
     };
     const open = (signal: AbortSignal) =>
-      liveStream<string>({
-        bus: flaky,
-        channel: 'events',
-        parse: (message) => JSON.parse(message) as Sequenced<string>,
-        backfill: async () => [],
-        latestSeq: async () => 0,
-        startAfter: null,
-        signal,
-        endOn: { channel: 'revoked', message: 'ann' },
-        allowKey: 'ann:1',
-        stillAllowed: async () => true,
-      });
+      quietStream({ bus: flaky, channel: 'events', signal, endOn: { channel: 'revoked', message: 'ann' }, allowKey: 'ann:1' });
     await expect(open(new AbortController().signal).next()).rejects.toThrow('bus down');
     expect(real.stats().handlers).toBe(0);
     const stream = open(new AbortController().signal);
