@@ -1,6 +1,7 @@
 import type { ChatHistoryInput, ChatMessage, ChatRoom, ChatSendInput, ChatSubscribeInput, Page } from '@shop/schemas';
 import type { AuthedContext } from '../context.ts';
 import { notFound, ShopError } from '../errors.ts';
+import { numberById } from '../live/batched.ts';
 import { channels, publishQuietly, type Sequenced } from '../live/stream.ts';
 import { userLiveStream } from '../live/user-stream.ts';
 import { sql, violatesUnique } from '../sql.ts';
@@ -174,6 +175,9 @@ function admission(ctx: AuthedContext, roomId: string): () => Promise<void> {
 
 type Connection = ReturnType<AuthedContext['em']['getConnection']>;
 
+/** Rooms' newest message numbers, batched: every chat stream's periodic check asks in one tick. */
+const roomLastSeq = numberById('chat_rooms', 'last_seq');
+
 /** How the stream reads the room: only the shared database connection, never the call's fork. */
 function roomEvents(connection: Connection, roomId: string) {
   return {
@@ -190,9 +194,6 @@ function roomEvents(connection: Connection, roomId: string) {
       );
       return rows.map((row) => ({ seq: Number(row.seq), item: toMessage(row) }));
     },
-    async latestSeq(): Promise<number> {
-      const [row] = await connection.execute<{ last_seq: string }[]>('select last_seq from chat_rooms where id = ?', [roomId]);
-      return Number(row?.last_seq ?? 0);
-    },
+    latestSeq: async (): Promise<number> => (await roomLastSeq(connection, roomId)) ?? 0,
   };
 }

@@ -83,7 +83,8 @@ interface Group {
   ready: Promise<(() => Promise<void>) | null>;
   /** Removes the listeners that are not bus subscriptions (the gap listener). */
   close: (() => void) | undefined;
-  timer: ReturnType<typeof setInterval>;
+  kind: GroupKind;
+  recheckMs: number;
   checking: boolean;
   /** Where the group is registered (under `key`, null for a group of one stream). */
   groups: Map<string, Group>;
@@ -137,17 +138,38 @@ async function join(
   return group;
 }
 
+/**
+ * One timer per interval for every group in the process, not one per group: all checks of an
+ * interval start in the same tick, so the queries behind them can be batched (see `batched`),
+ * a few statements per interval instead of one per session and per channel.
+ */
+const rechecks = new Map<number, { groups: Set<Group>; timer: ReturnType<typeof setInterval> }>();
+
+function scheduleRechecks(group: Group): void {
+  let every = rechecks.get(group.recheckMs);
+  if (!every) {
+    const groups = new Set<Group>();
+    const timer = setInterval(() => {
+      for (const g of groups) void recheck(g, g.kind);
+    }, group.recheckMs);
+    timer.unref();
+    every = { groups, timer };
+    rechecks.set(group.recheckMs, every);
+  }
+  every.groups.add(group);
+}
+
+function unscheduleRechecks(group: Group): void {
+  const every = rechecks.get(group.recheckMs);
+  if (!every?.groups.delete(group) || every.groups.size > 0) return;
+  clearInterval(every.timer);
+  rechecks.delete(group.recheckMs);
+}
+
 function startGroup(bus: Bus, kind: GroupKind, groups: Map<string, Group>, key: string | null, recheckMs: number): Group {
   const members = new Set<Member<unknown>>();
-  const group: Group = {
-    members,
-    ...kind.listen(bus, members),
-    timer: setInterval(() => void recheck(group, kind), recheckMs),
-    checking: false,
-    groups,
-    key,
-  };
-  group.timer.unref();
+  const group: Group = { members, ...kind.listen(bus, members), kind, recheckMs, checking: false, groups, key };
+  scheduleRechecks(group);
   if (key !== null) groups.set(key, group);
   return group;
 }
@@ -157,7 +179,7 @@ async function leave(group: Group, member: Member<unknown>): Promise<void> {
   group.members.delete(member);
   if (group.members.size > 0) return;
   if (group.key !== null && group.groups.get(group.key) === group) group.groups.delete(group.key);
-  clearInterval(group.timer);
+  unscheduleRechecks(group);
   group.close?.();
   await (await group.ready)?.();
 }

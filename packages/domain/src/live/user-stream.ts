@@ -1,6 +1,9 @@
-import { loadSessionUser } from '../auth/auth.service.ts';
 import type { AuthedContext } from '../context.ts';
+import { numberById } from './batched.ts';
 import { type LiveStreamOptions, liveStream, revocation, type Sequenced } from './stream.ts';
+
+/** Users' session versions (undefined: the user is gone), batched per interval of rechecks. */
+const currentSessionVersion = numberById('users', 'session_version');
 
 /**
  * A live stream for the signed-in caller, resuming after `lastEventId`: it ends when the user signs
@@ -14,7 +17,7 @@ export function userLiveStream<T>(
   ctx: AuthedContext,
   lastEventId: number | null | undefined,
   signal: AbortSignal | undefined,
-  source: Pick<LiveStreamOptions<T>, 'channel' | 'parse' | 'backfill' | 'latestSeq' | 'admit'>,
+  source: Pick<LiveStreamOptions<T>, 'channel' | 'parse' | 'backfill' | 'latestSeq' | 'admit' | 'recheckMs'>,
 ): AsyncGenerator<Sequenced<T>> {
   const { id, sessionVersion } = ctx.user;
   const connection = ctx.em.getConnection();
@@ -26,6 +29,8 @@ export function userLiveStream<T>(
     signal,
     // Every socket of this session asks once per interval, not each on its own.
     allowKey: `${id}:${sessionVersion}`,
-    stillAllowed: async () => (await loadSessionUser(connection, id, sessionVersion)) !== null,
+    // auth's loadSessionUser rule (the user still exists, the session version still matches),
+    // read for every session of the process in one statement per interval.
+    stillAllowed: async () => (await currentSessionVersion(connection, id)) === sessionVersion,
   });
 }

@@ -2,6 +2,7 @@ import type { Connection } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Order, OrderStatus, OrdersSubscribeInput } from '@shop/schemas';
 import type { AuthedContext, ServiceContext } from '../context.ts';
+import { numberById } from '../live/batched.ts';
 import { channels, publishQuietly, type Sequenced } from '../live/stream.ts';
 import { userLiveStream } from '../live/user-stream.ts';
 import { sql } from '../sql.ts';
@@ -54,6 +55,9 @@ export function streamOrderUpdates(
   return userLiveStream<Order>(ctx, input.lastEventId, signal, orderEvents(ctx.em.getConnection(), ctx.user.id));
 }
 
+/** Users' newest order-event numbers, batched: every orders stream's periodic check asks in one tick. */
+const latestOrderEvent = numberById('users', 'order_event_seq');
+
 /** How the stream reads the user's order events: only the shared connection, never the call's fork. */
 function orderEvents(db: Connection, userId: string) {
   return {
@@ -75,9 +79,6 @@ function orderEvents(db: Connection, userId: string) {
       const orders = await withLines(db, rows);
       return rows.map((row, i) => ({ seq: Number(row.seq), item: { ...(orders[i] as Order), status: row.event_status } }));
     },
-    async latestSeq(): Promise<number> {
-      const [row] = await sql<{ order_event_seq: string }>(db, 'select order_event_seq from users where id = ?', [userId]);
-      return Number(row?.order_event_seq ?? 0);
-    },
+    latestSeq: async (): Promise<number> => (await latestOrderEvent(db, userId)) ?? 0,
   };
 }
