@@ -17,9 +17,9 @@ const dummyHash = hashPassword('not-a-real-password-0000');
 
 /**
  * The user a session names, if it still exists and the session was not revoked since (sign-out and
- * revocation bump the version). The one rule for a live session: requests resolve their user with
- * it, and live streams recheck with it. Takes the connection, not an EntityManager, so a stream can
- * hold it without keeping its call's fork.
+ * revocation bump the version). The rule for a live session: requests resolve their user with it,
+ * and live streams recheck the same two conditions in batches (live/user-stream.ts), so a change
+ * to one belongs in the other. Takes the connection, not an EntityManager.
  */
 export async function loadSessionUser(connection: Connection, id: string, sessionVersion: number): Promise<SessionUser | null> {
   // Raw SQL: this runs on every signed-in request, and an entity load costs several times more CPU.

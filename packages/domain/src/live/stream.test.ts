@@ -1,6 +1,6 @@
 import { type Bus, createMemoryBus } from '@shop/bus';
-import { describe, expect, it } from 'vitest';
-import { type LiveStreamOptions, liveStream, type Sequenced } from './stream.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { type LiveStreamOptions, liveStream, recheckIntervals, type Sequenced } from './stream.ts';
 
 /** A stream with nothing stored, whose session is allowed: tests give what they vary. */
 const quietStream = (options: Pick<LiveStreamOptions<string>, 'bus' | 'channel' | 'signal'> & Partial<LiveStreamOptions<string>>) =>
@@ -129,6 +129,31 @@ describe('liveStream', () => {
     // All three ended on the same answer: the check is per session, not per stream.
     expect(sessionChecks - checksBefore).toBe(1);
     expect(bus.stats().handlers).toBe(0);
+    // The shared recheck timer goes with the last group.
+    expect(recheckIntervals()).toEqual([]);
+  });
+
+  it('keeps streams open while their check cannot decide (the database is down), and ends them once it says no', async () => {
+    const bus = createMemoryBus();
+    let answer: 'down' | 'yes' | 'no' = 'down';
+    let checks = 0;
+    const stillAllowed = async () => {
+      checks++;
+      if (answer === 'down') throw new Error('database down');
+      return answer === 'yes';
+    };
+    const controller = new AbortController();
+    const stream = quietStream({ bus, channel: 'undecided', signal: controller.signal, allowKey: 'ann:1', stillAllowed, recheckMs: 30 });
+    const first = stream.next();
+    await vi.waitFor(() => expect(checks).toBeGreaterThanOrEqual(3));
+    expect(recheckIntervals()).toEqual([30]);
+    answer = 'yes';
+    await bus.publish('undecided', JSON.stringify({ seq: 1, item: 'still open' }));
+    expect((await first).value?.item).toBe('still open');
+    const end = stream.next();
+    answer = 'no';
+    expect((await end).done).toBe(true);
+    expect(recheckIntervals()).toEqual([]);
   });
 
   it('ends a waiting next() on return(), without an abort, and leaves its groups', async () => {

@@ -41,6 +41,7 @@ export interface LiveStreamOptions<T> {
   endOn?: EndOn;
   /** Events held for a slow consumer before falling back to the database. */
   maxBuffered?: number;
+  /** How often `stillAllowed` and the catch-up check run (default 15 s). */
   recheckMs?: number;
 }
 
@@ -72,10 +73,10 @@ function notify(member: Member<unknown>): void {
 
 /**
  * Streams that share their listeners and their periodic check. Per channel: one bus subscription
- * (a message is parsed once for all of them), one gap listener and one anti-entropy query per
- * interval; at 20,000 sockets on a few channels that is a few queries per interval instead of one
- * per socket. Per session: the revocation channel and one `stillAllowed` query per interval (per
- * user and session version, not per socket).
+ * (a message is parsed once for all of them), one gap listener and one anti-entropy check per
+ * interval. Per session: the revocation listener and one `stillAllowed` check per interval (per
+ * user and session version, not per socket). All checks of an interval start in one tick, so the
+ * reads behind them batch into a few statements (see `scheduleRechecks`).
  */
 interface Group {
   members: Set<Member<unknown>>;
@@ -157,6 +158,11 @@ function scheduleRechecks(group: Group): void {
     rechecks.set(group.recheckMs, every);
   }
   every.groups.add(group);
+}
+
+/** The recheck intervals that have a timer running: for tests (timers are unref'd, so a leak would not show). */
+export function recheckIntervals(): number[] {
+  return [...rechecks.keys()].sort((a, b) => a - b);
 }
 
 function unscheduleRechecks(group: Group): void {
