@@ -215,7 +215,9 @@ export function renderNginxConfig(options: RenderOptions): string {
     ...block(`upstream ${g.name}`, [
       // Shared by all workers: one round-robin and one view of failed instances.
       `zone ${g.name} 64k;`,
-      ...g.servers.map((u) => `server ${u.host ?? '127.0.0.1'}:${u.port} max_fails=3 fail_timeout=30s;`),
+      // Short: an overload that times out connects sidelines an instance (all three, at worst)
+      // for 10 s, not 30; a dead one costs a refused connect per 10 s, retried on the next.
+      ...g.servers.map((u) => `server ${u.host ?? '127.0.0.1'}:${u.port} max_fails=3 fail_timeout=10s;`),
       'keepalive 32;',
       // Below Node's 5 s keep-alive timeout, so nginx never reuses a socket the instance is closing.
       'keepalive_timeout 4s;',

@@ -32,8 +32,8 @@ describe('rendered configuration', () => {
       webDist: '/nonexistent',
     });
     const group = /upstream shop_instances \{([^}]*)\}/.exec(config)?.[1] ?? '';
-    expect(group.match(/server 127\.0\.0\.1:\d+ max_fails=3 fail_timeout=30s;/g)).toEqual(
-      ports.map((p) => `server 127.0.0.1:${p} max_fails=3 fail_timeout=30s;`),
+    expect(group.match(/server 127\.0\.0\.1:\d+ max_fails=3 fail_timeout=10s;/g)).toEqual(
+      ports.map((p) => `server 127.0.0.1:${p} max_fails=3 fail_timeout=10s;`),
     );
     // A group without each instance, for its drain (none when there is only one).
     expect(config.match(/upstream shop_without_i\d+ /g) ?? []).toHaveLength(n > 1 ? n : 0);

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { admin, benchUsers, dbUrl, PG_BASE } from '../lib/db.ts';
 import { log } from '../lib/progress.ts';
+import { settle } from '../lib/shop.ts';
 import { Histogram, ratio, round } from '../lib/stats.ts';
 import { latencyChart } from '../lib/svg.ts';
 import { startWorker } from '../lib/workers.ts';
@@ -81,6 +82,7 @@ export const checkoutScenario: Scenario = {
         [hot.map((s) => s.id), hotProduct],
       );
 
+      await settle(shop.instances, { via: shop.url });
       // Warm-up on a few shoppers (their orders count in the oversell check, not in the rate).
       await checkouts(
         shop.url,

@@ -3,6 +3,7 @@
 import pg from 'pg';
 import { benchUsers } from '../lib/db.ts';
 import { log } from '../lib/progress.ts';
+import { settle } from '../lib/shop.ts';
 import { Histogram, type Percentiles, round } from '../lib/stats.ts';
 import { latencyChart } from '../lib/svg.ts';
 import { startWorker } from '../lib/workers.ts';
@@ -55,6 +56,7 @@ export const shoppersScenario: Scenario = {
           log(`time bound reached before ${n} shoppers`);
           break;
         }
+        await settle(shop.instances, { via: shop.url });
         const ramped = workers.map((w) => w.next('ramped'));
         for (const w of workers) w.post({ type: 'step', active: Math.ceil(n / WORKERS) });
         // Every socket of the step open, then one think time for the first requests to spread.
