@@ -342,7 +342,7 @@ export function createApp({
       const deadline = performance.now() + drainMs;
       // Calls already running over a socket are answered first: a tRPC client told to reconnect
       // fails whatever it still waits for on the old socket.
-      while (sockets.callsInFlight() > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      await Promise.race([sockets.answered(), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
       for (const client of wss.clients) if (client.readyState === client.OPEN) client.send(RECONNECT_NOTICE);
       for (const client of wss.clients) client.close(1012, 'server restarting');
       while (inFlight > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));

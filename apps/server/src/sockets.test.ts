@@ -227,9 +227,11 @@ describe('drain', () => {
         JSON.stringify({ id: 1, method: 'mutation', params: { path: 'chat.send', input: { roomId: 'lobby', text: 'during a drain' } } }),
       );
       // The send now waits for the row lock.
-      await expect
-        .poll(async () => (await blocker.query('select count(*)::int as n from pg_locks where not granted')).rows[0].n)
-        .toBeGreaterThan(0);
+      // A row lock wait is on the holder's transaction id, whose lock names no database: the
+      // waiting session does.
+      const waiting = `select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid
+        where not l.granted and a.datname = current_database()`;
+      await expect.poll(async () => (await blocker.query(waiting)).rows[0].n, { timeout: 10_000 }).toBeGreaterThan(0);
       const closing = draining.close();
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(received).toEqual([]);
@@ -241,6 +243,7 @@ describe('drain', () => {
       ws.terminate();
     } finally {
       await blocker.end();
+      await draining.close(0);
     }
   });
 });

@@ -40,20 +40,23 @@ type Message = ReturnType<typeof parseTRPCMessage>;
 /** What all connections of one handler share. */
 interface Shared {
   /** Queries, mutations and subscription starts not yet answered, over all sockets. */
-  calls: number;
+  running: Set<Promise<void>>;
 }
 
 export interface SocketHandler<TRequest> {
   /** Serves a new connection (an upgraded socket and what it keeps of its request). */
   connect(client: WebSocket, req: TRequest): void;
-  /** Calls not yet answered: a drain waits for them before it tells clients to reconnect. */
-  callsInFlight(): number;
+  /**
+   * Settles once every call running now has been answered (not those sent later, which a busy
+   * socket keeps sending): a drain waits for it before it tells clients to reconnect.
+   */
+  answered(): Promise<void>;
 }
 
 export function socketHandler<TRouter extends AnyRouter, TRequest extends { url: string }>(
   opts: SocketHandlerOptions<TRouter, TRequest>,
 ): SocketHandler<TRequest> {
-  const shared: Shared = { calls: 0 };
+  const shared: Shared = { running: new Set() };
   return {
     connect(client, req) {
       const connection = new Connection(opts, shared, client, req);
@@ -61,7 +64,9 @@ export function socketHandler<TRouter extends AnyRouter, TRequest extends { url:
       client.on('error', (cause) => opts.onError({ error: getTRPCErrorFromUnknown(cause), path: undefined, req }));
       client.once('close', () => connection.close());
     },
-    callsInFlight: () => shared.calls,
+    answered: async () => {
+      await Promise.allSettled([...shared.running]);
+    },
   };
 }
 
@@ -128,12 +133,12 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
       this.fail(null, undefined, new TRPCErrorClass({ code: 'PARSE_ERROR', cause }), 'unknown');
       return;
     }
-    const shared = this.shared;
-    shared.calls += messages.length;
-    const done = () => {
-      shared.calls--;
-    };
-    messages.forEach((message, index) => void this.call(message, index).catch(ignore).finally(done));
+    const running = this.shared.running;
+    messages.forEach((message, index) => {
+      const call = this.call(message, index).catch(ignore);
+      running.add(call);
+      void call.finally(() => running.delete(call));
+    });
   }
 
   close(): void {

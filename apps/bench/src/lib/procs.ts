@@ -29,10 +29,13 @@ export function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     while (cleanups.length) {
       const fn = cleanups.pop();
-      const done = fn?.().then(
-        () => true,
-        () => true,
-      );
+      // Through a promise: a clean-up that throws at once must not skip the ones after it.
+      const done = Promise.resolve()
+        .then(fn)
+        .then(
+          () => true,
+          () => true,
+        );
       // Said, not hidden: what is still running after this is killed below.
       if (!(await Promise.race([done, new Promise((r) => setTimeout(() => r(false), 10_000))]))) {
         process.stderr.write('a clean-up took over 10 s; what it stops is killed instead\n');

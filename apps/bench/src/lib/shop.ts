@@ -145,13 +145,22 @@ export async function settle(
     await res.arrayBuffer();
     return res.ok ? performance.now() - t0 : Number.POSITIVE_INFINITY;
   };
+  // Through Nginx too: after an overload it may still hold instances as failed (max_fails) until
+  // fail_timeout passes, answering 503 or sending everything to the rest, which is no measurement.
+  const nginxReachesAll = async (url: string) => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2 * instances.length; i++) {
+      const res = await fetch(`${url}/trpc/auth.me`);
+      await res.arrayBuffer();
+      if (!res.ok) return false;
+      seen.add(res.headers.get('x-instance') ?? '');
+    }
+    return instances.every((instance) => seen.has(instance.name));
+  };
   await waitFor(
     async () => {
-      // Through Nginx too (an uncached read): after an overload it may still hold every instance
-      // as failed (max_fails) and answer 503 until fail_timeout passes, which is no measurement.
-      const urls = [...instances.map((i) => `${i.url}/ready`), ...(via ? [`${via}/trpc/auth.me`] : [])];
-      const times = await Promise.all(urls.map(answersFast));
-      return times.every((t) => t < 100);
+      const times = await Promise.all(instances.map((i) => answersFast(`${i.url}/ready`)));
+      return times.every((t) => t < 100) && (!via || (await nginxReachesAll(via)));
     },
     'the instances to settle',
     { timeoutMs },

@@ -51,12 +51,12 @@ export const shoppersScenario: Scenario = {
     let held = 0;
     try {
       await Promise.all(workers.map((w) => w.next('ready')));
+      await settle(shop.instances, shop.nginx ? { via: shop.url } : {});
       for (const n of STEPS) {
         if (performance.now() - started > budgetMs) {
           log(`time bound reached before ${n} shoppers`);
           break;
         }
-        await settle(shop.instances, { via: shop.url });
         const ramped = workers.map((w) => w.next('ramped'));
         for (const w of workers) w.post({ type: 'step', active: Math.ceil(n / WORKERS) });
         // Every socket of the step open, then one think time for the first requests to spread.
