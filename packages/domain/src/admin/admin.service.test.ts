@@ -4,8 +4,8 @@ import { adminOrderListInput, MAX_STOCK, type Order, type OrderStatus } from '@s
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { placeOrder } from '../checkout/checkout.service.ts';
 import type { AuthedContext, SessionUser } from '../context.ts';
-import { ADDRESS, authedContext, createCategory, createProduct, fillCart, outcome, stockOf } from '../testing/fixtures.ts';
-import { createTestUser } from '../testing/index.ts';
+import { ADDRESS, createCategory, createProduct, fillCart, outcome, stockOf } from '../testing/fixtures.ts';
+import { authedContext, createTestUser } from '../testing/index.ts';
 import { adjustStock, listOrders, setOrderStatus, upsertProduct } from './admin.service.ts';
 
 let db: TestDatabase;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { logout } from '../auth/auth.service.ts';
 import type { AuthedContext, SessionUser } from '../context.ts';
 import { createLimits } from '../limits.ts';
-import { createTestUser, testContext } from '../testing/index.ts';
+import { authedContext, createTestUser } from '../testing/index.ts';
 import { history, listRooms, send, stream } from './chat.service.ts';
 
 let db: TestDatabase;
@@ -15,7 +15,7 @@ let alice: SessionUser;
 let bob: SessionUser;
 let staff: SessionUser;
 
-const as = (user: SessionUser): AuthedContext => ({ ...testContext(db.orm, { user, bus }), user });
+const as = (user: SessionUser) => authedContext(db.orm, user, { bus });
 const say = (user: SessionUser, text: string, roomId = 'lobby', clientId?: string) =>
   send(as(user), chatSendInput.parse({ roomId, text, ...(clientId ? { clientId } : {}) }));
 const failure = (promise: Promise<unknown>) =>
@@ -183,7 +183,7 @@ describe('stream', () => {
     // A bus that drops every other publish, as a Redis outage would.
     let n = 0;
     const lossy: Bus = { ...bus, publish: (channel, message) => (n++ % 2 ? Promise.resolve() : bus.publish(channel, message)) };
-    const ctx = (user: SessionUser): AuthedContext => ({ ...testContext(db.orm, { user, bus: lossy }), user });
+    const ctx = (user: SessionUser) => authedContext(db.orm, user, { bus: lossy });
     const controller = new AbortController();
     const events = take(stream(ctx(bob), { roomId: 'lobby' }, controller.signal), 5, controller);
     await new Promise((resolve) => setTimeout(resolve, 50));

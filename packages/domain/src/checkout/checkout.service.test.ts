@@ -4,8 +4,8 @@ import { type Address, addressSchema } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ShopError } from '../errors.ts';
 import { getOrder } from '../orders/orders.service.ts';
-import { ADDRESS, authedContext, cartLines, createProduct, fillCart, orderCount, outcome, stockOf } from '../testing/fixtures.ts';
-import { createTestUser } from '../testing/index.ts';
+import { ADDRESS, cartLines, createProduct, fillCart, orderCount, outcome, stockOf } from '../testing/fixtures.ts';
+import { authedContext, createTestUser } from '../testing/index.ts';
 import { cartFingerprint, MAX_ORDER_TOTAL_CENTS, placeOrder } from './checkout.service.ts';
 
 let db: TestDatabase;

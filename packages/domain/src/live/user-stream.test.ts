@@ -1,14 +1,14 @@
 import { type Bus, createMemoryBus } from '@shop/bus';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { AuthedContext, SessionUser } from '../context.ts';
-import { createTestUser, testContext } from '../testing/index.ts';
+import type { SessionUser } from '../context.ts';
+import { authedContext, createTestUser } from '../testing/index.ts';
 import type { Sequenced } from './stream.ts';
 import { userLiveStream } from './user-stream.ts';
 
 let db: TestDatabase;
 let bus: Bus;
-const as = (user: SessionUser): AuthedContext => ({ ...testContext(db.orm, { user, bus }), user });
+const as = (user: SessionUser) => authedContext(db.orm, user, { bus });
 
 beforeAll(async () => {
   db = await createTestDatabase(inject('pgAdminUrl'));

@@ -4,15 +4,15 @@ import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import type { Order } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { placeOrder } from '../checkout/checkout.service.ts';
-import type { AuthedContext, SessionUser } from '../context.ts';
+import type { SessionUser } from '../context.ts';
 import { ADDRESS, createProduct, fillCart } from '../testing/fixtures.ts';
-import { createTestUser, testContext } from '../testing/index.ts';
+import { authedContext, createTestUser, testContext } from '../testing/index.ts';
 import { streamOrderUpdates } from './events.ts';
 import { changeStatus } from './orders.service.ts';
 
 let db: TestDatabase;
 let bus: Bus;
-const as = (user: SessionUser): AuthedContext => ({ ...testContext(db.orm, { user, bus }), user });
+const as = (user: SessionUser) => authedContext(db.orm, user, { bus });
 
 async function order(user: SessionUser): Promise<Order> {
   const productId = await createProduct(db.orm.em.fork(), { stock: 5 });

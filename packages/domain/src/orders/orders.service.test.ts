@@ -4,8 +4,8 @@ import { canTransition, ORDER_STATUSES, type Order, type OrderStatus, ordersList
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { placeOrder } from '../checkout/checkout.service.ts';
 import type { SessionUser } from '../context.ts';
-import { ADDRESS, authedContext, createProduct, fillCart, outcome, stockOf } from '../testing/fixtures.ts';
-import { createTestUser } from '../testing/index.ts';
+import { ADDRESS, createProduct, fillCart, outcome, stockOf } from '../testing/fixtures.ts';
+import { authedContext, createTestUser } from '../testing/index.ts';
 import { encodeOrderCursor } from './cursor.ts';
 import { cancelOrder, changeStatus, getOrder, listOrders } from './orders.service.ts';
 import { transition } from './status.ts';

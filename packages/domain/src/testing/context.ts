@@ -4,7 +4,7 @@ import { type Bus, createMemoryBus } from '@shop/bus';
 import type { Orm } from '@shop/db';
 import type { UserRole } from '@shop/schemas';
 import { type CatalogCache, noCatalogCache } from '../catalog/cache.ts';
-import type { ServiceContext, SessionPort, SessionUser } from '../context.ts';
+import type { AuthedContext, ServiceContext, SessionPort, SessionUser } from '../context.ts';
 import { createLimits } from '../limits.ts';
 
 /** A SessionPort that keeps its state in memory, standing in for the cookie transport. */
@@ -39,6 +39,11 @@ export function testContext(
     bus: options.bus ?? createMemoryBus(),
     catalogCache: options.catalogCache ?? noCatalogCache,
   };
+}
+
+/** A signed-in caller's context for tests: `testContext` with `user` set and typed as such. */
+export function authedContext(orm: Orm, user: SessionUser, options: Omit<Parameters<typeof testContext>[1], 'user'> = {}): AuthedContext {
+  return { ...testContext(orm, { ...options, user }), user };
 }
 
 /** Inserts a user directly (no password hashing cost); returns it as a session would see it. */

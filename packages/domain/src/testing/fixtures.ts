@@ -1,10 +1,7 @@
 // Test fixtures written with SQL directly (products, carts, orders), so a feature's tests do not
 // depend on another feature's services.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Orm } from '@shop/db';
 import type { Address } from '@shop/schemas';
-import type { AuthedContext, SessionUser } from '../context.ts';
-import { testContext } from './context.ts';
 
 export const ADDRESS: Address = {
   name: 'Ada Lovelace',
@@ -14,10 +11,6 @@ export const ADDRESS: Address = {
   postalCode: 'N1 9GU',
   country: 'GB',
 };
-
-export function authedContext(orm: Orm, user: SessionUser): AuthedContext {
-  return { ...testContext(orm, { user }), user };
-}
 
 async function rows<T extends object>(em: EntityManager, query: string, params: unknown[] = []): Promise<T[]> {
   return em.getConnection().execute<T[]>(query, params);

@@ -1,3 +1,3 @@
 export { seedCatalogFixture } from './catalog-fixture.ts';
-export { createTestUser, MemorySession, testContext } from './context.ts';
-export { ADDRESS, authedContext, cartLines, createCategory, createProduct, fillCart, orderCount, outcome, stockOf } from './fixtures.ts';
+export { authedContext, createTestUser, MemorySession, testContext } from './context.ts';
+export { ADDRESS, cartLines, createCategory, createProduct, fillCart, orderCount, outcome, stockOf } from './fixtures.ts';

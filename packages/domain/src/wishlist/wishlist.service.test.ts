@@ -2,7 +2,7 @@ import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import type { ProductSummary } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AuthedContext } from '../context.ts';
-import { createTestUser, seedCatalogFixture, testContext } from '../testing/index.ts';
+import { authedContext, createTestUser, seedCatalogFixture } from '../testing/index.ts';
 import { addItem, listItems, removeItem } from './wishlist.service.ts';
 
 let db: TestDatabase;
@@ -10,7 +10,7 @@ let productIds: number[];
 
 const shopper = async (): Promise<() => AuthedContext> => {
   const user = await createTestUser(db.orm.em.fork());
-  return () => ({ ...testContext(db.orm, { user }), user });
+  return () => authedContext(db.orm, user);
 };
 const ids = (items: ProductSummary[]) => items.map((p) => p.id);
 const product = (i: number): number => {
