@@ -1,4 +1,5 @@
-import { type Db, sql } from '../sql.ts';
+import type { Connection } from '@mikro-orm/core';
+import { sql } from '../sql.ts';
 
 type Settle<V> = (outcome: { value: V | undefined } | { error: unknown }) => void;
 
@@ -45,30 +46,27 @@ export function batched<V>(load: (keys: string[]) => Promise<Map<string, V>>, ma
     });
 }
 
-/** One loader per connection (and so per database), made on first use. */
-export function perConnection<C extends object, V>(make: (connection: C) => (key: string) => Promise<V | undefined>) {
-  const loaders = new WeakMap<C, (key: string) => Promise<V | undefined>>();
-  return (connection: C, key: string): Promise<V | undefined> => {
-    let loader = loaders.get(connection);
-    if (!loader) {
-      loader = make(connection);
-      loaders.set(connection, loader);
-    }
-    return loader(key);
-  };
-}
-
 /**
  * A numeric column by row id (`select id, <column> from <table> where id in (…)`), batched per
- * tick and per connection; undefined for a row that is gone. Table and column are our constants.
+ * tick and per connection (one loader per database); undefined for a row that is gone. Table and
+ * column are our constants. Takes the connection, not an EntityManager: a fork per caller would
+ * be a loader per caller, and nothing would batch.
  */
-export function numberById(table: string, column: string): (db: Db, id: string) => Promise<number | undefined> {
-  return perConnection((db: Db) =>
-    batched(async (ids) => {
-      const rows = await sql<{ id: string; value: string | number }>(db, `select id, ${column} as value from ${table} where id in (?)`, [
-        ids,
-      ]);
-      return new Map(rows.map((row) => [row.id, Number(row.value)]));
-    }),
-  );
+export function numberById(table: string, column: string): (connection: Connection, id: string) => Promise<number | undefined> {
+  const loaders = new WeakMap<Connection, (id: string) => Promise<number | undefined>>();
+  return (connection, id) => {
+    let load = loaders.get(connection);
+    if (!load) {
+      load = batched(async (ids) => {
+        const rows = await sql<{ id: string; value: string | number }>(
+          connection,
+          `select id, ${column} as value from ${table} where id in (?)`,
+          [ids],
+        );
+        return new Map(rows.map((row) => [row.id, Number(row.value)]));
+      });
+      loaders.set(connection, load);
+    }
+    return load(id);
+  };
 }
