@@ -1,5 +1,6 @@
 export { hashPassword, verifyPassword } from './password.ts';
 export { createRateLimiter, type RateLimiter, type RateLimitRule } from './rate-limit.ts';
+export { createSecretBox, type SecretBox } from './secret-box.ts';
 export {
   createSessionCodec,
   MIN_SECRET_LENGTH,
@@ -11,3 +12,13 @@ export {
   type SessionCodec,
   type SessionData,
 } from './session.ts';
+export {
+  createRecoveryCodes,
+  createTotpSecret,
+  hashRecoveryCode,
+  RECOVERY_CODE_COUNT,
+  TOTP_PERIOD_S,
+  totpCode,
+  totpUri,
+  verifyTotp,
+} from './totp.ts';

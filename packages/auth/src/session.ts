@@ -9,6 +9,8 @@ export interface SessionData {
   uid?: string;
   /** The user's session version when the session was issued; bumping it revokes every copy. */
   sv?: number;
+  /** The second factor was verified at this sign-in (or since, by enrolling one). */
+  mfa?: boolean;
   /** A guest's cart id (guests only). */
   cart?: string;
   /** Issued at, ms since the epoch: bounds the absolute lifetime. */
