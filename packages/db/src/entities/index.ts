@@ -2,7 +2,7 @@ import { Cart, CartItem } from './cart.ts';
 import { Category, Product } from './catalog.ts';
 import { ChatMessage, ChatRoom } from './chat.ts';
 import { Order, OrderEvent, OrderLine } from './order.ts';
-import { User } from './user.ts';
+import { RecoveryCode, User } from './user.ts';
 import { WishlistItem } from './wishlist.ts';
 
 export * from './cart.ts';
@@ -12,4 +12,17 @@ export * from './order.ts';
 export * from './user.ts';
 export * from './wishlist.ts';
 
-export const entities = [User, Category, Product, Cart, CartItem, WishlistItem, Order, OrderLine, OrderEvent, ChatRoom, ChatMessage];
+export const entities = [
+  User,
+  Category,
+  Product,
+  Cart,
+  CartItem,
+  WishlistItem,
+  Order,
+  OrderLine,
+  OrderEvent,
+  ChatRoom,
+  ChatMessage,
+  RecoveryCode,
+];
