@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppRouter } from '@shop/api';
 import { testDeps } from '@shop/api/testing';
+import { createTotpSecret } from '@shop/auth';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
-import { seedCatalogFixture } from '@shop/domain/testing';
+import { seedCatalogFixture, testMfaSettings } from '@shop/domain/testing';
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type App, createApp } from './app.ts';
@@ -120,6 +121,25 @@ describe('tRPC over HTTP', () => {
   it('refuses a mutation-style POST to a query', async () => {
     const res = await fetch(`${base}/trpc/catalog.list`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(405);
+  });
+
+  it('answers a sign-in without the second factor with 401 and reason MFA_REQUIRED, a wrong password with no reason', async () => {
+    const email = 'enrolled@example.test';
+    const { id } = await client().auth.register.mutate({ email, password: 'password123', name: 'Staff' });
+    const sealed = testMfaSettings().box.seal(createTotpSecret(), id);
+    await db.orm.em.getConnection().execute(`update users set role = 'staff', totp_secret = ? where id = ?`, [sealed, id]);
+    const signIn = (password: string) =>
+      fetch(`${base}/trpc/auth.login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password }),
+      });
+    const missing = await signIn('password123');
+    expect(missing.status).toBe(401);
+    expect(((await missing.json()) as { error: { data: { reason?: string } } }).error.data.reason).toBe('MFA_REQUIRED');
+    const wrong = await signIn('wrong password');
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as { error: { data: object } }).error.data).not.toHaveProperty('reason');
   });
 });
 

@@ -39,6 +39,7 @@ describe('loadEnv', () => {
     });
     expect(env.SESSION_SECRETS).toHaveLength(2);
     expect(env.COOKIE_SECURE).toBe(true);
+    expect(env.STAFF_REQUIRE_MFA).toBe(true);
   });
 
   it('uses a development secret and plain-HTTP cookies outside production', () => {
@@ -46,5 +47,13 @@ describe('loadEnv', () => {
     expect(env.SESSION_SECRETS).toHaveLength(1);
     expect(env.COOKIE_SECURE).toBe(false);
     expect(loadEnv({ COOKIE_SECURE: 'true' }).COOKIE_SECURE).toBe(true);
+  });
+
+  it('requires staff to enrol a second factor in production only, unless STAFF_REQUIRE_MFA says otherwise', () => {
+    expect(loadEnv({}).STAFF_REQUIRE_MFA).toBe(false);
+    expect(loadEnv({ STAFF_REQUIRE_MFA: 'on' }).STAFF_REQUIRE_MFA).toBe(true);
+    const production = { NODE_ENV: 'production', SESSION_SECRET: 'k7#Qm2$vLp9@xR4!wZ8^nB3&cT6*yH1%' } as const;
+    expect(loadEnv({ ...production, STAFF_REQUIRE_MFA: 'false' }).STAFF_REQUIRE_MFA).toBe(false);
+    expect(() => loadEnv({ STAFF_REQUIRE_MFA: 'maybe' })).toThrow(/STAFF_REQUIRE_MFA/);
   });
 });

@@ -67,14 +67,20 @@ export const envSchema = z.object({
    * email (IP) out for as long again.
    */
   LOGIN_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(900),
+  /**
+   * Staff must enrol a second factor (TOTP) before they may use the staff procedures. Defaults to
+   * on in production; off elsewhere, so the demo staff account works without one.
+   */
+  STAFF_REQUIRE_MFA: booleanFlag.optional(),
   /** Least severe level written to the JSON log on stdout; `silent` writes nothing. */
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });
 
-export type Env = Omit<z.infer<typeof envSchema>, 'SESSION_SECRET' | 'COOKIE_SECURE'> & {
+export type Env = Omit<z.infer<typeof envSchema>, 'SESSION_SECRET' | 'COOKIE_SECURE' | 'STAFF_REQUIRE_MFA'> & {
   INSTANCE_NAME: string;
   SESSION_SECRETS: string[];
   COOKIE_SECURE: boolean;
+  STAFF_REQUIRE_MFA: boolean;
 };
 
 /** A secret too weak to seal sessions with: short, one repeated character, or the development one. */
@@ -92,7 +98,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     const problems = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
     throw new Error(`invalid configuration:\n${problems}`);
   }
-  const { SESSION_SECRET, COOKIE_SECURE, ...env } = result.data;
+  const { SESSION_SECRET, COOKIE_SECURE, STAFF_REQUIRE_MFA, ...env } = result.data;
   const production = env.NODE_ENV === 'production';
   const secrets = (SESSION_SECRET ?? '')
     .split(',')
@@ -112,5 +118,6 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     INSTANCE_NAME: env.INSTANCE_NAME ?? `${hostname()}:${env.PORT}`,
     SESSION_SECRETS: secrets,
     COOKIE_SECURE: COOKIE_SECURE ?? production,
+    STAFF_REQUIRE_MFA: STAFF_REQUIRE_MFA ?? production,
   };
 }

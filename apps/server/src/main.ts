@@ -1,7 +1,7 @@
 // Starts the shop: database (embedded when DATABASE_URL is unset), migrations, first-start seed,
 // then HTTP and WebSocket on one port.
 import { join } from 'node:path';
-import { createSessionCodec } from '@shop/auth';
+import { createSecretBox, createSessionCodec } from '@shop/auth';
 import { createBus } from '@shop/bus';
 import { createOrm, isSeeded, migrate, openDatabase, seedDemo } from '@shop/db';
 import { catalog, createLimits } from '@shop/domain';
@@ -68,6 +68,8 @@ const app = createApp({
     currency: env.CURRENCY,
     bus,
     catalogCache,
+    // TOTP seeds are sealed with keys derived from the session secrets (any listed one opens).
+    mfa: { requiredForStaff: env.STAFF_REQUIRE_MFA, box: createSecretBox(env.SESSION_SECRETS) },
   },
   instanceName: env.INSTANCE_NAME,
   webDist: env.WEB_DIST || undefined,

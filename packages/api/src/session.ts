@@ -22,14 +22,15 @@ export function cookieSession(codec: SessionCodec, req: RequestTransport, data: 
   };
   return {
     guestCartId: data && !data.uid ? (data.cart ?? null) : null,
+    mfaVerified: Boolean(data?.uid && data.mfa),
     async setGuestCart(cartId) {
       const now = codec.now();
       await write({ cart: cartId, iat: data?.iat ?? now, seen: now });
     },
-    async signIn(user) {
+    async signIn(user, { mfa = false } = {}) {
       // A fresh issue time: the session (and its absolute lifetime) starts anew at sign-in.
       const now = codec.now();
-      await write({ uid: user.id, sv: user.sessionVersion, iat: now, seen: now });
+      await write({ uid: user.id, sv: user.sessionVersion, ...(mfa ? { mfa } : {}), iat: now, seen: now });
     },
     signOut() {
       if (!req.setCookie) throw new Error('the session cannot change over a WebSocket; use HTTP');

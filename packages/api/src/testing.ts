@@ -2,6 +2,7 @@ import { createSessionCodec, readCookie, SESSION_COOKIE } from '@shop/auth';
 import { createMemoryBus } from '@shop/bus';
 import type { Orm } from '@shop/db';
 import { catalog, createLimits, type Limits } from '@shop/domain';
+import { testMfaSettings } from '@shop/domain/testing';
 import { TRPCError } from '@trpc/server';
 import { expect } from 'vitest';
 import { createCaller } from './root.ts';
@@ -29,6 +30,7 @@ export function testDeps(orm: Orm, overrides: Partial<ContextDeps> = {}): Contex
     currency: 'EUR',
     bus: createMemoryBus(),
     catalogCache: catalog.noCatalogCache,
+    mfa: testMfaSettings(),
     ...overrides,
   };
 }

@@ -5,7 +5,7 @@
 import type { SessionCodec, SessionData } from '@shop/auth';
 import type { Bus } from '@shop/bus';
 import type { Orm } from '@shop/db';
-import { type AuthedContext, type catalog, type Limits, type ServiceContext, ShopError } from '@shop/domain';
+import { type AuthedContext, auth, type catalog, type Limits, type MfaSettings, type ServiceContext, ShopError } from '@shop/domain';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
@@ -41,6 +41,7 @@ export interface ContextDeps {
   currency: string;
   bus: Bus;
   catalogCache: catalog.CatalogCache;
+  mfa: MfaSettings;
   observer?: ProcedureObserver;
 }
 
@@ -82,6 +83,8 @@ const t = initTRPC.context<Context>().create({
         zodError: cause instanceof ZodError ? z.flattenError(cause) : null,
         // Machine-readable detail of a business failure, such as the lines short of stock.
         details: cause instanceof ShopError ? (cause.details ?? null) : null,
+        // Why, where a client acts on it: MFA_REQUIRED (ask for the code), MFA_ENROLMENT_REQUIRED.
+        reason: cause instanceof ShopError ? cause.reason : undefined,
         // Never leak stack traces, whatever NODE_ENV says.
         stack: undefined,
       },
@@ -111,6 +114,7 @@ const withServices = t.middleware(async ({ ctx, next }) => {
     currency: ctx.currency,
     bus: ctx.bus,
     catalogCache: ctx.catalogCache,
+    mfa: ctx.mfa,
   };
   const result = await next({ ctx: services });
   if (!result.ok) throw toTRPCError(result.error);
@@ -164,8 +168,14 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   return next({ ctx: ctx as AuthedContext });
 });
 
-/** Signed in with the staff role. */
-export const staffProcedure = authedProcedure.use(({ ctx, next }) => {
+/** Signed in with the staff role, second factor or not: enrolling one (auth.mfa.*). */
+export const staffAccountProcedure = authedProcedure.use(({ ctx, next }) => {
   if (ctx.user.role !== 'staff') throw new TRPCError({ code: 'FORBIDDEN', message: 'staff only' });
+  return next();
+});
+
+/** Staff whose session passed the second factor where the account has one (or must have one). */
+export const staffProcedure = staffAccountProcedure.use(({ ctx, next }) => {
+  auth.requireStaffFactor(ctx);
   return next();
 });

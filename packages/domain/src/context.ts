@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { RateLimiter } from '@shop/auth';
+import type { RateLimiter, SecretBox } from '@shop/auth';
 import type { Bus } from '@shop/bus';
 import type { UserRole } from '@shop/schemas';
 import type { CatalogCache } from './catalog/cache.ts';
@@ -11,6 +11,8 @@ export interface SessionUser {
   name: string;
   role: UserRole;
   sessionVersion: number;
+  /** The account has enrolled a second factor (TOTP). */
+  mfa: boolean;
 }
 
 /**
@@ -20,9 +22,11 @@ export interface SessionUser {
 export interface SessionPort {
   /** A guest's cart id, if the guest has one. */
   readonly guestCartId: string | null;
+  /** This session passed the second factor (at sign-in, or by enrolling one since). */
+  readonly mfaVerified: boolean;
   setGuestCart(cartId: string): Promise<void>;
   /** Starts a new session for the user (a fresh cookie: the old one is not reused). */
-  signIn(user: Pick<SessionUser, 'id' | 'sessionVersion'>): Promise<void>;
+  signIn(user: Pick<SessionUser, 'id' | 'sessionVersion'>, options?: { mfa?: boolean }): Promise<void>;
   signOut(): void;
 }
 
@@ -33,6 +37,14 @@ export interface Limits {
   loginByIp: RateLimiter;
   /** Chat messages per user. */
   chatSend: RateLimiter;
+}
+
+/** Second-factor settings, process-wide. */
+export interface MfaSettings {
+  /** Staff must enrol a second factor before they may use the staff procedures. */
+  requiredForStaff: boolean;
+  /** Seals TOTP seeds for storage. */
+  box: SecretBox;
 }
 
 /** What every service call receives first: explicit, no hidden globals. */
@@ -48,6 +60,7 @@ export interface ServiceContext {
   bus: Bus;
   /** Catalog reads shared by every visitor for a moment; process-wide. */
   catalogCache: CatalogCache;
+  mfa: MfaSettings;
 }
 
 export interface AuthedContext extends ServiceContext {

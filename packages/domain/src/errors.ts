@@ -11,16 +11,21 @@ export type ShopErrorKind =
   | 'UNPROCESSABLE_CONTENT'
   | 'TOO_MANY_REQUESTS';
 
+/** Why a request was refused, where a client acts on it (the SPA asks for a code, or to enrol). */
+export type ShopErrorReason = 'MFA_REQUIRED' | 'MFA_ENROLMENT_REQUIRED';
+
 export class ShopError extends Error {
   readonly kind: ShopErrorKind;
   /** Extra machine-readable detail for clients (for example the lines that are short of stock). */
   readonly details: Record<string, unknown> | undefined;
+  readonly reason: ShopErrorReason | undefined;
 
-  constructor(kind: ShopErrorKind, message: string, details?: Record<string, unknown>) {
+  constructor(kind: ShopErrorKind, message: string, details?: Record<string, unknown>, reason?: ShopErrorReason) {
     super(message);
     this.name = 'ShopError';
     this.kind = kind;
     this.details = details;
+    this.reason = reason;
   }
 }
 

@@ -5,7 +5,7 @@ import { categories, page, product } from '../test/fixtures.ts';
 import { type Resolvers, server, TrpcFailure, trpc } from '../test/msw.ts';
 import { renderApp } from '../test/render.tsx';
 
-const USER = { id: 'u1', email: 'sam@example.test', name: 'Sam', role: 'shopper' as const };
+const USER = { id: 'u1', email: 'sam@example.test', name: 'Sam', role: 'shopper' as const, mfa: false };
 
 /** auth.login signs the shopper in; auth.me answers null until it has. */
 function signInAs(user: typeof USER): Resolvers {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { API_ORIGIN, server, trpc } from '../test/msw.ts';
 import { renderApp } from '../test/render.tsx';
 
-const USER = { id: 'u1', email: 'sam@example.test', name: 'Sam', role: 'shopper' as const };
+const USER = { id: 'u1', email: 'sam@example.test', name: 'Sam', role: 'shopper' as const, mfa: false };
 const CART: Cart = {
   lines: [
     {

@@ -23,8 +23,14 @@ export function page(ids: number[], nextCursor: string | null = null): Page<Prod
   return { items: ids.map((id) => product(id)), nextCursor };
 }
 
-export const SHOPPER: User = { id: '00000000-0000-4000-8000-00000000000a', email: 'sam@example.test', name: 'Sam', role: 'shopper' };
-export const STAFF: User = { id: '00000000-0000-4000-8000-00000000000b', email: 'kim@shop.test', name: 'Kim', role: 'staff' };
+export const SHOPPER: User = {
+  id: '00000000-0000-4000-8000-00000000000a',
+  email: 'sam@example.test',
+  name: 'Sam',
+  role: 'shopper',
+  mfa: false,
+};
+export const STAFF: User = { id: '00000000-0000-4000-8000-00000000000b', email: 'kim@shop.test', name: 'Kim', role: 'staff', mfa: false };
 const ALEX = { id: '00000000-0000-4000-8000-00000000000c', name: 'Alex', role: 'shopper' as const };
 
 /** A lobby message by Alex, "Message <id>" unless overridden. */

@@ -11,6 +11,8 @@ import {
   chatSendInput,
   chatSubscribeInput,
   loginInput,
+  mfaDisableInput,
+  mfaEnableInput,
   orderByIdInput,
   ordersListInput,
   ordersSubscribeInput,
@@ -52,10 +54,13 @@ export class TrpcFailure {
   readonly code: TRPC_ERROR_CODE_KEY;
   readonly message: string;
   readonly httpStatus: number;
-  constructor(code: TRPC_ERROR_CODE_KEY, message: string, httpStatus = 500) {
+  /** The server's `error.data.reason`, such as MFA_REQUIRED. */
+  readonly reason: string | undefined;
+  constructor(code: TRPC_ERROR_CODE_KEY, message: string, httpStatus = 500, reason?: string) {
     this.code = code;
     this.message = message;
     this.httpStatus = httpStatus;
+    this.reason = reason;
   }
 }
 
@@ -70,6 +75,8 @@ const INPUT_SCHEMAS: { [P in Path]?: ZodType } = {
   'cart.add': cartAddInput,
   'auth.login': loginInput,
   'auth.register': registerInput,
+  'auth.mfa.enable': mfaEnableInput,
+  'auth.mfa.disable': mfaDisableInput,
   'checkout.placeOrder': placeOrderInput,
   'chat.history': chatHistoryInput,
   'chat.send': chatSendInput,
@@ -115,7 +122,8 @@ export function trpc(own: Resolvers) {
         }
         const result = await resolve(input);
         if (result instanceof TrpcFailure) {
-          return { error: { message: result.message, code: -32000, data: { code: result.code, httpStatus: result.httpStatus, path } } };
+          const data = { code: result.code, httpStatus: result.httpStatus, path, reason: result.reason };
+          return { error: { message: result.message, code: -32000, data } };
         }
         return { result: { data: result } };
       }),

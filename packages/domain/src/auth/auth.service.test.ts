@@ -22,7 +22,7 @@ describe('register', () => {
   it('creates a shopper with an argon2id hash and signs them in', async () => {
     const session = new MemorySession();
     const user = await register(testContext(db.orm, { session }), { email: 'new@example.test', password: 'long enough pw', name: 'New' });
-    expect(user).toEqual({ id: expect.any(String), email: 'new@example.test', name: 'New', role: 'shopper' });
+    expect(user).toEqual({ id: expect.any(String), email: 'new@example.test', name: 'New', role: 'shopper', mfa: false });
     expect(session.signedIn).toMatchObject({ id: user.id, sessionVersion: 1 });
     const [row] = await db.orm.em
       .getConnection()

@@ -7,9 +7,21 @@ import { mergeGuestCart } from '../cart/cart.service.ts';
 import type { ServiceContext, SessionUser } from '../context.ts';
 import { ShopError } from '../errors.ts';
 import { revocation } from '../live/stream.ts';
+import { passSecondFactor } from './mfa.service.ts';
 
-export function toUser(user: Pick<SessionUser, 'id' | 'email' | 'name' | 'role'>): User {
-  return { id: user.id, email: user.email, name: user.name, role: user.role };
+export function toUser(user: Pick<SessionUser, 'id' | 'email' | 'name' | 'role' | 'mfa'>): User {
+  return { id: user.id, email: user.email, name: user.name, role: user.role, mfa: user.mfa };
+}
+
+function sessionUserOf(user: UserEntity): SessionUser {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    sessionVersion: user.sessionVersion,
+    mfa: user.totpSecret != null,
+  };
 }
 
 // Verified against when the email is unknown, so a miss costs as long as a wrong password.
@@ -24,15 +36,16 @@ const dummyHash = hashPassword('not-a-real-password-0000');
 export async function loadSessionUser(connection: Connection, id: string, sessionVersion: number): Promise<SessionUser | null> {
   // Raw SQL: this runs on every signed-in request, and an entity load costs several times more CPU.
   const [user] = await connection.execute<SessionUser[]>(
-    `select id, email, name, role, session_version as "sessionVersion" from users where id = ? and session_version = ?`,
+    `select id, email, name, role, session_version as "sessionVersion", totp_secret is not null as mfa
+     from users where id = ? and session_version = ?`,
     [id, sessionVersion],
   );
   return user ?? null;
 }
 
-async function startSession(ctx: ServiceContext, user: SessionUser): Promise<User> {
+async function startSession(ctx: ServiceContext, user: SessionUser, { mfa = false } = {}): Promise<User> {
   await mergeGuestCart(ctx, user.id);
-  await ctx.session.signIn(user);
+  await ctx.session.signIn(user, { mfa });
   return toUser(user);
 }
 
@@ -45,7 +58,7 @@ export async function register(ctx: ServiceContext, input: RegisterInput): Promi
     if (error instanceof UniqueConstraintViolationException) throw new ShopError('CONFLICT', 'an account with this email exists already');
     throw error;
   }
-  return startSession(ctx, { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion });
+  return startSession(ctx, sessionUserOf(user));
 }
 
 export async function login(ctx: ServiceContext, input: LoginInput): Promise<User> {
@@ -62,8 +75,9 @@ export async function login(ctx: ServiceContext, input: LoginInput): Promise<Use
     // The same message whether or not the email exists.
     throw new ShopError('UNAUTHORIZED', 'invalid email or password');
   }
+  const mfa = await passSecondFactor(ctx, user, input);
   await loginByEmail.reset(input.email);
-  return startSession(ctx, { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion });
+  return startSession(ctx, sessionUserOf(user), { mfa });
 }
 
 /**

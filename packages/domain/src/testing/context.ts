@@ -1,33 +1,49 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { createSecretBox } from '@shop/auth';
 import { type Bus, createMemoryBus } from '@shop/bus';
 import type { Orm } from '@shop/db';
 import type { UserRole } from '@shop/schemas';
 import { type CatalogCache, noCatalogCache } from '../catalog/cache.ts';
-import type { AuthedContext, ServiceContext, SessionPort, SessionUser } from '../context.ts';
+import type { AuthedContext, MfaSettings, ServiceContext, SessionPort, SessionUser } from '../context.ts';
 import { createLimits } from '../limits.ts';
 
 /** A SessionPort that keeps its state in memory, standing in for the cookie transport. */
 export class MemorySession implements SessionPort {
   guestCartId: string | null = null;
   signedIn: Pick<SessionUser, 'id' | 'sessionVersion'> | null = null;
+  mfaVerified = false;
   async setGuestCart(cartId: string) {
     this.guestCartId = cartId;
   }
-  async signIn(user: Pick<SessionUser, 'id' | 'sessionVersion'>) {
+  async signIn(user: Pick<SessionUser, 'id' | 'sessionVersion'>, { mfa = false } = {}) {
     this.signedIn = user;
+    this.mfaVerified = mfa;
     this.guestCartId = null;
   }
   signOut() {
     this.signedIn = null;
+    this.mfaVerified = false;
     this.guestCartId = null;
   }
+}
+
+/** Second-factor settings for tests: enrolment optional, seeds sealed with a fixed test key. */
+export function testMfaSettings(overrides: Partial<MfaSettings> = {}): MfaSettings {
+  return { requiredForStaff: false, box: createSecretBox(['test-secret-box-key-that-is-long-enough-000']), ...overrides };
 }
 
 /** A service context for tests: its own EntityManager fork and in-memory session and limits. */
 export function testContext(
   orm: Orm,
-  options: { user?: SessionUser | null; session?: MemorySession; clientIp?: string; bus?: Bus; catalogCache?: CatalogCache } = {},
+  options: {
+    user?: SessionUser | null;
+    session?: MemorySession;
+    clientIp?: string;
+    bus?: Bus;
+    catalogCache?: CatalogCache;
+    mfa?: MfaSettings;
+  } = {},
 ): ServiceContext {
   return {
     em: orm.em.fork(),
@@ -38,6 +54,7 @@ export function testContext(
     currency: 'EUR',
     bus: options.bus ?? createMemoryBus(),
     catalogCache: options.catalogCache ?? noCatalogCache,
+    mfa: options.mfa ?? testMfaSettings(),
   };
 }
 
@@ -56,5 +73,5 @@ export async function createTestUser(em: EntityManager, role: UserRole = 'shoppe
       [email, name, role],
     );
   if (!row) throw new Error('user insert returned nothing');
-  return { id: row.id, email, name, role, sessionVersion: row.session_version };
+  return { id: row.id, email, name, role, sessionVersion: row.session_version, mfa: false };
 }
