@@ -81,12 +81,14 @@ export interface TrpcReply {
   code: string | null;
   /** The error's message, '' on success. */
   message: string;
+  /** `error.data.reason` (such as MFA_REQUIRED), or null. */
+  reason: string | null;
   setCookie: string[];
   headers: RawReply['headers'];
 }
 
 function parse(reply: RawReply): TrpcReply {
-  let body: { result?: { data?: unknown }; error?: { message?: string; data?: { code?: string } } } = {};
+  let body: { result?: { data?: unknown }; error?: { message?: string; data?: { code?: string; reason?: string } } } = {};
   try {
     body = JSON.parse(reply.text);
   } catch {
@@ -98,6 +100,7 @@ function parse(reply: RawReply): TrpcReply {
     data: body.result?.data,
     code: body.error ? (body.error.data?.code ?? 'UNKNOWN') : reply.status >= 400 ? `HTTP_${reply.status}` : null,
     message: body.error?.message ?? '',
+    reason: body.error?.data?.reason ?? null,
     setCookie: Array.isArray(setCookie) ? setCookie : [setCookie],
     headers: reply.headers,
   };

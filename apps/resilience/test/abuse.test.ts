@@ -2,13 +2,14 @@
 // WebSockets, reading what belongs to someone else, admin as a shopper, sign-in brute force,
 // replayed cookies after sign-out, and the security headers every response carries.
 import { randomUUID } from 'node:crypto';
+import { TOTP_PERIOD_S, totpCode } from '@shop/auth';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import type { Cluster } from '@shop/nginx';
 import type { Order, ProductSummary } from '@shop/schemas';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { shopCluster, UNTHROTTLED } from '../src/cluster.ts';
 import { digest } from '../src/digest.ts';
-import { DEMO, mutate, query, raw, register, signIn } from '../src/http.ts';
+import { cookieOf, DEMO, mutate, query, raw, register, signIn } from '../src/http.ts';
 import { liveClient, upgradeStatus } from '../src/live.ts';
 import { type Service, sleep, startRedis, stopAll } from '../src/processes.ts';
 import { record } from '../src/summary.ts';
@@ -25,6 +26,8 @@ let cluster: Cluster;
 let base: string;
 let requests = 0;
 let failedTests = 0;
+// The second-factor scenario has its own summary row.
+const staffFactor = { requests: 0, failed: false };
 
 /** Counts a hostile request (its refusal is asserted by the caller). */
 function refused<T>(value: T): T {
@@ -59,7 +62,9 @@ beforeAll(async () => {
   base = cluster.url;
 });
 afterEach(({ task }) => {
-  if (task.result?.errors?.length) failedTests++;
+  if (!task.result?.errors?.length) return;
+  if (task.name === STAFF_FACTOR_TEST) staffFactor.failed = true;
+  else failedTests++;
 });
 afterAll(async () => {
   await cluster?.stop();
@@ -72,6 +77,14 @@ afterAll(async () => {
     requests,
     // Scenarios whose hostile requests were not all refused as they should be.
     failures: failedTests,
+    lostOrDuplicated: 0,
+  });
+  record(inject('summaryFile'), {
+    scenario: `abuse: ${STAFF_FACTOR_TEST}`,
+    load: 'sequential',
+    faults: 'password-only staff sessions on every instance',
+    requests: staffFactor.requests,
+    failures: staffFactor.failed ? 1 : 0,
     lostOrDuplicated: 0,
   });
 });
@@ -179,6 +192,64 @@ describe('reading or changing what belongs to someone else', () => {
       expect(refused(await call('')).code).toBe('UNAUTHORIZED');
     }
     expect(await digest(db.url)).toEqual(before);
+  });
+});
+
+const STAFF_FACTOR_TEST = 'staff session without second factor cannot call admin.*';
+
+describe('staff second factor', () => {
+  it(STAFF_FACTOR_TEST, async () => {
+    const staff = await register(base, 'mfa-staff');
+    await db.orm.em.getConnection().execute(`update users set role = 'staff' where id = ?`, [staff.id]);
+    const sent = <T>(reply: T): T => {
+      staffFactor.requests++;
+      return reply;
+    };
+    // One session signed in with the password only (another device), one that enrols.
+    const passwordOnly = cookieOf(sent(await mutate(base, 'auth.login', { email: staff.email, password: 'password123' })));
+    const { otpauthUri, secret } = sent(await mutate(base, 'auth.mfa.setup', undefined, staff.cookie)).data as {
+      otpauthUri: string;
+      secret: string;
+    };
+    expect(otpauthUri).toContain(secret);
+    const enabled = sent(await mutate(base, 'auth.mfa.enable', { code: totpCode(secret) }, staff.cookie));
+    expect((enabled.data as { recoveryCodes: string[] }).recoveryCodes).toHaveLength(10);
+    const verified = cookieOf(enabled);
+
+    const order = await placeOrder(await signIn(base, DEMO.shopper.email, DEMO.shopper.password));
+    const product = await inStockProduct();
+    const before = await digest(db.url);
+    const calls = [
+      (c: string, at: string) =>
+        mutate(at, 'admin.product.upsert', { slug: 'no-factor', name: 'No', description: '', priceCents: 1, categorySlug: 'office' }, c),
+      (c: string, at: string) => mutate(at, 'admin.product.adjustStock', { productId: product.id, delta: 1_000 }, c),
+      (c: string, at: string) => query(at, 'admin.order.list', undefined, c),
+      (c: string, at: string) => mutate(at, 'admin.order.setStatus', { id: order.id, status: 'shipped' }, c),
+    ];
+    // Every instance refuses the password-only session, whichever one it reaches.
+    for (const at of [base, ...cluster.instances.map((i) => i.url)]) {
+      for (const call of calls) {
+        const reply = sent(await call(passwordOnly, at));
+        expect(reply.code).toBe('FORBIDDEN');
+        expect(reply.reason).toBe('MFA_REQUIRED');
+      }
+    }
+    expect(await digest(db.url)).toEqual(before);
+
+    // Signing in again without a code, or with a wrong one, is refused with MFA_REQUIRED.
+    for (const extra of [{}, { totp: '000000' }, { recoveryCode: 'aaaa-bbbb-cccc-dddd' }]) {
+      const reply = sent(await mutate(base, 'auth.login', { email: staff.email, password: 'password123', ...extra }));
+      expect(reply.code).toBe('UNAUTHORIZED');
+      expect(reply.reason).toBe('MFA_REQUIRED');
+    }
+    // The session that enrolled, and a sign-in with the next code, may; that code only once.
+    expect(sent(await query(base, 'admin.order.list', undefined, verified)).status).toBe(200);
+    const code = totpCode(secret, Date.now() + TOTP_PERIOD_S * 1000);
+    const withCode = sent(await mutate(base, 'auth.login', { email: staff.email, password: 'password123', totp: code }));
+    expect(withCode.status).toBe(200);
+    expect(sent(await query(base, 'admin.order.list', undefined, cookieOf(withCode))).status).toBe(200);
+    const replayed = sent(await mutate(base, 'auth.login', { email: staff.email, password: 'password123', totp: code }));
+    expect(replayed.reason).toBe('MFA_REQUIRED');
   });
 });
 
