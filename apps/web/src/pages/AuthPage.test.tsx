@@ -85,4 +85,66 @@ describe('AuthPage', () => {
     await fill('sam@example.test', 'right password');
     await waitFor(() => expect(location.history?.at(-1)).toBe('/'));
   });
+
+  it('asks for the authenticator code when the account needs it, and signs in with it', async () => {
+    const logins: unknown[] = [];
+    let signedIn = false;
+    const staff = { ...USER, role: 'staff' as const, mfa: true };
+    server.use(
+      ...trpc({
+        'auth.login': (input) => {
+          logins.push(input);
+          if (input.totp !== '123456')
+            return new TrpcFailure('UNAUTHORIZED', 'enter the code from your authenticator app', 401, 'MFA_REQUIRED');
+          signedIn = true;
+          return staff;
+        },
+        'auth.me': () => (signedIn ? staff : null),
+        'catalog.categories': () => categories,
+        'catalog.list': () => page([1]),
+      }),
+    );
+    const { location } = renderApp('/signin');
+    await fill('kim@shop.test', 'right password');
+    const code = await screen.findByLabelText('Authentication code');
+    expect(screen.getByRole('alert').textContent).toBe('enter the code from your authenticator app');
+    await userEvent.type(code, '123456');
+    await userEvent.click(screen.getByRole('button', { name: 'Sign in' }));
+    await waitFor(() => expect(location.history?.at(-1)).toBe('/'));
+    expect(logins).toEqual([
+      { email: 'kim@shop.test', password: 'right password' },
+      { email: 'kim@shop.test', password: 'right password', totp: '123456' },
+    ]);
+  });
+
+  it('takes a recovery code instead of the authenticator code', async () => {
+    const logins: unknown[] = [];
+    server.use(
+      ...trpc({
+        'auth.login': (input) => {
+          logins.push(input);
+          return input.recoveryCode
+            ? USER
+            : new TrpcFailure('UNAUTHORIZED', 'enter the code from your authenticator app', 401, 'MFA_REQUIRED');
+        },
+        'catalog.categories': () => categories,
+        'catalog.list': () => page([1]),
+      }),
+    );
+    renderApp('/signin');
+    await fill('kim@shop.test', 'right password');
+    await userEvent.click(await screen.findByRole('button', { name: 'Use a recovery code instead' }));
+    await userEvent.type(screen.getByLabelText('Recovery code'), 'abcd-efgh-jkmn-pqrs');
+    await userEvent.click(screen.getByRole('button', { name: 'Sign in' }));
+    await waitFor(() => expect(logins).toHaveLength(2));
+    expect(logins[1]).toEqual({ email: 'kim@shop.test', password: 'right password', recoveryCode: 'abcd-efgh-jkmn-pqrs' });
+  });
+
+  it('asks for no code after a plain wrong password', async () => {
+    server.use(...trpc({ 'auth.login': () => new TrpcFailure('UNAUTHORIZED', 'invalid email or password', 401) }));
+    renderApp('/signin');
+    await fill('kim@shop.test', 'wrong password');
+    await screen.findByRole('alert');
+    expect(screen.queryByLabelText('Authentication code')).toBeNull();
+  });
 });

@@ -12,6 +12,8 @@ export default function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
   // Back to the page that sent the shopper here, if it is one of ours.
   const next = useNext();
   const [error, setError] = useState<string | null>(null);
+  // Set once sign-in answers that this account needs its second factor: the form asks for a code.
+  const [factor, setFactor] = useState<'totp' | 'recoveryCode' | null>(null);
   const reconnectLive = useReconnectLive();
   const onSuccess = async () => {
     reconnectLive();
@@ -21,7 +23,15 @@ export default function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
     navigate(next, { replace: true });
   };
   const onError = (e: { message: string }) => setError(e.message);
-  const login = useMutation(trpc.auth.login.mutationOptions({ onSuccess, onError }));
+  const login = useMutation(
+    trpc.auth.login.mutationOptions({
+      onSuccess,
+      onError(e) {
+        if (e.data?.reason === 'MFA_REQUIRED') setFactor((current) => current ?? 'totp');
+        onError(e);
+      },
+    }),
+  );
   const register = useMutation(trpc.auth.register.mutationOptions({ onSuccess, onError }));
   const pending = login.isPending || register.isPending;
 
@@ -31,7 +41,8 @@ export default function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
     const form = new FormData(event.currentTarget);
     const email = String(form.get('email') ?? '');
     const password = String(form.get('password') ?? '');
-    if (mode === 'signin') login.mutate({ email, password });
+    const code = String(form.get('code') ?? '').trim();
+    if (mode === 'signin') login.mutate({ email, password, ...(factor && code ? { [factor]: code } : {}) });
     else register.mutate({ email, password, name: String(form.get('name') ?? '') });
   }
 
@@ -59,6 +70,36 @@ export default function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
             minLength={8}
           />
         </label>
+        {factor && (
+          <fieldset className="second-factor">
+            <legend>Two-step sign-in</legend>
+            {factor === 'totp' ? (
+              <label>
+                Authentication code
+                <input
+                  key="totp"
+                  name="code"
+                  inputMode="numeric"
+                  autoComplete="one-time-code"
+                  pattern="\d{6}"
+                  maxLength={6}
+                  placeholder="6 digits from your app"
+                  required
+                  // biome-ignore lint/a11y/noAutofocus: the field appears because the user must fill it next
+                  autoFocus
+                />
+              </label>
+            ) : (
+              <label>
+                Recovery code
+                <input key="recovery" name="code" autoComplete="off" maxLength={64} required />
+              </label>
+            )}
+            <button type="button" className="link-button" onClick={() => setFactor(factor === 'totp' ? 'recoveryCode' : 'totp')}>
+              {factor === 'totp' ? 'Use a recovery code instead' : 'Use the code from your app'}
+            </button>
+          </fieldset>
+        )}
         {error && (
           <p role="alert" className="form-error">
             {error}

@@ -164,4 +164,55 @@ describe('StaffPage', () => {
     await within(row).findByText('cancelled');
     expect(within(row).queryAllByRole('button')).toHaveLength(0);
   });
+
+  it('enrols a second factor: QR code and secret, a code to confirm, then the recovery codes once', async () => {
+    let enrolled = false;
+    const enables: unknown[] = [];
+    const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+    openStaff({
+      'auth.me': () => ({ ...STAFF, mfa: enrolled }),
+      'auth.mfa.setup': () => ({ secret, otpauthUri: `otpauth://totp/Shop:kim%40shop.test?secret=${secret}&issuer=Shop` }),
+      'auth.mfa.enable': (input) => {
+        enables.push(input);
+        enrolled = true;
+        return { recoveryCodes: ['aaaa-bbbb-cccc-dddd', 'eeee-ffff-gggg-hhhh'] };
+      },
+    });
+    const panel = await screen.findByRole('region', { name: 'Second factor' });
+    await userEvent.click(within(panel).getByRole('button', { name: 'Set up two-step sign-in' }));
+    expect(await within(panel).findByRole('img', { name: 'QR code for your authenticator app' })).toBeTruthy();
+    expect(within(panel).getByText(secret)).toBeTruthy();
+    await userEvent.type(within(panel).getByLabelText('Code from the app'), '654321');
+    await userEvent.click(within(panel).getByRole('button', { name: 'Turn on' }));
+    const codes = await within(panel).findByRole('list', { name: 'Recovery codes' });
+    expect(
+      within(codes)
+        .getAllByRole('listitem')
+        .map((li) => li.textContent),
+    ).toEqual(['aaaa-bbbb-cccc-dddd', 'eeee-ffff-gggg-hhhh']);
+    expect(enables).toEqual([{ code: '654321' }]);
+    await userEvent.click(within(panel).getByRole('button', { name: 'I have saved them' }));
+    expect(within(panel).queryByRole('list', { name: 'Recovery codes' })).toBeNull();
+    expect(await within(panel).findByRole('form', { name: 'Turn off two-step sign-in' })).toBeTruthy();
+  });
+
+  it('turns the second factor off with a code, and shows a refused code', async () => {
+    let enrolled = true;
+    openStaff({
+      'auth.me': () => ({ ...STAFF, mfa: enrolled }),
+      'auth.mfa.disable': ({ code }) => {
+        if (code !== '111111') return new TrpcFailure('BAD_REQUEST', 'that code is not valid', 400);
+        enrolled = false;
+        return { ok: true as const };
+      },
+    });
+    const form = await screen.findByRole('form', { name: 'Turn off two-step sign-in' });
+    await userEvent.type(within(form).getByLabelText('Code or recovery code'), '222222');
+    await userEvent.click(within(form).getByRole('button', { name: 'Turn off' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('that code is not valid');
+    await userEvent.clear(within(form).getByLabelText('Code or recovery code'));
+    await userEvent.type(within(form).getByLabelText('Code or recovery code'), '111111');
+    await userEvent.click(within(form).getByRole('button', { name: 'Turn off' }));
+    expect(await screen.findByRole('button', { name: 'Set up two-step sign-in' })).toBeTruthy();
+  });
 });

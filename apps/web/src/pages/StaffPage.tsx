@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'wouter';
 import { SignInLink } from '../components/SignInLink.tsx';
+import { MfaPanel } from '../components/staff/MfaPanel.tsx';
 import { OrderQueue } from '../components/staff/OrderQueue.tsx';
 import { ProductEditor } from '../components/staff/ProductEditor.tsx';
 import { useTRPC } from '../lib/trpc.ts';
@@ -34,6 +35,7 @@ export default function StaffPage() {
         <a href="#staff-products">Go to products</a>
         <a href="#staff-orders">Go to orders</a>
       </nav>
+      <MfaPanel enrolled={me.data.mfa} />
       <div className="staff-columns">
         <ProductEditor />
         <OrderQueue />
