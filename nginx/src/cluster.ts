@@ -36,7 +36,10 @@ export interface ClusterOptions {
    * before the instances start, so three instances never seed one database at once.
    */
   env?: Record<string, string>;
-  /** Nginx prefix dir (conf, pid, temp, logs, instance logs); default a fresh temp dir, removed by stop(). */
+  /**
+   * Nginx prefix dir (conf, pid, temp, logs, instance logs) and the instances' DATA_DIR (their
+   * session secret, unless env.SESSION_SECRET is set); default a fresh temp dir, removed by stop().
+   */
   dir?: string;
   /** Address nginx listens on (default 127.0.0.1). */
   listenHost?: string;
@@ -202,6 +205,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         HOST: '127.0.0.1',
         INSTANCE_NAME: slot.name,
         DATABASE_URL: opts.databaseUrl,
+        // Without SESSION_SECRET, every instance seals with the one random secret kept here (the
+        // first to start creates it), so a session opens on all of them and survives restarts.
+        DATA_DIR: dir,
         ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}),
         // Nginx serves the SPA; the instances only see requests nginx forwards (X-Forwarded-For).
         WEB_DIST: '',

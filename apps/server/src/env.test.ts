@@ -35,16 +35,29 @@ describe('loadEnv', () => {
     expect(() => loadEnv({ NODE_ENV: 'production', SESSION_SECRET: 'a'.repeat(40) })).toThrow(/SESSION_SECRET: has too few distinct/);
     const env = loadEnv({
       NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/shop',
       SESSION_SECRET: 'k7#Qm2$vLp9@xR4!wZ8^nB3&cT6*yH1%, older-secret-still-accepted-0123456789',
     });
     expect(env.SESSION_SECRETS).toHaveLength(2);
     expect(env.COOKIE_SECURE).toBe(true);
   });
 
-  it('uses a development secret and plain-HTTP cookies outside production', () => {
+  it('takes no secret from the source outside production: main.ts keeps one in DATA_DIR', () => {
     const env = loadEnv({});
-    expect(env.SESSION_SECRETS).toHaveLength(1);
+    expect(env.SESSION_SECRETS).toEqual([]);
     expect(env.COOKIE_SECURE).toBe(false);
     expect(loadEnv({ COOKIE_SECURE: 'true' }).COOKIE_SECURE).toBe(true);
+  });
+
+  it('refuses the development secret that used to be published in the source, in every mode', () => {
+    expect(() => loadEnv({ SESSION_SECRET: 'development-only-session-secret-do-not-deploy' })).toThrow(/SESSION_SECRET: is a published/);
+  });
+
+  it('refuses the embedded database in production', () => {
+    const secret = 'k7#Qm2$vLp9@xR4!wZ8^nB3&cT6*yH1%';
+    expect(() => loadEnv({ NODE_ENV: 'production', SESSION_SECRET: secret })).toThrow(/DATABASE_URL: required in production/);
+    expect(loadEnv({ NODE_ENV: 'production', SESSION_SECRET: secret, DATABASE_URL: 'postgres://db/shop' }).DATABASE_URL).toBe(
+      'postgres://db/shop',
+    );
   });
 });

@@ -11,10 +11,13 @@ import { createApp, describeError } from './app.ts';
 import { loadEnv } from './env.ts';
 import { createStdoutLog } from './logger.ts';
 import { createMetrics } from './metrics.ts';
+import { resolveSessionSecrets } from './session-secret.ts';
 
 let env: ReturnType<typeof loadEnv>;
+let sessionSecrets: string[];
 try {
   env = loadEnv();
+  sessionSecrets = await resolveSessionSecrets(env);
 } catch (error) {
   // No configuration, so no configured logger: one JSON line on stderr naming the bad variables.
   pino(pino.destination({ dest: 2, sync: true })).fatal((error as Error).message);
@@ -63,7 +66,7 @@ const catalogCache = catalog.createCatalogCache({ ttlMs: env.CATALOG_CACHE_MS, b
 const app = createApp({
   deps: {
     orm,
-    codec: createSessionCodec({ secrets: env.SESSION_SECRETS, secure: env.COOKIE_SECURE }),
+    codec: createSessionCodec({ secrets: sessionSecrets, secure: env.COOKIE_SECURE }),
     limits: createLimits(redis, { loginWindowS: env.LOGIN_WINDOW_S }),
     currency: env.CURRENCY,
     bus,
