@@ -41,8 +41,11 @@ const orm = await createOrm({ url: database.url, poolMax: env.DB_POOL_MAX });
 const applied = await migrate(orm);
 if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
 if (env.SEED_PRODUCTS > 0 && !(await isSeeded(orm.em.fork()))) {
-  log(`empty database: seeding the demo catalog (${env.SEED_PRODUCTS} products)`);
-  await seedDemo(orm.em.fork(), { products: env.SEED_PRODUCTS });
+  // Production gets the catalog it asked for (no credentials in it) and no account: the demo
+  // passwords are in the README. Its first staff account comes from `pnpm staff:create`.
+  const accounts = env.NODE_ENV !== 'production';
+  log(`empty database: seeding the demo catalog (${env.SEED_PRODUCTS} products)${accounts ? ' and demo accounts' : ''}`);
+  await seedDemo(orm.em.fork(), { products: env.SEED_PRODUCTS, accounts });
 }
 
 const redis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;

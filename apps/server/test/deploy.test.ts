@@ -166,3 +166,18 @@ describe('systemd units', () => {
     expect(stderr.split('\n').filter((line) => line.includes(dir))).toEqual([]);
   }, 60_000);
 });
+
+describe('demo data', () => {
+  it('no deployment file seeds the demo accounts, whose passwords the README prints', () => {
+    // A production start seeds no account (main.ts); the compose migration seeds with the CLI, so it
+    // must ask for the catalog only.
+    const compose = readFileSync(join(deploy, 'docker-compose.yml'), 'utf8');
+    const seeds = [...compose.matchAll(/seed\.ts[^;&|'"]*/g)].map((m) => m[0]);
+    expect(seeds.length).toBeGreaterThan(0);
+    for (const seed of seeds) expect(seed).toContain('--catalog-only');
+    expect(readFileSync(join(deploy, 'Dockerfile'), 'utf8')).toMatch(/ENV NODE_ENV=production .*SEED_PRODUCTS=0/);
+    const unit = readFileSync(join(deploy, 'systemd', 'shop-instance@.service'), 'utf8');
+    expect(unit).toMatch(/^Environment=NODE_ENV=production$/m);
+    expect(unit).toMatch(/^Environment=SEED_PRODUCTS=0$/m);
+  });
+});
