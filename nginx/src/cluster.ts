@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createOrm, isSeeded, migrate, seedDemo } from '@shop/db';
 import { freePort, freePorts, spawnTracked, stop as stopChild, waitForHttp } from '@shop/proc';
-import { findNginx, nginxProcess } from './nginx.ts';
+import { findNginx, nginxProcess, workerUser } from './nginx.ts';
 import { drainFlag, prefixPaths, type RateLimits, renderNginxConfig, type TlsSettings } from './render.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -174,7 +174,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       upstreams: slots.map((s) => ({ name: s.name, port: s.port })),
       webDist,
       generation,
-      runAsRoot: process.getuid?.() === 0,
+      user: workerUser(),
       ...(opts.listenHost ? { listenHost: opts.listenHost } : {}),
       ...(opts.tls ? { tls: opts.tls } : {}),
       ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
