@@ -15,7 +15,9 @@ export default defineConfig({
   },
   build: {
     target: 'es2022',
-    sourcemap: true,
+    // Maps would publish the whole client source next to the bundle (Nginx serves everything in
+    // dist); the dev server has its own maps regardless.
+    sourcemap: false,
   },
   test: {
     environment: 'jsdom',

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createOrm, isSeeded, migrate, seedDemo } from '@shop/db';
 import { freePort, freePorts, spawnTracked, stop as stopChild, waitForHttp } from '@shop/proc';
-import { findNginx, nginxProcess } from './nginx.ts';
+import { findNginx, nginxProcess, workerUser } from './nginx.ts';
 import { drainFlag, prefixPaths, type RateLimits, renderNginxConfig, type TlsSettings } from './render.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -36,7 +36,10 @@ export interface ClusterOptions {
    * before the instances start, so three instances never seed one database at once.
    */
   env?: Record<string, string>;
-  /** Nginx prefix dir (conf, pid, temp, logs, instance logs); default a fresh temp dir, removed by stop(). */
+  /**
+   * Nginx prefix dir (conf, pid, temp, logs, instance logs) and the instances' DATA_DIR (their
+   * session secret, unless env.SESSION_SECRET is set); default a fresh temp dir, removed by stop().
+   */
   dir?: string;
   /** Address nginx listens on (default 127.0.0.1). */
   listenHost?: string;
@@ -171,7 +174,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       upstreams: slots.map((s) => ({ name: s.name, port: s.port })),
       webDist,
       generation,
-      runAsRoot: process.getuid?.() === 0,
+      user: workerUser(),
       ...(opts.listenHost ? { listenHost: opts.listenHost } : {}),
       ...(opts.tls ? { tls: opts.tls } : {}),
       ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
@@ -202,6 +205,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         HOST: '127.0.0.1',
         INSTANCE_NAME: slot.name,
         DATABASE_URL: opts.databaseUrl,
+        // Without SESSION_SECRET, every instance seals with the one random secret kept here (the
+        // first to start creates it), so a session opens on all of them and survives restarts.
+        DATA_DIR: dir,
         ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}),
         // Nginx serves the SPA; the instances only see requests nginx forwards (X-Forwarded-For).
         WEB_DIST: '',

@@ -1,7 +1,7 @@
 // One nginx master process of our own: its prefix dir, config writes checked with `nginx -t`, and
 // reloads that resolve once the new workers answer (seen through the control socket).
 import { type ChildProcess, execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { delimiter, join } from 'node:path';
@@ -21,6 +21,16 @@ export function findNginx(override?: string): string {
     if (dir && existsSync(candidate)) return candidate;
   }
   throw new Error('nginx not found: install it (apt-get install nginx) or put it on PATH');
+}
+
+/**
+ * Who nginx's workers run as when this process is root: `nobody` in Debian's `nogroup` (or its own
+ * group elsewhere). Undefined otherwise: a master that is not root cannot switch user anyway.
+ */
+export function workerUser(): string | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const groups = existsSync('/etc/group') ? readFileSync('/etc/group', 'utf8') : '';
+  return /^nogroup:/m.test(groups) ? 'nobody nogroup' : 'nobody';
 }
 
 /** Creates the folders the rendered config points at (nginx creates only the last component). */

@@ -36,12 +36,24 @@ export interface RenderOptions {
   webDist: string;
   /** Adds the HTTPS server (with HSTS) when set. */
   tls?: TlsSettings | undefined;
-  /** Emit `user root;` so workers read files a root-started process created (master runs as root). */
-  runAsRoot?: boolean;
+  /**
+   * The workers' user (and group) when the master runs as root, e.g. `nobody nogroup` (see
+   * workerUser); never root. nginx hands its temp and cache folders to that user at start.
+   */
+  user?: string | undefined;
   workerProcesses?: number | 'auto';
   rateLimits?: Partial<RateLimits>;
   /** Served on the control socket, so a reload can be seen to have taken effect. */
   generation?: number;
+  /**
+   * Drain flags and the control socket, for a supervisor on this machine (the cluster). Off for a
+   * container, where nothing writes the flags or reads the socket. Default true.
+   */
+  drainControl?: boolean;
+  /** Log destinations; default files in the prefix's logs folder (a container: /dev/stdout, /dev/stderr). */
+  logs?: { access: string; error: string };
+  /** Second header line of the rendered file: how to regenerate it. */
+  note?: string;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimits = { requestsPerSecond: 30, burst: 120, authPerMinute: 20, authBurst: 20 };
@@ -199,17 +211,23 @@ function serverBlock({ webDist, limits, tls, rotation }: ServerContext, listen: 
 }
 
 export function renderNginxConfig(options: RenderOptions): string {
-  const { prefix, httpPort, upstreams, webDist, tls, runAsRoot = false, workerProcesses = 'auto', generation = 0 } = options;
+  const { prefix, httpPort, upstreams, webDist, tls, user, workerProcesses = 'auto', generation = 0, drainControl = true } = options;
   const host = options.listenHost ?? '127.0.0.1';
   if (upstreams.length === 0) throw new Error('at least one instance is required');
+  if (user !== undefined && !/^(?!root\b)[a-z_][a-z0-9_-]*( (?!root\b)[a-z_][a-z0-9_-]*)?$/.test(user)) {
+    throw new Error(`nginx workers need an unprivileged user, not: ${user}`);
+  }
   const limits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
   const paths = prefixPaths(prefix);
+  const logs = options.logs ?? { access: paths.accessLog, error: paths.errorLog };
   const temp = (name: string) => quote(join(paths.temp, name));
   for (const u of upstreams) if (!/^[A-Za-z0-9_-]+$/.test(u.name)) throw new Error(`unsupported instance name: ${u.name}`);
   // One group of all instances, and (with more than one) a group without each, for its drain.
   const groups = [
     { name: 'shop_instances', servers: upstreams },
-    ...(upstreams.length > 1 ? upstreams.map((d) => ({ name: `shop_without_${d.name}`, servers: upstreams.filter((u) => u !== d) })) : []),
+    ...(drainControl && upstreams.length > 1
+      ? upstreams.map((d) => ({ name: `shop_without_${d.name}`, servers: upstreams.filter((u) => u !== d) }))
+      : []),
   ];
   const upstreamBlocks = groups.flatMap((g) => [
     ...block(`upstream ${g.name}`, [
@@ -226,7 +244,7 @@ export function renderNginxConfig(options: RenderOptions): string {
   ]);
   const rotation = [
     'set $shop_upstream shop_instances;',
-    ...(upstreams.length > 1
+    ...(drainControl && upstreams.length > 1
       ? upstreams.map((u) => `if (-f ${quote(drainFlag(prefix, u.name))}) { set $shop_upstream shop_without_${u.name}; }`)
       : []),
   ];
@@ -270,7 +288,7 @@ export function renderNginxConfig(options: RenderOptions): string {
     `  '"method":"$request_method","uri":"$request_uri","status":$status,"bytes":$body_bytes_sent,'`,
     `  '"request_time":$request_time,"upstream":"$upstream_addr","upstream_status":"$upstream_status",'`,
     `  '"upstream_time":"$upstream_response_time","cache":"$upstream_cache_status","user_agent":"$http_user_agent"}';`,
-    `access_log ${quote(paths.accessLog)} shop_json;`,
+    `access_log ${quote(logs.access)} shop_json;`,
     '',
     'server_tokens off;',
     'sendfile on;',
@@ -321,22 +339,27 @@ export function renderNginxConfig(options: RenderOptions): string {
     '',
     ...plain,
     ...(secure.length ? ['', ...secure] : []),
-    '',
     // The cluster's own reload check, on a Unix socket inside the prefix: nothing public.
-    ...block('server', [
-      `listen unix:${paths.controlSocket};`,
-      'access_log off;',
-      `location = /generation { default_type text/plain; return 200 "${generation}"; }`,
-      'location / { return 404; }',
-    ]),
+    ...(drainControl
+      ? [
+          '',
+          ...block('server', [
+            `listen unix:${paths.controlSocket};`,
+            'access_log off;',
+            `location = /generation { default_type text/plain; return 200 "${generation}"; }`,
+            'location / { return 404; }',
+          ]),
+        ]
+      : []),
   ];
 
   return [
     '# Rendered by nginx/src/render.ts: edit that file, not this one.',
-    ...(runAsRoot ? ['user root root;'] : []),
+    ...(options.note ? [`# ${options.note}`] : []),
+    ...(user ? [`user ${user};`] : []),
     `worker_processes ${workerProcesses};`,
     `pid ${quote(paths.pid)};`,
-    `error_log ${quote(paths.errorLog)} warn;`,
+    `error_log ${quote(logs.error)} warn;`,
     // Old workers keep their WebSockets after a reload; bound how long they linger.
     'worker_shutdown_timeout 60s;',
     '',

@@ -1,13 +1,14 @@
 // `pnpm cluster` and `pnpm cluster:restart` as a person runs them: real processes, signals, the
 // state file, and clear errors when PostgreSQL or Redis is not there.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { createSessionCodec, SESSION_COOKIE } from '@shop/auth';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { freePort } from '@shop/proc';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../apps/server/test/harness.ts';
+import { type RedisServer, register, startRedis } from '../../apps/server/test/harness.ts';
 import { ensureWebBuild } from '../src/cluster.ts';
 import { isAlive, readState } from '../src/state.ts';
 import { tempDir } from './support.ts';
@@ -15,6 +16,8 @@ import { tempDir } from './support.ts';
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const restart = fileURLToPath(new URL('../src/restart.ts', import.meta.url));
 const run = promisify(execFile);
+// The constant apps/server/src/env.ts once sealed every cluster's cookies with: public knowledge.
+const OLD_DEVELOPMENT_SECRET = 'development-only-session-secret-do-not-deploy';
 
 let db: TestDatabase;
 let redis: RedisServer;
@@ -88,10 +91,32 @@ describe('pnpm cluster', () => {
     const res = await fetch(`http://127.0.0.1:${httpPort}/trpc/auth.me`);
     expect(res.headers.get('x-instance')).toBe('i1');
 
+    // No SESSION_SECRET: the cluster's instances seal with a random secret kept in its folder.
+    const secretFile = `${dir.path}/session-secret`;
+    expect((await stat(secretFile)).mode & 0o777).toBe(0o600);
+    const secret = (await readFile(secretFile, 'utf8')).trim();
+    const base = `http://127.0.0.1:${httpPort}`;
+    const cookie = await register(base, 'cli-shopper');
+    const me = async (header: string) =>
+      ((await (await fetch(`${base}/trpc/auth.me`, { headers: { cookie: header } })).json()) as { result: { data: { id: string } | null } })
+        .result.data;
+    expect(await me(cookie)).not.toBeNull();
+    const sealed = decodeURIComponent(cookie.slice(SESSION_COOKIE.length + 1));
+    const genuine = createSessionCodec({ secrets: [secret], secure: false });
+    const published = createSessionCodec({ secrets: [OLD_DEVELOPMENT_SECRET], secure: false });
+    const session = await genuine.read(cookie);
+    expect(session?.uid).toBeTruthy();
+    expect(await published.read(cookie), sealed.slice(0, 20)).toBeNull();
+    // The same session sealed with the old constant is a forgery, and the cluster treats it as one.
+    const forged = (await published.write(session ?? { iat: 0, seen: 0 })).split(';')[0] ?? '';
+    expect(await me(forged)).toBeNull();
+
     const restarted = await run(process.execPath, [restart], { env: { ...process.env, CLUSTER_DIR: dir.path } });
     expect(restarted.stdout).toMatch(/done in/);
     expect((await readState(dir.path))?.restarts).toEqual({ completed: 1, lastError: null, running: false });
     expect(output).toContain('[cluster] rolling restart done');
+    // The restarted instance read the same secret: the session survives.
+    expect(await me(cookie)).not.toBeNull();
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');

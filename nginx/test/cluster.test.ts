@@ -1,6 +1,10 @@
 // Three real instances behind a real nginx, on one PostgreSQL database and a private Redis:
 // load balancing, a SIGKILL under load, a rolling restart under load, the micro-cache during an
 // outage, and the nginx-layer limits in front of the real app.
+
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import type { AppRouter } from '@shop/api';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
@@ -131,6 +135,20 @@ describe('three instances behind nginx', () => {
       expect(res.status, path).toBe(404);
       expect(res.headers.get('x-instance')).toBeNull();
     }
+  });
+
+  it('runs its nginx workers as an unprivileged user, however it was started', async () => {
+    const master = Number((await readFile(`${cluster.dir}/nginx.pid`, 'utf8')).trim());
+    const { stdout } = await promisify(execFile)('ps', ['-o', 'pid=,uid=,args=', '--ppid', String(master)]);
+    const workers = stdout.trim().split('\n').filter(Boolean);
+    expect(workers.some((line) => line.includes('worker process'))).toBe(true);
+    for (const line of workers) expect(Number(line.trim().split(/\s+/)[1]), line).not.toBe(0);
+    // …and can still do their work: the SPA from the build, the micro-cache on disk.
+    expect((await fetch(`${cluster.url}/`)).status).toBe(200);
+    // A URI of its own: the outage test below must find catalog.categories not yet cached.
+    const read = `${cluster.url}/trpc/catalog.categories?worker-check`;
+    expect((await fetch(read)).status).toBe(200);
+    expect((await fetch(read)).headers.get('x-cache-status')).toBe('HIT');
   });
 
   it('survives a SIGKILL under load: no failed GET, WebSocket clients resume with every message once', async () => {

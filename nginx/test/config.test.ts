@@ -3,7 +3,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { freePort } from '@shop/proc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findNginx, type NginxProcess, nginxProcess, preparePrefix, testConfig } from '../src/nginx.ts';
+import { findNginx, type NginxProcess, nginxProcess, preparePrefix, testConfig, workerUser } from '../src/nginx.ts';
 import { CONTENT_SECURITY_POLICY, drainFlag, instancePorts, prefixPaths, type RenderOptions, renderNginxConfig } from '../src/render.ts';
 import { type FakeUpstream, fakeUpstream, httpsGet, rawRequest, selfSignedCert, spaFixture, tempDir } from './support.ts';
 
@@ -87,7 +87,7 @@ describe('nginx in front of stand-in instances', () => {
         webDist: web.path,
         tls,
         generation,
-        runAsRoot: process.getuid?.() === 0,
+        user: workerUser(),
         // The global limit out of the way; a sign-in limit small enough to reach.
         rateLimits: { requestsPerSecond: 1000, burst: 1000, authPerMinute: 6, authBurst: 3 },
       });

@@ -230,6 +230,8 @@ describe('fuzzing every procedure', () => {
       const failures: string[] = [];
       let checkedBatches = 0;
       let batchesThatWrote = 0;
+      // Tables changed by batches whose every mutation was refused (the run stops at the first).
+      let writtenByRefused = 0;
       const kinds = new Map<string, number>();
       const slowest = new Map<string, number>();
       const acceptedPosts = new Set<string>();
@@ -280,6 +282,7 @@ describe('fuzzing every procedure', () => {
           checkedBatches++;
           const after = afterRefused;
           const changed = changedTables(previous, after);
+          writtenByRefused += changed.length;
           if (changed.length)
             throw new Error(
               `${changed.join(', ')} changed in a batch whose every mutation was refused:\n${batch.map(describeCase).join('\n')}`,
@@ -289,6 +292,15 @@ describe('fuzzing every procedure', () => {
         // failure; the seed replays the whole run instead.
         { seed, numRuns: Math.ceil(settings.fuzzInputs / BATCH), endOnFailure: true },
       );
+      // Recorded before a failure is thrown, so the summary shows what the failing run found.
+      record(inject('summaryFile'), {
+        scenario: 'fuzz: every procedure × guest/shopper/staff',
+        load: `${requests} inputs, ${CONCURRENCY} concurrent`,
+        faults: 'invalid, hostile and malformed input',
+        requests,
+        failures: failures.length,
+        lostOrDuplicated: writtenByRefused,
+      });
       if (result.failed)
         throw new Error(`fuzzing failed (replay with FUZZ_SEED=${seed}): ${(result.errorInstance as Error).message.slice(0, 6_000)}`);
 
@@ -299,14 +311,6 @@ describe('fuzzing every procedure', () => {
       console.log(`[fuzz] kinds: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}`);
       const top = [...slowest].sort((a, b) => b[1] - a[1]).slice(0, 6);
       console.log(`[fuzz] most time spent on: ${top.map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(', ')}`);
-      record(inject('summaryFile'), {
-        scenario: 'fuzz: every procedure × guest/shopper/staff',
-        load: `${requests} inputs, ${CONCURRENCY} concurrent`,
-        faults: 'invalid, hostile and malformed input',
-        requests,
-        failures: failures.length,
-        lostOrDuplicated: 0,
-      });
       expect(requests).toBeGreaterThanOrEqual(settings.fuzzInputs);
       // Most batches must have been compared, or the no-write property proved little.
       expect(checkedBatches).toBeGreaterThan(batchesThatWrote);

@@ -19,11 +19,15 @@ import { record } from '../src/summary.ts';
 
 const webDir = fileURLToPath(new URL('../../web/', import.meta.url));
 
-/** Markup that runs script or adds an element if rendered as HTML; `tag` marks where it was put. */
-const payload = (tag: string) => `<img src=x id=xss-${tag} onerror=alert('${tag}')><svg id=xss-${tag}-svg onload=alert(1)>XSS-${tag}`;
+/**
+ * Markup that runs script (setting window.xssRan and opening a dialog) or adds an element if
+ * rendered as HTML; `tag` marks where it was put.
+ */
+const payload = (tag: string) =>
+  `<img src=x id=xss-${tag} onerror="window.xssRan=1;alert('${tag}')"><svg id=xss-${tag}-svg onload=window.xssRan=1>XSS-${tag}`;
 /** The same in under 80 characters, for names and address lines. */
-const short = (tag: string) => `<img src=x id=xss-${tag} onerror=alert(1)>XSS-${tag}`;
-const SCRIPT_PAYLOAD = `<script id="xss-script">alert('script')</script><iframe id="xss-frame" src="javascript:alert(2)"></iframe>XSS-chat-2 {{constructor.constructor('alert(3)')()}}`;
+const short = (tag: string) => `<img src=x id=xss-${tag} onerror=window.xssRan=1>XSS-${tag}`;
+const SCRIPT_PAYLOAD = `<script id="xss-script">window.xssRan=1</script><iframe id="xss-frame" src="javascript:alert(2)"></iframe>XSS-chat-2 {{constructor.constructor('alert(3)')()}}`;
 
 let db: TestDatabase;
 let server: Instance;
@@ -31,6 +35,8 @@ let profile: string;
 let browser: BrowserContext;
 let pagesChecked = 0;
 let failures = 0;
+/** Markers that never showed, and stored payloads not stored exactly once. */
+let lostOrDuplicated = 0;
 
 /** Builds the SPA from its current source into a folder of this test's own (apps/web/dist may be stale). */
 async function buildSpa(outDir: string): Promise<void> {
@@ -63,7 +69,7 @@ afterAll(async () => {
     faults: 'markup and script payloads',
     requests: pagesChecked,
     failures,
-    lostOrDuplicated: 0,
+    lostOrDuplicated,
   });
 });
 
@@ -85,19 +91,25 @@ async function expectInert(path: string, cookie: string, markers: string[]) {
     await page.goto(`${server.base}${path}`);
     for (const marker of markers) {
       await page
-        .waitForFunction((m) => document.body.textContent ?? ''.includes(m), marker, { timeout: 30_000 })
+        .waitForFunction((m) => (document.body.textContent ?? '').includes(m), marker, { timeout: 30_000 })
         .catch(async (error: Error) => {
-          const shown = await page.evaluate(() => document.body.textContent ?? ''.slice(0, 600)).catch(() => '?');
+          lostOrDuplicated++;
+          const shown = await page.evaluate(() => (document.body.textContent ?? '').slice(0, 600)).catch(() => '?');
           throw new Error(`${marker} never appeared on ${path} (${error.message}); the page showed: ${shown}`);
         });
     }
     // Give an onerror/onload handler time to fire had the markup become elements.
     await page.waitForLoadState('networkidle');
-    const injected = await page.evaluate(() =>
-      [...document.querySelectorAll('[id^="xss"], iframe, svg[onload], img[onerror]')].map((e) => e.outerHTML),
-    );
+    const injected = await page.evaluate(() => ({
+      // The SPA has no inline script (its CSP allows none), so any script without src was injected.
+      elements: [...document.querySelectorAll('[id^="xss"], img[src="x"], [onerror], [onload], iframe, svg, script:not([src])')].map(
+        (e) => e.outerHTML,
+      ),
+      ran: (window as { xssRan?: unknown }).xssRan,
+    }));
     pagesChecked++;
-    expect(injected, `elements injected on ${path}`).toEqual([]);
+    expect(injected.elements, `elements injected on ${path}`).toEqual([]);
+    expect(injected.ran, `a payload ran on ${path}`).toBeUndefined();
     expect(dialogs, `dialogs on ${path}`).toEqual([]);
     // The payload is there, as text.
     expect(await page.evaluate(() => document.body.textContent ?? '')).toContain('<img src=x');
@@ -109,6 +121,14 @@ async function expectInert(path: string, cookie: string, markers: string[]) {
   }
 }
 
+/** Counts rows matching `where`: a payload accepted once is stored once, neither lost nor doubled. */
+async function expectStoredOnce(table: string, where: string, params: unknown[]): Promise<void> {
+  const [row] = await db.orm.em.getConnection().execute<{ n: number }[]>(`select count(*)::int as n from ${table} where ${where}`, params);
+  const n = row?.n ?? 0;
+  lostOrDuplicated += Math.abs(n - 1);
+  expect(n, `${table} where ${where}`).toBe(1);
+}
+
 describe('markup entered by users renders as text', () => {
   it('in chat messages and author names', async () => {
     const email = `xss-${randomUUID().slice(0, 8)}@example.test`;
@@ -117,6 +137,8 @@ describe('markup entered by users renders as text', () => {
     const cookie = reg.setCookie[0]?.split(';')[0] ?? '';
     expect((await mutate(server.base, 'chat.send', { roomId: 'lobby', text: payload('chat') }, cookie)).status).toBe(200);
     expect((await mutate(server.base, 'chat.send', { roomId: 'lobby', text: SCRIPT_PAYLOAD }, cookie)).status).toBe(200);
+    await expectStoredOnce('chat_messages', 'text = ?', [payload('chat')]);
+    await expectStoredOnce('chat_messages', 'text = ?', [SCRIPT_PAYLOAD]);
     await expectInert('/chat', cookie, ['XSS-chat', 'XSS-chat-2', 'XSS-name']);
   });
 
@@ -130,6 +152,7 @@ describe('markup entered by users renders as text', () => {
     const placed = await mutate(server.base, 'checkout.placeOrder', { idempotencyKey: randomUUID(), shippingAddress: address }, shopper);
     expect(placed.status).toBe(200);
     expect((placed.data as Order).shippingAddress.name).toBe(address.name);
+    await expectStoredOnce('orders', "shipping_address->>'line1' = ?", [address.line1]);
     await expectInert('/staff', staff, ['XSS-addr']);
 
     const upserted = await mutate(
@@ -147,6 +170,7 @@ describe('markup entered by users renders as text', () => {
     );
     expect(upserted.status).toBe(200);
     expect((upserted.data as Product).slug).toBe('xss-lamp');
+    await expectStoredOnce('products', 'slug = ?', ['xss-lamp']);
     await expectInert('/p/xss-lamp', shopper, ['XSS-product', 'XSS-description']);
   });
 });

@@ -35,6 +35,7 @@ describe('loadEnv', () => {
     expect(() => loadEnv({ NODE_ENV: 'production', SESSION_SECRET: 'a'.repeat(40) })).toThrow(/SESSION_SECRET: has too few distinct/);
     const env = loadEnv({
       NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/shop',
       SESSION_SECRET: 'k7#Qm2$vLp9@xR4!wZ8^nB3&cT6*yH1%, older-secret-still-accepted-0123456789',
     });
     expect(env.SESSION_SECRETS).toHaveLength(2);
@@ -42,9 +43,9 @@ describe('loadEnv', () => {
     expect(env.STAFF_REQUIRE_MFA).toBe(true);
   });
 
-  it('uses a development secret and plain-HTTP cookies outside production', () => {
+  it('takes no secret from the source outside production: main.ts keeps one in DATA_DIR', () => {
     const env = loadEnv({});
-    expect(env.SESSION_SECRETS).toHaveLength(1);
+    expect(env.SESSION_SECRETS).toEqual([]);
     expect(env.COOKIE_SECURE).toBe(false);
     expect(loadEnv({ COOKIE_SECURE: 'true' }).COOKIE_SECURE).toBe(true);
   });
@@ -52,8 +53,24 @@ describe('loadEnv', () => {
   it('requires staff to enrol a second factor in production only, unless STAFF_REQUIRE_MFA says otherwise', () => {
     expect(loadEnv({}).STAFF_REQUIRE_MFA).toBe(false);
     expect(loadEnv({ STAFF_REQUIRE_MFA: 'on' }).STAFF_REQUIRE_MFA).toBe(true);
-    const production = { NODE_ENV: 'production', SESSION_SECRET: 'k7#Qm2$vLp9@xR4!wZ8^nB3&cT6*yH1%' } as const;
+    const production = {
+      NODE_ENV: 'production',
+      SESSION_SECRET: 'k7#Qm2$vLp9@xR4!wZ8^nB3&cT6*yH1%',
+      DATABASE_URL: 'postgres://db/shop',
+    } as const;
     expect(loadEnv({ ...production, STAFF_REQUIRE_MFA: 'false' }).STAFF_REQUIRE_MFA).toBe(false);
     expect(() => loadEnv({ STAFF_REQUIRE_MFA: 'maybe' })).toThrow(/STAFF_REQUIRE_MFA/);
+  });
+
+  it('refuses the development secret that used to be published in the source, in every mode', () => {
+    expect(() => loadEnv({ SESSION_SECRET: 'development-only-session-secret-do-not-deploy' })).toThrow(/SESSION_SECRET: is a published/);
+  });
+
+  it('refuses the embedded database in production', () => {
+    const secret = 'k7#Qm2$vLp9@xR4!wZ8^nB3&cT6*yH1%';
+    expect(() => loadEnv({ NODE_ENV: 'production', SESSION_SECRET: secret })).toThrow(/DATABASE_URL: required in production/);
+    expect(loadEnv({ NODE_ENV: 'production', SESSION_SECRET: secret, DATABASE_URL: 'postgres://db/shop' }).DATABASE_URL).toBe(
+      'postgres://db/shop',
+    );
   });
 });

@@ -15,8 +15,8 @@ const optionalUrl = z
 
 const booleanFlag = z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 
-// Used only outside production, so trying the shop needs no setup; production refuses it.
-const DEVELOPMENT_SECRET = 'development-only-session-secret-do-not-deploy';
+// Once the fallback secret in this file: published, so it can never seal a session again.
+const PUBLISHED_SECRET = 'development-only-session-secret-do-not-deploy';
 const MIN_SECRET_LENGTH = 32;
 
 export const envSchema = z.object({
@@ -40,7 +40,8 @@ export const envSchema = z.object({
   CATALOG_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
   /**
    * Secrets that seal session cookies, comma-separated, newest first: cookies sealed with an older
-   * one keep working, so rotating signs nobody out. Required in production.
+   * one keep working, so rotating signs nobody out. Required in production; elsewhere, unset means
+   * a random one kept in DATA_DIR (session-secret.ts).
    */
   SESSION_SECRET: z.string().optional(),
   /** Send the session cookie with Secure (HTTPS only). Defaults to on in production. */
@@ -78,16 +79,17 @@ export const envSchema = z.object({
 
 export type Env = Omit<z.infer<typeof envSchema>, 'SESSION_SECRET' | 'COOKIE_SECURE' | 'STAFF_REQUIRE_MFA'> & {
   INSTANCE_NAME: string;
+  /** From SESSION_SECRET; empty outside production when unset (see resolveSessionSecrets). */
   SESSION_SECRETS: string[];
   COOKIE_SECURE: boolean;
   STAFF_REQUIRE_MFA: boolean;
 };
 
-/** A secret too weak to seal sessions with: short, one repeated character, or the development one. */
+/** A secret too weak to seal sessions with: short, one repeated character, or the published one. */
 function weakSecret(secret: string): string | null {
   if (secret.length < MIN_SECRET_LENGTH) return `must be at least ${MIN_SECRET_LENGTH} characters`;
   if (new Set(secret).size < 8) return 'has too few distinct characters';
-  if (secret === DEVELOPMENT_SECRET) return 'is the development default';
+  if (secret === PUBLISHED_SECRET) return 'is a published development default';
   return null;
 }
 
@@ -104,15 +106,13 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  if (secrets.length === 0) {
-    if (production) throw new Error('invalid configuration:\n  SESSION_SECRET: required in production');
-    secrets.push(DEVELOPMENT_SECRET);
-  } else {
-    for (const secret of secrets) {
-      const problem = weakSecret(secret);
-      if (problem && (production || secret !== DEVELOPMENT_SECRET)) throw new Error(`invalid configuration:\n  SESSION_SECRET: ${problem}`);
-    }
+  if (secrets.length === 0 && production) throw new Error('invalid configuration:\n  SESSION_SECRET: required in production');
+  for (const secret of secrets) {
+    const problem = weakSecret(secret);
+    if (problem) throw new Error(`invalid configuration:\n  SESSION_SECRET: ${problem}`);
   }
+  // Embedded PostgreSQL is for trying the shop: its data would live inside the container or checkout.
+  if (production && !env.DATABASE_URL) throw new Error('invalid configuration:\n  DATABASE_URL: required in production');
   return {
     ...env,
     INSTANCE_NAME: env.INSTANCE_NAME ?? `${hostname()}:${env.PORT}`,

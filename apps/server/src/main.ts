@@ -11,10 +11,13 @@ import { createApp, describeError } from './app.ts';
 import { loadEnv } from './env.ts';
 import { createStdoutLog } from './logger.ts';
 import { createMetrics } from './metrics.ts';
+import { resolveSessionSecrets } from './session-secret.ts';
 
 let env: ReturnType<typeof loadEnv>;
+let sessionSecrets: string[];
 try {
   env = loadEnv();
+  sessionSecrets = await resolveSessionSecrets(env);
 } catch (error) {
   // No configuration, so no configured logger: one JSON line on stderr naming the bad variables.
   pino(pino.destination({ dest: 2, sync: true })).fatal((error as Error).message);
@@ -38,8 +41,11 @@ const orm = await createOrm({ url: database.url, poolMax: env.DB_POOL_MAX });
 const applied = await migrate(orm);
 if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
 if (env.SEED_PRODUCTS > 0 && !(await isSeeded(orm.em.fork()))) {
-  log(`empty database: seeding the demo catalog (${env.SEED_PRODUCTS} products)`);
-  await seedDemo(orm.em.fork(), { products: env.SEED_PRODUCTS });
+  // Production gets the catalog it asked for (no credentials in it) and no account: the demo
+  // passwords are in the README. Its first staff account comes from `pnpm staff:create`.
+  const accounts = env.NODE_ENV !== 'production';
+  log(`empty database: seeding the demo catalog (${env.SEED_PRODUCTS} products)${accounts ? ' and demo accounts' : ''}`);
+  await seedDemo(orm.em.fork(), { products: env.SEED_PRODUCTS, accounts });
 }
 
 const redis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
@@ -63,7 +69,7 @@ const catalogCache = catalog.createCatalogCache({ ttlMs: env.CATALOG_CACHE_MS, b
 const app = createApp({
   deps: {
     orm,
-    codec: createSessionCodec({ secrets: env.SESSION_SECRETS, secure: env.COOKIE_SECURE }),
+    codec: createSessionCodec({ secrets: sessionSecrets, secure: env.COOKIE_SECURE }),
     limits: createLimits(redis, { loginWindowS: env.LOGIN_WINDOW_S }),
     currency: env.CURRENCY,
     bus,

@@ -173,3 +173,25 @@ describe('configuration', () => {
     }
   }, 90_000);
 });
+
+describe('first start in production', () => {
+  it('seeds the catalog it is asked for and no account: the demo staff password is public', async () => {
+    const fresh = await createTestDatabase(inject('pgAdminUrl'));
+    try {
+      const instance = await startInstance('production-seed', {
+        NODE_ENV: 'production',
+        DATABASE_URL: fresh.url,
+        SESSION_SECRET: SECRET,
+        SEED_PRODUCTS: '5',
+        LOG_LEVEL: 'silent',
+      });
+      await instance.kill('SIGTERM');
+      const count = async (table: string) =>
+        (await fresh.orm.em.getConnection().execute<{ n: number }[]>(`select count(*)::int as n from ${table}`))[0]?.n;
+      expect(await count('products')).toBe(5);
+      expect(await count('users')).toBe(0);
+    } finally {
+      await fresh.drop();
+    }
+  }, 90_000);
+});

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('..', import.meta.url));
 let outDir: string;
 let files: { name: string; text: string }[];
+let everything: string[];
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'shop-web-bundle-'));
@@ -18,11 +19,13 @@ beforeAll(async () => {
   const nodeEnv = process.env.NODE_ENV;
   process.env.NODE_ENV = 'production';
   try {
-    await build({ root, mode: 'production', logLevel: 'silent', build: { outDir, emptyOutDir: true, sourcemap: false } });
+    // Only the output folder differs from `pnpm --filter @shop/web build`: vite.config.ts decides the rest.
+    await build({ root, mode: 'production', logLevel: 'silent', build: { outDir, emptyOutDir: true } });
   } finally {
     process.env.NODE_ENV = nodeEnv;
   }
   const assets = await readdir(join(outDir, 'assets'));
+  everything = await readdir(outDir, { recursive: true });
   files = await Promise.all(
     assets.filter((f) => f.endsWith('.js')).map(async (name) => ({ name, text: await readFile(join(outDir, 'assets', name), 'utf8') })),
   );
@@ -39,6 +42,13 @@ describe('the SPA production bundle', () => {
   ])('contains no %s', (_name, pattern) => {
     expect(files.length).toBeGreaterThan(0);
     for (const file of files) expect(file.text, file.name).not.toMatch(pattern);
+  });
+
+  it('publishes no source maps: no .map file, no sourceMappingURL comment', async () => {
+    expect(everything.filter((f) => f.endsWith('.map'))).toEqual([]);
+    for (const name of everything.filter((f) => /\.(js|css)$/.test(f))) {
+      expect(await readFile(join(outDir, name), 'utf8'), name).not.toMatch(/sourceMappingURL/);
+    }
   });
 
   it('keeps the initial JavaScript within 120 KB gzipped', async () => {

@@ -1,4 +1,5 @@
-// pnpm db:seed [--products N] [--reset]: loads the demo catalog and accounts.
+// pnpm db:seed [--products N] [--reset] [--catalog-only]: loads the demo catalog and accounts
+// (--catalog-only: no accounts, for a deployment, whose staff comes from `pnpm staff:create`).
 import { parseArgs } from 'node:util';
 import { createOrm, migrate } from '../orm.ts';
 import { DEFAULT_PRODUCT_COUNT, seedDemo } from '../seed/demo.ts';
@@ -9,6 +10,7 @@ const { values } = parseArgs({
   options: {
     products: { type: 'string', default: String(DEFAULT_PRODUCT_COUNT) },
     reset: { type: 'boolean', default: false },
+    'catalog-only': { type: 'boolean', default: false },
   },
 });
 const products = Number(values.products);
@@ -39,6 +41,7 @@ try {
     const started = performance.now();
     await seedDemo(em, {
       products,
+      accounts: !values['catalog-only'],
       onProgress: (done, total) => process.stderr.write(`\rseeding products ${done}/${total}`),
     });
     process.stderr.write('\n');

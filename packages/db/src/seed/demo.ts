@@ -10,12 +10,19 @@ export const DEMO_ACCOUNTS = [
 
 export const DEFAULT_PRODUCT_COUNT = 1_000;
 
+export interface DemoOptions {
+  products?: number;
+  /** The demo accounts, whose passwords the README prints: only where someone asked for demo data. */
+  accounts?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
 export async function seedDemo(
   em: EntityManager,
-  { products = DEFAULT_PRODUCT_COUNT, onProgress }: { products?: number; onProgress?: (done: number, total: number) => void } = {},
+  { products = DEFAULT_PRODUCT_COUNT, accounts = true, onProgress }: DemoOptions = {},
 ): Promise<void> {
-  const users = await Promise.all(
-    DEMO_ACCOUNTS.map(async ({ password, ...account }) => ({ ...account, passwordHash: await hashPassword(password) })),
-  );
+  const users = accounts
+    ? await Promise.all(DEMO_ACCOUNTS.map(async ({ password, ...account }) => ({ ...account, passwordHash: await hashPassword(password) })))
+    : [];
   await seedDatabase(em, { products, users, ...(onProgress ? { onProgress } : {}) });
 }

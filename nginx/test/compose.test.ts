@@ -1,0 +1,142 @@
+// apps/server/deploy/nginx.compose.conf: rendered by the cluster's renderer and committed, then run
+// in a real nginx in front of a real instance. Docker cannot run here, so the test renders the same
+// configuration with this machine's values in place of the container's (upstream address, port,
+// prefix, SPA folder, worker user, log files): every routing rule, header and limit stays as committed.
+
+import { readFile, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { freePort, spawnTracked, stop, waitForHttp } from '@shop/proc';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import WebSocket from 'ws';
+import { type Instance, startInstance } from '../../apps/server/test/harness.ts';
+import { COMPOSE_NGINX, composeConfigFile, renderComposeConfig } from '../src/compose.ts';
+import { findNginx, preparePrefix, testConfig, workerUser } from '../src/nginx.ts';
+import { CONTENT_SECURITY_POLICY, prefixPaths } from '../src/render.ts';
+import { spaFixture, tempDir } from './support.ts';
+
+describe('the compose Nginx configuration', () => {
+  it('is committed exactly as the renderer writes it (`pnpm nginx:compose` rewrites it)', async () => {
+    expect(await readFile(composeConfigFile, 'utf8')).toBe(renderComposeConfig());
+  });
+
+  it("has the cluster's security headers and limits, and forwards Host with its port", () => {
+    const config = renderComposeConfig();
+    expect(config).toContain(`add_header Content-Security-Policy "${CONTENT_SECURITY_POLICY}" always;`);
+    expect(config).toMatch(/limit_req zone=shop_auth /);
+    expect(config).toContain('proxy_set_header Host $http_host;');
+    expect(config).not.toMatch(/\$host\b/);
+    for (const app of ['app1', 'app2', 'app3']) expect(config).toContain(`server ${app}:3000 `);
+    expect(config).toContain('user nginx nginx;');
+  });
+
+  it('needs only folders the Dockerfile creates in the nginx image', async () => {
+    const dockerfile = await readFile(join(composeConfigFile, '../Dockerfile'), 'utf8');
+    const paths = prefixPaths(COMPOSE_NGINX.prefix);
+    // nginx creates the last part of each temp and cache path, not their parents.
+    expect(dockerfile).toContain(`mkdir -p ${paths.temp} ${join(paths.cache, '..')}`);
+  });
+});
+
+describe('the compose configuration in a real nginx, in front of a real instance', () => {
+  let db: TestDatabase;
+  let instance: Instance;
+  let dir: { path: string; remove(): Promise<void> };
+  let nginx: ReturnType<typeof spawnTracked>;
+  let port: number;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(inject('pgAdminUrl'));
+    instance = await startInstance('compose', {
+      DATABASE_URL: db.url,
+      SESSION_SECRET: 'compose-nginx-test-secret-0123456789abcdef',
+      TRUST_PROXY: 'true',
+      LOG_LEVEL: 'silent',
+    });
+    dir = await tempDir('shop-compose-');
+    await preparePrefix(dir.path);
+    await spaFixture(join(dir.path, 'web'));
+    port = await freePort();
+    const paths = prefixPaths(dir.path);
+    const config = renderComposeConfig({
+      prefix: dir.path,
+      listenHost: '127.0.0.1',
+      httpPort: port,
+      upstreams: [{ name: 'app1', host: '127.0.0.1', port: Number(new URL(instance.base).port) }],
+      webDist: join(dir.path, 'web'),
+      user: workerUser(),
+      logs: { access: paths.accessLog, error: paths.errorLog },
+    });
+    await writeFile(paths.conf, config);
+    const bin = findNginx();
+    await testConfig(bin, dir.path);
+    nginx = spawnTracked(bin, ['-p', `${dir.path}/`, '-c', paths.conf, '-e', paths.errorLog, '-g', 'daemon off;'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      onParentExit: 'SIGTERM',
+    });
+    await waitForHttp(`http://127.0.0.1:${port}/`, 'nginx', { child: nginx });
+  }, 120_000);
+
+  afterAll(async () => {
+    if (nginx) await stop(nginx, 'SIGQUIT');
+    await instance?.kill('SIGTERM');
+    await dir?.remove();
+    await db?.drop();
+  }, 60_000);
+
+  /** A request as a browser on http://localhost:<port>/ sends it: Host and Origin with the port. */
+  function browserPost(path: string, body: unknown): Promise<{ status: number; setCookie: string[]; text: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path,
+          method: 'POST',
+          headers: {
+            host: `localhost:${port}`,
+            origin: `http://localhost:${port}`,
+            'sec-fetch-site': 'same-origin',
+            'content-type': 'application/json',
+          },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => {
+            text += chunk;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, setCookie: res.headers['set-cookie'] ?? [], text }));
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
+  }
+
+  it('passes a browser-shaped mutation from http://localhost:<port> to the instance', async () => {
+    const email = `compose-${crypto.randomUUID().slice(0, 8)}@example.test`;
+    const res = await browserPost('/trpc/auth.register', { email, password: 'password123', name: 'Compose' });
+    expect(res.status, res.text).toBe(200);
+    expect(res.setCookie.join(';')).toContain('shop_session=');
+  });
+
+  it('upgrades a WebSocket opened from that origin (101)', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${port}/trpc`, {
+        headers: { host: `localhost:${port}` },
+        origin: `http://localhost:${port}`,
+      });
+      socket.once('upgrade', (res) => {
+        resolve(res.statusCode ?? 0);
+        socket.close();
+      });
+      socket.once('unexpected-response', (_req, res) => {
+        resolve(res.statusCode ?? 0);
+        socket.terminate();
+      });
+      socket.once('error', reject);
+    });
+    expect(status).toBe(101);
+  });
+});
