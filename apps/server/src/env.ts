@@ -86,7 +86,7 @@ export type Env = Omit<z.infer<typeof envSchema>, 'SESSION_SECRET' | 'COOKIE_SEC
 };
 
 /** A secret too weak to seal sessions with: short, one repeated character, or the published one. */
-function weakSecret(secret: string): string | null {
+export function weakSecret(secret: string): string | null {
   if (secret.length < MIN_SECRET_LENGTH) return `must be at least ${MIN_SECRET_LENGTH} characters`;
   if (new Set(secret).size < 8) return 'has too few distinct characters';
   if (secret === PUBLISHED_SECRET) return 'is a published development default';

@@ -14,10 +14,10 @@ import { createMetrics } from './metrics.ts';
 import { resolveSessionSecrets } from './session-secret.ts';
 
 let env: ReturnType<typeof loadEnv>;
-let sessionSecrets: string[];
 try {
-  env = loadEnv();
-  sessionSecrets = await resolveSessionSecrets(env);
+  const loaded = loadEnv();
+  // Without SESSION_SECRET (outside production), the data folder's own generated secret.
+  env = { ...loaded, SESSION_SECRETS: await resolveSessionSecrets(loaded) };
 } catch (error) {
   // No configuration, so no configured logger: one JSON line on stderr naming the bad variables.
   pino(pino.destination({ dest: 2, sync: true })).fatal((error as Error).message);
@@ -69,7 +69,7 @@ const catalogCache = catalog.createCatalogCache({ ttlMs: env.CATALOG_CACHE_MS, b
 const app = createApp({
   deps: {
     orm,
-    codec: createSessionCodec({ secrets: sessionSecrets, secure: env.COOKIE_SECURE }),
+    codec: createSessionCodec({ secrets: env.SESSION_SECRETS, secure: env.COOKIE_SECURE }),
     limits: createLimits(redis, { loginWindowS: env.LOGIN_WINDOW_S }),
     currency: env.CURRENCY,
     bus,

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -68,10 +68,17 @@ describe('resolveSessionSecrets', () => {
     await expect(stat(sessionSecretFile(dir))).rejects.toThrow(/ENOENT/);
   });
 
-  it('refuses a secret file that is too short to seal with', async () => {
+  it('refuses a secret file that is too short to seal with, or the published development secret', async () => {
+    for (const content of ['short', 'development-only-session-secret-do-not-deploy']) {
+      const dir = await dataDir();
+      await writeFile(sessionSecretFile(dir), `${content}\n`, { mode: 0o600 });
+      await expect(resolveSessionSecrets({ SESSION_SECRETS: [], DATA_DIR: dir })).rejects.toThrow(/session-secret holds no usable/);
+    }
+  });
+
+  it('refuses a secret file that others can read (a copy restored with lax modes)', async () => {
     const dir = await dataDir();
-    const { writeFile } = await import('node:fs/promises');
-    await writeFile(sessionSecretFile(dir), 'short\n', { mode: 0o600 });
-    await expect(resolveSessionSecrets({ SESSION_SECRETS: [], DATA_DIR: dir })).rejects.toThrow(/session-secret/);
+    await writeFile(sessionSecretFile(dir), 'k7#Qm2$vLp9@xR4!wZ8^nB3&cT6*yH1%\n', { mode: 0o644 });
+    await expect(resolveSessionSecrets({ SESSION_SECRETS: [], DATA_DIR: dir })).rejects.toThrow(/readable by others/);
   });
 });

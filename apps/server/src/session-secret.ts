@@ -1,16 +1,18 @@
 // The session secret of an install that was given none (outside production): random, made on the
 // first start, kept in DATA_DIR so restarts keep everyone signed in and no two installs share one.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MIN_SECRET_LENGTH } from '@shop/auth';
-import type { Env } from './env.ts';
+import { type Env, weakSecret } from './env.ts';
 
 export const sessionSecretFile = (dataDir: string) => join(dataDir, 'session-secret');
 
 async function readSecret(file: string): Promise<string> {
+  // Anyone else who can read it can forge every session: a copy restored with lax modes is refused.
+  if (((await stat(file)).mode & 0o077) !== 0) throw new Error(`${file} is readable by others: chmod 600 it`);
   const secret = (await readFile(file, 'utf8')).trim();
-  if (secret.length < MIN_SECRET_LENGTH) throw new Error(`${file} holds no usable secret: delete it to have a new one made`);
+  const problem = weakSecret(secret);
+  if (problem) throw new Error(`${file} holds no usable secret (it ${problem}): delete it to have a new one made`);
   return secret;
 }
 
