@@ -48,21 +48,23 @@ export async function register(ctx: ServiceContext, input: RegisterInput): Promi
   return startSession(ctx, { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion });
 }
 
+/**
+ * An attempt is counted before the password is verified and given back when it was right: calls
+ * running side by side (a batch, a burst) each take their own count first, so no more than the
+ * rule allows ever reach the (costly) verification.
+ */
 export async function login(ctx: ServiceContext, input: LoginInput): Promise<User> {
   const { loginByEmail, loginByIp } = ctx.limits;
-  const [byEmail, byIp] = await Promise.all([loginByEmail.isBlocked(input.email), loginByIp.isBlocked(ctx.clientIp)]);
-  if (byEmail.blocked || byIp.blocked) {
+  const [byEmail, byIp] = await Promise.all([loginByEmail.consume(input.email), loginByIp.consume(ctx.clientIp)]);
+  if (!byEmail.allowed || !byIp.allowed) {
     const seconds = Math.ceil(Math.max(byEmail.retryAfterMs, byIp.retryAfterMs) / 1000);
     throw new ShopError('TOO_MANY_REQUESTS', `too many failed sign-ins; try again in ${seconds} s`, { retryAfterS: seconds });
   }
   const user = await ctx.em.findOne(UserEntity, { email: input.email }, { populate: ['passwordHash'] });
   const valid = await verifyPassword(user?.passwordHash ?? (await dummyHash), input.password);
-  if (!user || !valid) {
-    await Promise.all([loginByEmail.consume(input.email), loginByIp.consume(ctx.clientIp)]);
-    // The same message whether or not the email exists.
-    throw new ShopError('UNAUTHORIZED', 'invalid email or password');
-  }
-  await loginByEmail.reset(input.email);
+  // The same message whether or not the email exists.
+  if (!user || !valid) throw new ShopError('UNAUTHORIZED', 'invalid email or password');
+  await Promise.all([loginByEmail.reset(input.email), loginByIp.reward(ctx.clientIp)]);
   return startSession(ctx, { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion });
 }
 
