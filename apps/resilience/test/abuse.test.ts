@@ -205,7 +205,7 @@ describe('sessions', () => {
 
   it('answers brute force with TOO_MANY_REQUESTS, and the real user signs in once the window has passed', async () => {
     const user = await register(base, 'target');
-    const password = 'password123';
+    const password = 'tulip-anchor-violet-88';
     const attempts: string[] = [];
     for (let i = 0; i < 14; i++)
       attempts.push((await mutate(base, 'auth.login', { email: user.email, password: `guess-${i}` })).code ?? 'OK');

@@ -112,7 +112,7 @@ async function expectInert(path: string, cookie: string, markers: string[]) {
 describe('markup entered by users renders as text', () => {
   it('in chat messages and author names', async () => {
     const email = `xss-${randomUUID().slice(0, 8)}@example.test`;
-    const reg = await mutate(server.base, 'auth.register', { email, password: 'password123', name: short('name') });
+    const reg = await mutate(server.base, 'auth.register', { email, password: 'tulip-anchor-violet-88', name: short('name') });
     expect(reg.status).toBe(200);
     const cookie = reg.setCookie[0]?.split(';')[0] ?? '';
     expect((await mutate(server.base, 'chat.send', { roomId: 'lobby', text: payload('chat') }, cookie)).status).toBe(200);

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { testDeps } from '@shop/api/testing';
 import * as authModule from '@shop/auth';
+import { DEMO_ACCOUNTS, seedDemo } from '@shop/db';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import WebSocket from 'ws';
@@ -204,6 +205,22 @@ describe('sign-in guessing', () => {
     await registerUser(email);
     for (let i = 0; i < 60; i++) expect((await post('auth.login', { email, password: PASSWORD })).status).toBe(200);
   }, 60_000);
+});
+
+describe('password strength', () => {
+  it('auth.register answers 400 BAD_REQUEST with the reason for a commonly used password', async () => {
+    const res = await post('auth.register', { email: 'weak@example.test', password: 'password123', name: 'Weak' });
+    expect(res.status).toBe(400);
+    const reply = (await res.json()) as Reply;
+    expect(reply.error?.data?.code).toBe('BAD_REQUEST');
+    expect(reply.error?.message).toMatch(/^password is too easy to guess: This is a commonly used password\./);
+    expect(res.headers.getSetCookie()).toEqual([]);
+  });
+
+  it('the seeded demo accounts still sign in: strength applies to new passwords only', async () => {
+    await seedDemo(db.orm.em.fork(), { products: 0 });
+    for (const { email, password } of DEMO_ACCOUNTS) expect((await post('auth.login', { email, password })).status).toBe(200);
+  });
 });
 
 describe('subscriptions over plain HTTP (server-sent events)', () => {

@@ -11,3 +11,4 @@ export {
   type SessionCodec,
   type SessionData,
 } from './session.ts';
+export { passwordProblem } from './strength.ts';

@@ -1,6 +1,6 @@
 import type { Connection } from '@mikro-orm/core';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { hashPassword, verifyPassword } from '@shop/auth';
+import { hashPassword, passwordProblem, verifyPassword } from '@shop/auth';
 import { User as UserEntity } from '@shop/db';
 import type { LoginInput, RegisterInput, User } from '@shop/schemas';
 import { mergeGuestCart } from '../cart/cart.service.ts';
@@ -37,6 +37,9 @@ async function startSession(ctx: ServiceContext, user: SessionUser): Promise<Use
 }
 
 export async function register(ctx: ServiceContext, input: RegisterInput): Promise<User> {
+  // New passwords only: existing accounts keep signing in with theirs.
+  const problem = await passwordProblem(input.password, [input.email, input.name]);
+  if (problem) throw new ShopError('BAD_REQUEST', problem);
   const passwordHash = await hashPassword(input.password);
   const user = ctx.em.create(UserEntity, { email: input.email, name: input.name, passwordHash, role: 'shopper' });
   try {
