@@ -180,3 +180,42 @@ export const malformedBody = fc.oneof(
   fc.integer({ min: 1000, max: 20_000 }).map((d) => `${'{"a":'.repeat(d)}1${'}'.repeat(d)}`),
   fc.constantFrom(101 * 1024, 300 * 1024).map((n) => `{"text":"${'y'.repeat(n)}"}`),
 );
+
+const hex = (b: number) => `%${b.toString(16).padStart(2, '0').toUpperCase()}`;
+
+/**
+ * A session cookie value the codec must read as no session (never a 5xx): bad percent escapes,
+ * escapes of invalid UTF-8, seal look-alikes, quotes and separators, Latin-1 bytes, oversized.
+ * Bounded to what fits in a request head; only characters Node lets a client put in a header.
+ */
+export const hostileCookieValue: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('', '%', '%E0%A4%A', '%FF%FE', '%00', '%C0%AF', 'Fe26.2**', 'Fe26.2*1*a*b*c*d*e*f*g', '"quoted"', '=', '%%%%', '\\'),
+  // Random bytes percent-escaped, sometimes cut inside an escape.
+  fc.tuple(fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 40 }), fc.integer({ min: 0, max: 2 })).map(([bytes, cut]) =>
+    bytes
+      .map(hex)
+      .join('')
+      .slice(0, bytes.length * 3 - cut),
+  ),
+  // A seal's shape with random parts.
+  fc.array(fc.base64String({ maxLength: 60 }), { minLength: 1, maxLength: 8 }).map((parts) => `Fe26.2*${parts.join('*')}`),
+  // Printable ASCII and Latin-1, separators included.
+  fc.string({
+    unit: fc
+      .integer({ min: 0x21, max: 0xff })
+      .filter((c) => c < 0x7f || c > 0x9f)
+      .map((c) => String.fromCharCode(c)),
+    maxLength: 200,
+  }),
+  fc.integer({ min: 4_000, max: 9_000 }).map((n) => 'A'.repeat(n)),
+);
+
+/** Where a hostile session cookie goes: instead of the persona's, or beside it under the same name. */
+export const hostileCookie = fc.record({ value: hostileCookieValue, place: fc.constantFrom('instead', 'before', 'after') });
+
+/** The Cookie header carrying `hostile`, given the persona's own cookie ('' for a guest). */
+export function cookieHeader(own: string, hostile: { value: string; place: 'instead' | 'before' | 'after' }): string {
+  const bad = `shop_session=${hostile.value}`;
+  if (hostile.place === 'instead' || !own) return bad;
+  return hostile.place === 'before' ? `${bad}; ${own}` : `${own}; ${bad}`;
+}

@@ -147,9 +147,12 @@ export async function signIn(base: string, email: string, password: string): Pro
   return cookieOf(reply);
 }
 
+/** The password `register` gives its accounts: strong enough for the sign-up's strength check. */
+export const PASSWORD = 'tulip-anchor-violet-88';
+
 export async function register(base: string, name: string): Promise<{ cookie: string; id: string; email: string }> {
   const email = `${name}-${crypto.randomUUID().slice(0, 8)}@example.test`;
-  const reply = await mutate(base, 'auth.register', { email, password: 'password123', name });
+  const reply = await mutate(base, 'auth.register', { email, password: PASSWORD, name });
   if (reply.status !== 200) throw new Error(`register ${email} failed: ${reply.status} ${reply.code}`);
   return { cookie: cookieOf(reply), id: (reply.data as { id: string }).id, email };
 }

@@ -33,3 +33,33 @@ export function upgradeStatus(base: string, headers: Record<string, string>): Pr
     ws.once('error', (error) => reject(error));
   });
 }
+
+/** A tRPC reply on a raw socket (or PING/PONG, kept as `{ id: 'PING' }`). */
+export interface SocketReply {
+  id?: number | string | null;
+  result?: { type?: string; data?: unknown };
+  error?: { message: string; data?: { code?: string } };
+}
+
+/** A raw WebSocket speaking tRPC's wire protocol, for what the client library never sends (bursts, arrays). */
+export async function rawSocket(base: string, headers: Record<string, string> = {}) {
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/trpc`, { headers });
+  const replies: SocketReply[] = [];
+  ws.on('message', (raw) => {
+    const text = raw.toString();
+    replies.push(text === 'PING' || text === 'PONG' ? { id: text } : (JSON.parse(text) as SocketReply));
+  });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  /** Waits (at most 15 s) until `test` holds over the replies so far. */
+  const until = async (test: (replies: SocketReply[]) => boolean) => {
+    const deadline = Date.now() + 15_000;
+    while (!test(replies)) {
+      if (Date.now() > deadline) throw new Error(`socket: timed out with ${replies.length} replies`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  return { ws, replies, until, send: (message: unknown) => ws.send(JSON.stringify(message)) };
+}

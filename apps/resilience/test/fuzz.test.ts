@@ -5,7 +5,17 @@
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { anyJson, broken, deepNesting, fromSchema, malformedBody, nastyString, pollutingJson } from '../src/arbitraries.ts';
+import {
+  anyJson,
+  broken,
+  cookieHeader,
+  deepNesting,
+  fromSchema,
+  hostileCookie,
+  malformedBody,
+  nastyString,
+  pollutingJson,
+} from '../src/arbitraries.ts';
 import { settings } from '../src/config.ts';
 import { changedTables, digest } from '../src/digest.ts';
 import { DEMO, query, type RawRequest, raw, signIn } from '../src/http.ts';
@@ -24,6 +34,8 @@ interface FuzzCase {
   stream: boolean;
   /** Refused by construction (input the procedure's schema rejects, a wrong method, bytes that are not JSON, a bad URL). */
   refused: boolean;
+  /** A malformed session cookie sent instead of (or beside) the persona's, in one case of ten. */
+  cookie: { value: string; place: 'instead' | 'before' | 'after' } | null;
 }
 
 const BATCH = 200;
@@ -63,10 +75,12 @@ function refusedText(proc: ProcedureInfo, text: string): boolean {
   }
 }
 
-function caseArbitrary(procs: ProcedureInfo[]): fc.Arbitrary<Omit<FuzzCase, 'persona'>> {
+function caseArbitrary(procs: ProcedureInfo[]): fc.Arbitrary<Omit<FuzzCase, 'persona' | 'cookie'>> {
   const paths = procs.map((p) => p.path);
   const perProcedure = fc.constantFrom(...procs).chain((proc) => {
-    const stream = proc.type === 'subscription';
+    // Subscriptions are served over the WebSocket only: over HTTP every call to one is refused (405).
+    const subscription = proc.type === 'subscription';
+    const stream = false;
     const schemaInputs = proc.input
       ? [fromSchema(proc.input).map((i) => ['schema', i] as const), broken(proc.input).map((i) => ['broken', i] as const)]
       : [fc.constant(['schema', undefined] as const)];
@@ -78,7 +92,12 @@ function caseArbitrary(procs: ProcedureInfo[]): fc.Arbitrary<Omit<FuzzCase, 'per
     return fc.oneof(
       {
         weight: 8,
-        arbitrary: inputs.map(([kind, input]) => ({ kind, req: call(proc, input), stream, refused: !proc.accepts(onTheWire(input)) })),
+        arbitrary: inputs.map(([kind, input]) => ({
+          kind,
+          req: call(proc, input),
+          stream,
+          refused: subscription || !proc.accepts(onTheWire(input)),
+        })),
       },
       // The wrong method for the procedure's kind.
       {
@@ -88,8 +107,7 @@ function caseArbitrary(procs: ProcedureInfo[]): fc.Arbitrary<Omit<FuzzCase, 'per
           return {
             kind: `wrong-method/${kind}`,
             stream,
-            // tRPC also serves a subscription's event stream to a POST: not refused, though it writes nothing.
-            refused: proc.type !== 'subscription',
+            refused: true,
             req:
               req.method === 'GET'
                 ? { method: 'POST', path: `/trpc/${proc.path}`, headers: json, body: JSON.stringify(input) ?? '' }
@@ -106,7 +124,7 @@ function caseArbitrary(procs: ProcedureInfo[]): fc.Arbitrary<Omit<FuzzCase, 'per
             kind: 'malformed',
             stream,
             // Some of these are JSON after all ('', 'null', '[]'): refused unless the schema takes them.
-            refused: refusedText(proc, text),
+            refused: subscription || refusedText(proc, text),
             req:
               proc.type === 'mutation'
                 ? { method: 'POST', path: `/trpc/${proc.path}`, headers: json, body: text }
@@ -164,7 +182,9 @@ function caseArbitrary(procs: ProcedureInfo[]): fc.Arbitrary<Omit<FuzzCase, 'per
 
 /** What went wrong with one reply, or null: a 5xx (also inside a batch or a stream), or no answer. */
 async function send(c: FuzzCase): Promise<{ problem: string | null; wrote: boolean; status: number }> {
-  const req = { ...c.req, headers: { ...c.req.headers, ...(cookies[c.persona] ? { cookie: cookies[c.persona] } : {}) } };
+  const own = cookies[c.persona];
+  const cookie = c.cookie ? cookieHeader(own, c.cookie) : own;
+  const req = { ...c.req, headers: { ...c.req.headers, ...(cookie ? { cookie } : {}) } };
   try {
     const reply = await raw(server.base, req, 30_000, c.stream ? 100 : undefined);
     const nested = /"httpStatus":5\d\d|INTERNAL_SERVER_ERROR/.test(reply.text);
@@ -185,7 +205,8 @@ async function send(c: FuzzCase): Promise<{ problem: string | null; wrote: boole
 function describeCase(c: FuzzCase | undefined): string {
   if (!c) return '';
   const body = c.req.body === undefined ? '' : ` body ${String(c.req.body).slice(0, 160)}`;
-  return `[${c.persona} ${c.kind}] ${c.req.method} ${c.req.path.slice(0, 200)}${body}`;
+  const cookie = c.cookie ? ` cookie ${c.cookie.place} ${JSON.stringify(c.cookie.value.slice(0, 80))}` : '';
+  return `[${c.persona} ${c.kind}${cookie}] ${c.req.method} ${c.req.path.slice(0, 200)}${body}`;
 }
 
 async function inPool<T, R>(items: T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -224,7 +245,14 @@ describe('fuzzing every procedure', () => {
       const forUser = caseArbitrary(all.filter((p) => p.path !== 'auth.logout'));
       const fuzzCase = fc
         .constantFrom(...PERSONAS)
-        .chain((persona) => (persona === 'guest' ? forGuest : forUser).map((c) => ({ ...c, persona })));
+        .chain((persona) =>
+          fc
+            .tuple(
+              persona === 'guest' ? forGuest : forUser,
+              fc.oneof({ weight: 9, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: hostileCookie }),
+            )
+            .map(([c, cookie]) => ({ ...c, persona, cookie })),
+        );
 
       let requests = 0;
       const failures: string[] = [];
@@ -255,14 +283,17 @@ describe('fuzzing every procedure', () => {
           const restResults = await inPool(rest, CONCURRENCY, timed);
           requests += batch.length;
           if (requests % 2_000 === 0) console.log(`[fuzz] ${requests} inputs sent`);
-          for (const c of batch) kinds.set(c.kind, (kinds.get(c.kind) ?? 0) + 1);
+          for (const c of batch) {
+            kinds.set(c.kind, (kinds.get(c.kind) ?? 0) + 1);
+            if (c.cookie) kinds.set('hostile-cookie', (kinds.get('hostile-cookie') ?? 0) + 1);
+          }
           const all = [...refusedPart, ...rest];
           const results = [...refusedResults, ...restResults];
           const problems = results.flatMap((r, i) => (r.problem ? [`${describeCase(all[i])} → ${r.problem}`] : []));
           // Input the schema rejects is a 4xx (the contract: BAD_REQUEST, or the auth check before it).
           refusedResults.forEach((r, i) => {
             const c = refusedPart[i];
-            // (Event streams answer 200 and carry the error as an event; batches and bad URLs vary.)
+            // (Batches and bad URLs vary.)
             if (c && !c.stream && c.kind !== 'bad-url' && r.status !== 0 && r.status < 400)
               problems.push(`${describeCase(c)} → accepted with ${r.status}`);
           });

@@ -13,7 +13,7 @@ import { chromiumOptions } from '@shop/proc';
 import type { Order, Product, ProductSummary } from '@shop/schemas';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEMO, mutate, query, signIn } from '../src/http.ts';
+import { DEMO, mutate, PASSWORD, query, signIn } from '../src/http.ts';
 import { type Instance, startInstance, stopAll } from '../src/processes.ts';
 import { record } from '../src/summary.ts';
 
@@ -132,7 +132,7 @@ async function expectStoredOnce(table: string, where: string, params: unknown[])
 describe('markup entered by users renders as text', () => {
   it('in chat messages and author names', async () => {
     const email = `xss-${randomUUID().slice(0, 8)}@example.test`;
-    const reg = await mutate(server.base, 'auth.register', { email, password: 'password123', name: short('name') });
+    const reg = await mutate(server.base, 'auth.register', { email, password: PASSWORD, name: short('name') });
     expect(reg.status).toBe(200);
     const cookie = reg.setCookie[0]?.split(';')[0] ?? '';
     expect((await mutate(server.base, 'chat.send', { roomId: 'lobby', text: payload('chat') }, cookie)).status).toBe(200);

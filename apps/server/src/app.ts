@@ -1,6 +1,15 @@
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { appRouter, type ContextDeps, createContextInner, responseMeta } from '@shop/api';
+import {
+  appRouter,
+  type ContextDeps,
+  createContextInner,
+  httpRefusal,
+  MAX_BATCH_SIZE,
+  type Refusal,
+  responseMeta,
+  socketRefusal,
+} from '@shop/api';
 import type { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import sirv from 'sirv';
@@ -9,7 +18,7 @@ import { PRODUCT_IMAGE_PATH, productSvg } from './images.ts';
 import { type Logger, requestId, silentLogger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { clientIp, crossSiteRefusal, originAllowed } from './security.ts';
-import { RECONNECT_NOTICE, socketHandler } from './sockets.ts';
+import { RECONNECT_NOTICE, SOCKET_LIMITS, type SocketLimits, socketHandler } from './sockets.ts';
 
 export interface AppOptions {
   deps: ContextDeps;
@@ -28,6 +37,8 @@ export interface AppOptions {
   readinessChecks?: Record<string, () => Promise<unknown>>;
   /** WebSocket keep-alive; the defaults suit production (tests shorten them). */
   keepAlive?: { pingMs: number; pongWaitMs: number };
+  /** Calls per second and open subscriptions per WebSocket; the defaults suit production. */
+  socketLimits?: SocketLimits;
 }
 
 export interface App {
@@ -90,6 +101,31 @@ function sendForbidden(res: ServerResponse, message: string): void {
   sendJson(res, 403, { error: { message, code: -32003, data: { code: 'FORBIDDEN', httpStatus: 403 } } });
 }
 
+const REFUSAL_STATUS = { BAD_REQUEST: [400, -32600], METHOD_NOT_SUPPORTED: [405, -32005] } as const;
+
+/** A refused call (or batch: one error per call, as tRPC answers a batch) in tRPC's error shape. */
+function sendRefusal(res: ServerResponse, { code, message }: Refusal, paths: readonly string[], batch: boolean): void {
+  const [status, rpcCode] = REFUSAL_STATUS[code];
+  const error = (path: string) => ({ error: { message, code: rpcCode, data: { code, httpStatus: status, path } } });
+  sendJson(res, status, batch ? paths.map(error) : error(paths[0] ?? ''));
+}
+
+/**
+ * The procedure paths of an API request, read as tRPC's HTTP adapter reads them (URL pathname
+ * after /trpc/, percent-decoded, split at commas when `?batch=1`); null when undecodable (tRPC
+ * refuses that itself).
+ */
+function procedureCalls(rawUrl: string | undefined): { paths: string[]; batch: boolean } | null {
+  try {
+    const url = new URL(rawUrl ?? '/', 'http://localhost');
+    const batch = url.searchParams.get('batch') === '1';
+    const joined = decodeURIComponent(url.pathname.slice('/trpc/'.length));
+    return { paths: batch ? joined.split(',') : [joined], batch };
+  } catch {
+    return null;
+  }
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
@@ -115,6 +151,7 @@ export function createApp({
   metrics = createMetrics(instanceName),
   readinessChecks = {},
   keepAlive: { pingMs, pongWaitMs } = KEEP_ALIVE,
+  socketLimits = SOCKET_LIMITS,
 }: AppOptions): App {
   const deps = { ...givenDeps, observer: givenDeps.observer ?? metrics.observer };
   const { orm } = deps;
@@ -149,6 +186,7 @@ export function createApp({
     createContext,
     basePath: '/trpc/',
     maxBodySize: MAX_BODY_BYTES,
+    maxBatchSize: MAX_BATCH_SIZE,
     responseMeta,
     onError,
   });
@@ -219,7 +257,15 @@ export function createApp({
       }
       // Every POST is a mutation: refuse the cross-site ones before tRPC parses anything.
       const refusal = req.method === 'POST' ? crossSiteRefusal(req, origins) : null;
-      if (refusal) sendForbidden(res, refusal);
+      if (refusal) {
+        sendForbidden(res, refusal);
+        return;
+      }
+      // Sign-ins inside a batch and subscriptions over HTTP (server-sent events): refused before
+      // tRPC creates a context or runs a middleware.
+      const calls = procedureCalls(req.url);
+      const transportRefusal = calls && httpRefusal(calls.paths);
+      if (calls && transportRefusal) sendRefusal(res, transportRefusal, calls.paths, calls.batch);
       else trpc(req, res);
       return;
     }
@@ -263,6 +309,8 @@ export function createApp({
   const sockets = socketHandler({
     router: appRouter,
     createContext: createSocketContext,
+    refuse: socketRefusal,
+    limits: socketLimits,
     onError: ({ error, path, req }) => logFailure(error, path, req.reqId),
   });
   /**

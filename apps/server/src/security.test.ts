@@ -39,7 +39,7 @@ const userCount = async () => (await db.orm.em.getConnection().execute<{ n: numb
 
 describe('the session cookie', () => {
   it('is set at registration as HttpOnly and SameSite=Lax, and identifies the user', async () => {
-    const res = await mutate('auth.register', { email: 'Cookie@Example.test', password: 'password123', name: 'Cookie' });
+    const res = await mutate('auth.register', { email: 'Cookie@Example.test', password: 'tulip-anchor-violet-88', name: 'Cookie' });
     expect(res.status).toBe(200);
     const cookie = cookieOf(res);
     expect(cookie).toMatch(/; HttpOnly/);
@@ -50,7 +50,7 @@ describe('the session cookie', () => {
   });
 
   it('stops working everywhere after logout, even when a copy is replayed', async () => {
-    const res = await mutate('auth.register', { email: 'replay@example.test', password: 'password123', name: 'R' });
+    const res = await mutate('auth.register', { email: 'replay@example.test', password: 'tulip-anchor-violet-88', name: 'R' });
     const copy = cookieOf(res)?.split(';')[0] ?? '';
     expect(await me(copy)).not.toBeNull();
     const out = await mutate('auth.logout', {}, { cookie: copy });
@@ -60,17 +60,21 @@ describe('the session cookie', () => {
   });
 
   it('is rotated at sign-in: a new cookie replaces the one held before', async () => {
-    await mutate('auth.register', { email: 'rotate@example.test', password: 'password123', name: 'R' });
-    const first = cookieOf(await mutate('auth.login', { email: 'rotate@example.test', password: 'password123' }));
+    await mutate('auth.register', { email: 'rotate@example.test', password: 'tulip-anchor-violet-88', name: 'R' });
+    const first = cookieOf(await mutate('auth.login', { email: 'rotate@example.test', password: 'tulip-anchor-violet-88' }));
     const second = cookieOf(
-      await mutate('auth.login', { email: 'rotate@example.test', password: 'password123' }, { cookie: first?.split(';')[0] ?? '' }),
+      await mutate(
+        'auth.login',
+        { email: 'rotate@example.test', password: 'tulip-anchor-violet-88' },
+        { cookie: first?.split(';')[0] ?? '' },
+      ),
     );
     expect(second).toBeDefined();
     expect(second?.split(';')[0]).not.toBe(first?.split(';')[0]);
   });
 
   it('ignores a forged or tampered cookie', async () => {
-    const res = await mutate('auth.register', { email: 'tamper@example.test', password: 'password123', name: 'T' });
+    const res = await mutate('auth.register', { email: 'tamper@example.test', password: 'tulip-anchor-violet-88', name: 'T' });
     const value = cookieOf(res)?.split(';')[0] ?? '';
     expect(await me(`${value.slice(0, -4)}AAAA`)).toBeNull();
     expect(await me('shop_session=not-a-seal')).toBeNull();
@@ -93,7 +97,7 @@ describe('cross-site protection', () => {
     const res = await fetch(`${base}/trpc/auth.register`, {
       method: 'POST',
       headers: { ...headers, 'content-type': type },
-      body: JSON.stringify({ email: `csrf-${Math.random()}@example.test`, password: 'password123', name: 'X' }),
+      body: JSON.stringify({ email: `csrf-${Math.random()}@example.test`, password: 'tulip-anchor-violet-88', name: 'X' }),
     });
     expect(res.status).toBe(403);
     expect(((await res.json()) as { error: { data: { code: string } } }).error.data.code).toBe('FORBIDDEN');
@@ -104,7 +108,7 @@ describe('cross-site protection', () => {
     const before = await userCount();
     const form = new FormData();
     form.set('email', 'multipart@example.test');
-    form.set('password', 'password123');
+    form.set('password', 'tulip-anchor-violet-88');
     form.set('name', 'M');
     const res = await fetch(`${base}/trpc/auth.register`, { method: 'POST', body: form });
     expect(res.status).toBe(403);

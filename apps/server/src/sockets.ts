@@ -17,10 +17,26 @@ import type { RawData, WebSocket } from 'ws';
 
 type ProcedureType = 'query' | 'mutation' | 'subscription';
 
+/** What one socket may ask of the server. */
+export interface SocketLimits {
+  /** Calls a socket may send at once (a token bucket's size)... */
+  burst: number;
+  /** ...and how many more it earns per second. */
+  perSecond: number;
+  /** Subscriptions open at the same time. */
+  subscriptions: number;
+}
+
+/** Production defaults: far above what the SPA sends (a few calls a minute, a handful of streams). */
+export const SOCKET_LIMITS: SocketLimits = { burst: 50, perSecond: 20, subscriptions: 50 };
+
 export interface SocketHandlerOptions<TRouter extends AnyRouter, TRequest> {
   router: TRouter;
   createContext(req: TRequest): Promise<unknown>;
   onError(opts: { error: TRPCError; path: string | undefined; req: TRequest }): void;
+  /** Why a call to `path` is refused on a socket, or null (procedures that need HTTP). */
+  refuse?(path: string): { code: 'BAD_REQUEST' | 'METHOD_NOT_SUPPORTED'; message: string } | null;
+  limits?: SocketLimits;
 }
 
 /** One running subscription: what its responses need, and how to stop it. */
@@ -84,6 +100,9 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
    * from the upgrade request alone, so that message is only read.
    */
   awaitingParams: boolean;
+  /** The call-rate bucket: calls the socket may still send, refilled lazily from `refilledAt`. */
+  tokens: number;
+  refilledAt: number;
 
   constructor(opts: SocketHandlerOptions<TRouter, TRequest>, shared: Shared, client: WebSocket, req: TRequest) {
     this.opts = opts;
@@ -91,6 +110,8 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
     this.client = client;
     this.req = req;
     this.awaitingParams = new URL(req.url, 'http://localhost').searchParams.get('connectionParams') === '1';
+    this.tokens = this.limits.burst;
+    this.refilledAt = performance.now();
     // Through a promise: a createContext that throws synchronously is answered like one that rejects.
     this.ready = Promise.resolve()
       .then(() => opts.createContext(req))
@@ -135,10 +156,38 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
     }
     const running = this.shared.running;
     messages.forEach((message, index) => {
+      // A stop only frees resources: it never costs a token.
+      if (message.method !== 'subscription.stop' && !this.take()) {
+        const error = new TRPCErrorClass({ code: 'TOO_MANY_REQUESTS', message: 'too many calls on this connection; slow down' });
+        guard(() => this.fail(message.id, message.jsonrpc, error, message.method, message.params.path));
+        return;
+      }
       const call = this.call(message, index).catch(ignore);
       running.add(call);
       void call.finally(() => running.delete(call));
     });
+  }
+
+  get limits(): SocketLimits {
+    return this.opts.limits ?? SOCKET_LIMITS;
+  }
+
+  /** Takes one call from the socket's bucket; false when it is empty. */
+  take(): boolean {
+    const { burst, perSecond } = this.limits;
+    const now = performance.now();
+    this.tokens = Math.min(burst, this.tokens + ((now - this.refilledAt) * perSecond) / 1000);
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+
+  /** The refusal of a new subscription once the socket has as many open as it may. */
+  subscriptionCapRefusal(): TRPCError | null {
+    const max = this.limits.subscriptions;
+    if ((this.subscriptions?.size ?? 0) < max) return null;
+    return new TRPCErrorClass({ code: 'TOO_MANY_REQUESTS', message: `at most ${max} open subscriptions per connection; stop one first` });
   }
 
   close(): void {
@@ -186,6 +235,13 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
       input = typeof input === 'object' && input !== null && !Array.isArray(input) ? { ...input, lastEventId } : (input ?? { lastEventId });
     }
     try {
+      const refusal = this.opts.refuse?.(path);
+      if (refusal) throw new TRPCErrorClass(refusal);
+      // Checked again once the stream exists: several may be starting at once.
+      if (type === 'subscription') {
+        const full = this.subscriptionCapRefusal();
+        if (full) throw full;
+      }
       const ready = await this.ready;
       if (!ready.ok) throw ready.error;
       const controller = new AbortController();
@@ -219,7 +275,16 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
       this.subscriptions ??= new Map();
       if (this.subscriptions.has(id)) throw new TRPCErrorClass({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` });
       const source = isObservable(result) ? observableToAsyncIterable(result, controller.signal) : result;
-      const sub: Subscription = { id, jsonrpc, path, input, iterator: source[Symbol.asyncIterator](), controller, stopped: false };
+      const iterator = source[Symbol.asyncIterator]();
+      const full = this.subscriptionCapRefusal();
+      if (full) {
+        controller.abort();
+        await Promise.resolve()
+          .then(() => iterator.return?.())
+          .catch(ignore);
+        throw full;
+      }
+      const sub: Subscription = { id, jsonrpc, path, input, iterator, controller, stopped: false };
       this.subscriptions.set(id, sub);
       this.pull(sub);
       this.respond({ id, jsonrpc, result: { type: 'started' } });

@@ -57,7 +57,7 @@ export async function register(
   const res = await fetch(`${base}/trpc/auth.register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: 'password123', name }),
+    body: JSON.stringify({ email, password: 'tulip-anchor-violet-88', name }),
   });
   if (res.status !== 200) throw new Error(`register failed: ${res.status} ${await res.text()}`);
   return res.headers.getSetCookie()[0]?.split(';')[0] ?? '';

@@ -58,39 +58,55 @@ export type Context = Awaited<ReturnType<typeof createContextInner>>;
 
 // 2. Initialisation ------------------------------------------------------------------------------
 
-const t = initTRPC.context<Context>().create({
-  errorFormatter({ shape, error }) {
-    const cause = error.cause;
-    // Errors thrown while a subscription streams bypass the procedure middleware: map them here
-    // with the same function, so a NOT_FOUND room is NOT_FOUND on the socket too.
-    const mapped = toTRPCError(error);
-    return {
-      ...shape,
-      code: TRPC_ERROR_CODES_BY_KEY[mapped.code],
-      // A readable reason ("limit: Too small…") rather than zod's JSON dump.
-      // An unexpected failure's own message can quote internals (addresses, SQL): never sent.
-      message:
-        cause instanceof ZodError
-          ? z.prettifyError(cause)
-          : mapped.code === 'INTERNAL_SERVER_ERROR'
-            ? 'internal server error'
-            : mapped.message,
-      data: {
-        ...shape.data,
-        code: mapped.code,
-        httpStatus: getHTTPStatusCodeFromError(mapped),
-        // The contract: invalid input is BAD_REQUEST carrying zod's issues.
-        zodError: cause instanceof ZodError ? z.flattenError(cause) : null,
-        // Machine-readable detail of a business failure, such as the lines short of stock.
-        details: cause instanceof ShopError ? (cause.details ?? null) : null,
-        // Why, where a client acts on it: MFA_REQUIRED (ask for the code), MFA_ENROLMENT_REQUIRED.
-        reason: cause instanceof ShopError ? cause.reason : undefined,
-        // Never leak stack traces, whatever NODE_ENV says.
-        stack: undefined,
-      },
-    };
-  },
-});
+/** What a procedure declares about how it may be called; the transports enforce it (http.ts). */
+export interface Meta {
+  /**
+   * Sets or clears the session cookie (which a WebSocket cannot), and most such calls test a secret
+   * (a password, a second-factor code). Accepted over HTTP only, one call per request: a batch
+   * would run many guesses side by side.
+   */
+  alone?: true;
+}
+
+const t = initTRPC
+  .context<Context>()
+  .meta<Meta>()
+  .create({
+    // Subscriptions are served over the WebSocket only, where each socket's streams are capped:
+    // no server-sent-event streams over plain HTTP (the HTTP server also refuses them up front).
+    sse: { enabled: false },
+    errorFormatter({ shape, error }) {
+      const cause = error.cause;
+      // Errors thrown while a subscription streams bypass the procedure middleware: map them here
+      // with the same function, so a NOT_FOUND room is NOT_FOUND on the socket too.
+      const mapped = toTRPCError(error);
+      return {
+        ...shape,
+        code: TRPC_ERROR_CODES_BY_KEY[mapped.code],
+        // A readable reason ("limit: Too small…") rather than zod's JSON dump.
+        // An unexpected failure's own message can quote internals (addresses, SQL): never sent.
+        message:
+          cause instanceof ZodError
+            ? z.prettifyError(cause)
+            : mapped.code === 'INTERNAL_SERVER_ERROR'
+              ? 'internal server error'
+              : mapped.message,
+        data: {
+          ...shape.data,
+          code: mapped.code,
+          httpStatus: getHTTPStatusCodeFromError(mapped),
+          // The contract: invalid input is BAD_REQUEST carrying zod's issues.
+          zodError: cause instanceof ZodError ? z.flattenError(cause) : null,
+          // Machine-readable detail of a business failure, such as the lines short of stock.
+          details: cause instanceof ShopError ? (cause.details ?? null) : null,
+          // Why, where a client acts on it: MFA_REQUIRED (ask for the code), MFA_ENROLMENT_REQUIRED.
+          reason: cause instanceof ShopError ? cause.reason : undefined,
+          // Never leak stack traces, whatever NODE_ENV says.
+          stack: undefined,
+        },
+      };
+    },
+  });
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;

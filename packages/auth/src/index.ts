@@ -12,6 +12,7 @@ export {
   type SessionCodec,
   type SessionData,
 } from './session.ts';
+export { passwordProblem } from './strength.ts';
 export {
   createRecoveryCodes,
   createTotpSecret,

@@ -30,6 +30,16 @@ describe('rate limiter', () => {
     expect((await limiter.isBlocked('k')).blocked).toBe(false);
   });
 
+  it('gives an attempt back on reward, so a refused key is allowed again', async () => {
+    const limiter = createRateLimiter({ name: `reward-${randomUUID()}`, points: 2, windowS: 60 });
+    await limiter.consume('k');
+    await limiter.consume('k');
+    expect((await limiter.isBlocked('k')).blocked).toBe(true);
+    await limiter.reward('k');
+    expect((await limiter.isBlocked('k')).blocked).toBe(false);
+    expect((await limiter.consume('k')).allowed).toBe(true);
+  });
+
   it('shares one count between instances through Redis', async () => {
     const name = `shared-${randomUUID()}`;
     const [a, b] = [redis(), redis()];

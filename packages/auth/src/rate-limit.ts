@@ -16,6 +16,8 @@ export interface RateLimiter {
   consume(key: string): Promise<{ allowed: boolean; retryAfterMs: number }>;
   /** Whether the key is refused right now, without counting an attempt. */
   isBlocked(key: string): Promise<{ blocked: boolean; retryAfterMs: number }>;
+  /** Gives one counted attempt back (one that turned out fine). */
+  reward(key: string): Promise<void>;
   reset(key: string): Promise<void>;
 }
 
@@ -42,6 +44,9 @@ export function createRateLimiter(rule: RateLimitRule, redis?: Redis): RateLimit
       const res = await limiter.get(key);
       const blocked = res !== null && res.consumedPoints >= rule.points;
       return { blocked, retryAfterMs: blocked ? res.msBeforeNext : 0 };
+    },
+    async reward(key) {
+      await limiter.reward(key, 1);
     },
     async reset(key) {
       await limiter.delete(key);

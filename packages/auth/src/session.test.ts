@@ -48,6 +48,28 @@ describe('session codec', () => {
     expect(await stranger.read(value)).toBeNull();
   });
 
+  it.each([
+    ['a bad percent escape', 'shop_session=%E0%A4%A'],
+    ['a lone percent sign', 'shop_session=%'],
+    ['an escape of an invalid UTF-8 sequence', 'shop_session=%FF%FE'],
+    ['an empty value', 'shop_session='],
+    ['a value past the size limit', `shop_session=${'%41'.repeat(3000)}`],
+    ['non-ASCII', 'shop_session=séance✓'],
+    ['only separators', ';;; =; shop_session'],
+    ['a name with no value twice', 'shop_session; shop_session'],
+  ])('reads a cookie with %s as signed out, never throws', async (_shape, header) => {
+    const codec = createSessionCodec({ secrets: [NEW], secure: false });
+    await expect(codec.read(header)).resolves.toBeNull();
+  });
+
+  it('reads the first of duplicated cookie names, whether it or the other is malformed', async () => {
+    const codec = createSessionCodec({ secrets: [NEW], secure: false });
+    const data = { uid: 'u1', sv: 1, iat: Date.now(), seen: Date.now() };
+    const valid = cookie(await codec.write(data));
+    await expect(codec.read(`shop_session=%E0%A4%A; ${valid}`)).resolves.toBeNull();
+    await expect(codec.read(`${valid}; shop_session=%E0%A4%A`)).resolves.toEqual(data);
+  });
+
   it('refuses secrets too short to seal with', () => {
     expect(() => createSessionCodec({ secrets: ['short'], secure: false })).toThrow(/at least 32/);
   });

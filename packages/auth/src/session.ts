@@ -71,9 +71,11 @@ export function createSessionCodec({ secrets, secure, now = Date.now }: SessionC
   const unseal = async (seal: string): Promise<Partial<SessionData>> => {
     const hit = opened.get(seal);
     if (hit) return hit;
-    const data: Partial<SessionData> = await unsealData<Partial<SessionData>>(decodeURIComponent(seal), { password, ttl: ttlS }).catch(
-      () => ({}),
-    );
+    // Inside the promise: a seal that is not valid percent-encoding (decodeURIComponent throws)
+    // reads as no session, like a forged one, rather than failing the request.
+    const data: Partial<SessionData> = await Promise.resolve()
+      .then(() => unsealData<Partial<SessionData>>(decodeURIComponent(seal), { password, ttl: ttlS }))
+      .catch(() => ({}));
     if (typeof data.iat === 'number' && typeof data.seen === 'number') {
       if (opened.size >= OPENED_SEALS_MAX) opened.delete(opened.keys().next().value as string);
       opened.set(seal, Object.freeze(data as SessionData));

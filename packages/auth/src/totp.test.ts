@@ -21,6 +21,14 @@ describe('verifyTotp', () => {
     expect(verifyTotp(secret, totpCode(secret), { afterStep: step })).toBeNull();
     expect(verifyTotp(secret, totpCode(secret, Date.now() + STEP_MS), { afterStep: step })).toBe((step as number) + 1);
   });
+
+  it('refuses, without throwing, when the last accepted step is ahead of this clock (a clock set back)', () => {
+    const secret = createTotpSecret();
+    const now = Date.now();
+    const ahead = Math.floor(now / STEP_MS) + 5;
+    for (const offset of [-1, 0, 1])
+      expect(verifyTotp(secret, totpCode(secret, now + offset * STEP_MS), { afterStep: ahead, atMs: now })).toBeNull();
+  });
 });
 
 describe('recovery codes', () => {

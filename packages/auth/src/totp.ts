@@ -27,10 +27,14 @@ export function verifyTotp(
   code: string,
   { afterStep, atMs = Date.now() }: { afterStep?: number | null; atMs?: number },
 ): number | null {
+  const epoch = Math.floor(atMs / 1000);
+  // The last accepted step can be ahead of this clock (a clock stepped back, instances on hosts that
+  // disagree): no code can be newer than it then, and otplib would throw rather than say so.
+  if (afterStep != null && afterStep >= Math.floor(epoch / TOTP_PERIOD_S) + 1) return null;
   const result = verifySync({
     secret,
     token: code,
-    epoch: Math.floor(atMs / 1000),
+    epoch,
     epochTolerance: TOTP_PERIOD_S,
     ...(afterStep == null ? {} : { afterTimeStep: afterStep }),
   });

@@ -1,6 +1,6 @@
 import type { AppRouter } from '@shop/api';
 import { QueryClient } from '@tanstack/react-query';
-import { createTRPCClient, createWSClient, httpBatchLink, splitLink, type TRPCClient, wsLink } from '@trpc/client';
+import { createTRPCClient, createWSClient, httpBatchLink, httpLink, splitLink, type TRPCClient, wsLink } from '@trpc/client';
 import { createTRPCContext } from '@trpc/tanstack-react-query';
 import { createContext, useContext } from 'react';
 
@@ -42,7 +42,13 @@ export function createApi(baseUrl = ''): Api {
         // and Nginx can cache it.
         condition: (op) => op.type === 'subscription' || op.path === 'chat.send',
         true: wsLink({ client: live }),
-        false: httpBatchLink({ url: `${baseUrl}/trpc`, maxURLLength: 4_000 }),
+        false: splitLink({
+          // The server takes the session's mutations (sign-in, sign-up, sign-out, second factor)
+          // only on their own, and batches of at most 10 calls.
+          condition: (op) => op.type === 'mutation' && op.path.startsWith('auth.'),
+          true: httpLink({ url: `${baseUrl}/trpc` }),
+          false: httpBatchLink({ url: `${baseUrl}/trpc`, maxURLLength: 4_000, maxItems: 10 }),
+        }),
       }),
     ],
   });

@@ -34,6 +34,18 @@ describe('AuthPage', () => {
     expect(screen.getByRole('link', { name: 'Sign in' })).toBeTruthy();
   });
 
+  it('shows why the server refused a new password, and stays on the sign-up form', async () => {
+    const reason = 'password is too easy to guess: This is a commonly used password. Add more words that are less common.';
+    server.use(...trpc({ 'auth.register': () => new TrpcFailure('BAD_REQUEST', reason, 400) }));
+    const { location } = renderApp('/signup');
+    await userEvent.type(await screen.findByLabelText('Name'), 'Sam');
+    await userEvent.type(screen.getByLabelText('Email'), 'sam@example.test');
+    await userEvent.type(screen.getByLabelText('Password'), 'password123');
+    await userEvent.click(screen.getByRole('button', { name: 'Create account' }));
+    expect((await screen.findByRole('alert')).textContent).toBe(reason);
+    expect(location.history?.at(-1)).toBe('/signup');
+  });
+
   it('signs in, refetches who is signed in, and goes to the shop', async () => {
     let signedIn = false;
     server.use(

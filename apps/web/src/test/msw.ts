@@ -128,15 +128,21 @@ export function trpc(own: Resolvers) {
         return { result: { data: result } };
       }),
     );
+  // Batched calls (`?batch=1`) carry their inputs by index and answer an array; a call on its
+  // own (the SPA sends sign-in and sign-up that way) carries its input as is and answers one object.
+  const respond = async (url: URL, paths: string, inputs: unknown) => {
+    if (url.searchParams.get('batch') === '1') return HttpResponse.json(await answer(paths.split(','), inputs as Record<string, unknown>));
+    const [one] = await answer([paths], { 0: inputs });
+    return HttpResponse.json(one);
+  };
   return [
     http.get(`${API_ORIGIN}/trpc/:paths`, async ({ request, params }) => {
       const url = new URL(request.url);
-      const inputs = JSON.parse(url.searchParams.get('input') ?? '{}') as Record<string, unknown>;
-      return HttpResponse.json(await answer(String(params.paths).split(','), inputs));
+      const input = url.searchParams.get('input');
+      return respond(url, String(params.paths), input === null ? undefined : JSON.parse(input));
     }),
-    http.post(`${API_ORIGIN}/trpc/:paths`, async ({ request, params }) => {
-      const inputs = (await request.json()) as Record<string, unknown>;
-      return HttpResponse.json(await answer(String(params.paths).split(','), inputs));
-    }),
+    http.post(`${API_ORIGIN}/trpc/:paths`, async ({ request, params }) =>
+      respond(new URL(request.url), String(params.paths), await request.json()),
+    ),
   ];
 }

@@ -41,6 +41,31 @@ describe('register', () => {
   });
 });
 
+describe('register with a weak password', () => {
+  it('refuses a commonly used password with BAD_REQUEST and zxcvbn’s reason; no account is created', async () => {
+    const session = new MemorySession();
+    const refused = await failure(
+      register(testContext(db.orm, { session }), { email: 'weak@example.test', password: 'password123', name: 'W' }),
+    );
+    expect(refused).toMatchObject({
+      kind: 'BAD_REQUEST',
+      message: 'password is too easy to guess: This is a commonly used password. Add more words that are less common.',
+    });
+    expect(session.signedIn).toBeFalsy();
+    const [row] = await db.orm.em
+      .getConnection()
+      .execute<{ n: number }[]>(`select count(*)::int as n from users where email = 'weak@example.test'`);
+    expect(row?.n).toBe(0);
+  });
+
+  it('refuses a password made of the account’s own name', async () => {
+    const refused = await failure(
+      register(testContext(db.orm), { email: 'mhamilton@example.test', password: 'hamilton1970', name: 'Margaret Hamilton' }),
+    );
+    expect(refused).toMatchObject({ kind: 'BAD_REQUEST', message: expect.stringMatching(/personal/) });
+  });
+});
+
 describe('login', () => {
   beforeAll(async () => {
     await register(testContext(db.orm), { email: 'sam@example.test', password: 'right password', name: 'Sam' });

@@ -1,12 +1,13 @@
 import type { Connection } from '@mikro-orm/core';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { hashPassword, verifyPassword } from '@shop/auth';
+import { hashPassword, passwordProblem, verifyPassword } from '@shop/auth';
 import { User as UserEntity } from '@shop/db';
 import type { LoginInput, RegisterInput, User } from '@shop/schemas';
 import { mergeGuestCart } from '../cart/cart.service.ts';
 import type { ServiceContext, SessionUser } from '../context.ts';
 import { ShopError } from '../errors.ts';
 import { revocation } from '../live/stream.ts';
+import { attemptSucceeded, countAttempt } from './attempts.ts';
 import { passSecondFactor } from './mfa.service.ts';
 
 export function toUser(user: Pick<SessionUser, 'id' | 'email' | 'name' | 'role' | 'mfa'>): User {
@@ -50,6 +51,9 @@ async function startSession(ctx: ServiceContext, user: SessionUser, { mfa = fals
 }
 
 export async function register(ctx: ServiceContext, input: RegisterInput): Promise<User> {
+  // New passwords only: existing accounts keep signing in with theirs.
+  const problem = await passwordProblem(input.password, [input.email, input.name]);
+  if (problem) throw new ShopError('BAD_REQUEST', problem);
   const passwordHash = await hashPassword(input.password);
   const user = ctx.em.create(UserEntity, { email: input.email, name: input.name, passwordHash, role: 'shopper' });
   try {
@@ -61,22 +65,15 @@ export async function register(ctx: ServiceContext, input: RegisterInput): Promi
   return startSession(ctx, sessionUserOf(user));
 }
 
+/** Every attempt is counted before the password is checked (attempts.ts), and given back if right. */
 export async function login(ctx: ServiceContext, input: LoginInput): Promise<User> {
-  const { loginByEmail, loginByIp } = ctx.limits;
-  const [byEmail, byIp] = await Promise.all([loginByEmail.isBlocked(input.email), loginByIp.isBlocked(ctx.clientIp)]);
-  if (byEmail.blocked || byIp.blocked) {
-    const seconds = Math.ceil(Math.max(byEmail.retryAfterMs, byIp.retryAfterMs) / 1000);
-    throw new ShopError('TOO_MANY_REQUESTS', `too many failed sign-ins; try again in ${seconds} s`, { retryAfterS: seconds });
-  }
+  await countAttempt(ctx, input.email);
   const user = await ctx.em.findOne(UserEntity, { email: input.email }, { populate: ['passwordHash'] });
   const valid = await verifyPassword(user?.passwordHash ?? (await dummyHash), input.password);
-  if (!user || !valid) {
-    await Promise.all([loginByEmail.consume(input.email), loginByIp.consume(ctx.clientIp)]);
-    // The same message whether or not the email exists.
-    throw new ShopError('UNAUTHORIZED', 'invalid email or password');
-  }
+  // The same message whether or not the email exists.
+  if (!user || !valid) throw new ShopError('UNAUTHORIZED', 'invalid email or password');
   const mfa = await passSecondFactor(ctx, user, input);
-  await loginByEmail.reset(input.email);
+  await attemptSucceeded(ctx, input.email);
   return startSession(ctx, sessionUserOf(user), { mfa });
 }
 

@@ -1,8 +1,9 @@
 import { createRecoveryCodes, createTotpSecret, hashRecoveryCode, totpUri, verifyTotp } from '@shop/auth';
 import { RecoveryCode, User as UserEntity } from '@shop/db';
-import type { LoginInput, MfaDisableInput, MfaEnableInput, MfaSetup } from '@shop/schemas';
+import { type LoginInput, type MfaDisableInput, type MfaEnableInput, type MfaSetup, totpCodeSchema } from '@shop/schemas';
 import type { AuthedContext, ServiceContext } from '../context.ts';
 import { ShopError } from '../errors.ts';
+import { attemptSucceeded, countAttempt } from './attempts.ts';
 
 /** The name authenticator apps show beside the account. */
 export const MFA_ISSUER = 'Shop';
@@ -10,8 +11,6 @@ export const MFA_ISSUER = 'Shop';
 /** What a factor check needs of the user's row. */
 type FactorRow = Pick<UserEntity, 'id' | 'totpSecret' | 'totpLastStep'>;
 type FactorCode = Pick<LoginInput, 'totp' | 'recoveryCode'>;
-
-const isTotpCode = (code: string) => /^\d{6}$/.test(code);
 
 /**
  * Checks a TOTP or recovery code against the user's enrolled factor and uses it up: a TOTP code's
@@ -39,20 +38,15 @@ async function useFactor(ctx: ServiceContext, user: FactorRow, { totp, recoveryC
   return false;
 }
 
-/** A wrong second factor counts as a failed sign-in, for the email and for the client's address. */
-async function countFailure(ctx: ServiceContext, email: string): Promise<void> {
-  await Promise.all([ctx.limits.loginByEmail.consume(email), ctx.limits.loginByIp.consume(ctx.clientIp)]);
-}
-
 /**
  * The second step of sign-in, once the password is right: true when the account has a factor and
  * the input carried a valid code for it, false when the account has none. An enrolled account
- * without a valid code is refused with reason MFA_REQUIRED, and that counts as a failed sign-in.
+ * without a valid code is refused with reason MFA_REQUIRED; the sign-in's attempt, counted before the
+ * password, stays counted.
  */
 export async function passSecondFactor(ctx: ServiceContext, user: FactorRow, input: LoginInput): Promise<boolean> {
   if (!user.totpSecret) return false;
   if (await useFactor(ctx, user, input)) return true;
-  await countFailure(ctx, input.email);
   const message = input.totp || input.recoveryCode ? 'invalid second-factor code' : 'enter the code from your authenticator app';
   throw new ShopError('UNAUTHORIZED', message, undefined, 'MFA_REQUIRED');
 }
@@ -119,18 +113,18 @@ export async function enableMfa(ctx: AuthedContext, { code }: MfaEnableInput): P
 
 /**
  * Removes the factor and its recovery codes; takes a current TOTP code or an unused recovery code.
- * Wrong codes count toward the sign-in limits, so a session without the factor cannot guess its way in.
+ * Every code is counted toward the sign-in limits before it is checked, so a session without the
+ * factor cannot guess its way in, however many calls it sends at once.
  */
 export async function disableMfa(ctx: AuthedContext, { code }: MfaDisableInput): Promise<{ ok: true }> {
   if (!ctx.user.mfa) throw new ShopError('CONFLICT', 'no second factor is enrolled');
   const { email, id } = ctx.user;
-  const [byEmail, byIp] = await Promise.all([ctx.limits.loginByEmail.isBlocked(email), ctx.limits.loginByIp.isBlocked(ctx.clientIp)]);
-  if (byEmail.blocked || byIp.blocked) throw new ShopError('TOO_MANY_REQUESTS', 'too many wrong codes; try again later');
+  await countAttempt(ctx, email);
   const user = await ctx.em.findOneOrFail(UserEntity, { id });
-  if (!(await useFactor(ctx, user, isTotpCode(code) ? { totp: code } : { recoveryCode: code }))) {
-    await countFailure(ctx, email);
+  if (!(await useFactor(ctx, user, totpCodeSchema.safeParse(code).success ? { totp: code } : { recoveryCode: code }))) {
     throw new ShopError('BAD_REQUEST', 'that code is not valid');
   }
+  await attemptSucceeded(ctx, email);
   await ctx.em.transactional(async (em) => {
     await em.nativeUpdate(UserEntity, { id }, { totpSecret: null, totpPendingSecret: null, totpLastStep: null });
     await em.nativeDelete(RecoveryCode, { user: id });
