@@ -9,15 +9,18 @@ import {
   type Page,
   type Product,
 } from '@shop/schemas';
+import { requireStaffFactor } from '../auth/mfa.service.ts';
 import { findProduct } from '../catalog/product-row.ts';
 import type { AuthedContext } from '../context.ts';
 import { badRequest, notFound, ShopError } from '../errors.ts';
 import { changeStatus, pageOrders } from '../orders/orders.service.ts';
 import { sql, violatesUnique } from '../sql.ts';
 
-// The router admits staff only; checked here too, so no other caller can reach these by mistake.
+// The router admits staff only; checked here too (the role and the second factor), so no other
+// caller can reach these by mistake.
 function requireStaff(ctx: AuthedContext): void {
   if (ctx.user.role !== 'staff') throw new ShopError('FORBIDDEN', 'staff only');
+  requireStaffFactor(ctx);
 }
 
 /** Read with SQL rather than through the identity map, so it is the row just written. */

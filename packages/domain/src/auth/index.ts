@@ -1,2 +1,2 @@
 export { loadSessionUser, login, logout, me, register, toUser } from './auth.service.ts';
-export { disableMfa, enableMfa, MFA_ISSUER, requireStaffFactor, setupMfa } from './mfa.service.ts';
+export { actsAsStaff, disableMfa, enableMfa, MFA_ISSUER, requireStaffFactor, setupMfa } from './mfa.service.ts';

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { TOTP_PERIOD_S, totpCode } from '@shop/auth';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { history, listRooms, send } from '../chat/chat.service.ts';
 import type { SessionUser } from '../context.ts';
-import { authedContext, MemorySession, testContext, testMfaSettings } from '../testing/index.ts';
+import { authedContext, createTestUser, MemorySession, testContext, testMfaSettings } from '../testing/index.ts';
 import { loadSessionUser, login, register } from './auth.service.ts';
 import { disableMfa, enableMfa, requireStaffFactor, setupMfa } from './mfa.service.ts';
 
@@ -194,6 +195,21 @@ describe('disable', () => {
     for (let i = 0; i < 10; i++) expect(await attempt(String(100_000 + i))).toMatchObject({ kind: 'BAD_REQUEST' });
     expect(await attempt(totpCode(secret, Date.now() + STEP_MS))).toMatchObject({ kind: 'TOO_MANY_REQUESTS' });
   });
+
+  it('counts every code before checking it: 30 wrong codes at once get at most 10 answers, the rest TOO_MANY_REQUESTS', async () => {
+    const { user } = await enrolledStaff();
+    const limits = testContext(db.orm).limits;
+    const kinds = (
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          failure(disableMfa({ ...authedContext(db.orm, user), limits }, { code: String(200_000 + i) })),
+        ),
+      )
+    ).map((f) => f.kind);
+    expect(kinds.filter((k) => k === 'BAD_REQUEST').length).toBeLessThanOrEqual(10);
+    expect(kinds.filter((k) => k === 'TOO_MANY_REQUESTS').length).toBeGreaterThanOrEqual(20);
+    expect((await sessionUser(user.id)).mfa).toBe(true);
+  });
 });
 
 describe('the staff gate', () => {
@@ -205,6 +221,21 @@ describe('the staff gate', () => {
     const session = new MemorySession();
     await session.signIn(user, { mfa: true });
     expect(await gate(authedContext(db.orm, user, { session }))).toMatchObject({ kind: 'none' });
+  });
+
+  it("keeps staff powers in chat from a session that did not pass the factor: no shopper's support room", async () => {
+    const { user } = await enrolledStaff();
+    const shopper = await createTestUser(db.orm.em.fork());
+    const roomId = `support:${shopper.id}`;
+    await send(authedContext(db.orm, shopper), { roomId, text: 'my order is late' });
+    const unverified = authedContext(db.orm, user);
+    expect((await listRooms(unverified)).map((r) => r.id)).toEqual(['lobby', `support:${user.id}`]);
+    expect(await failure(history(unverified, { roomId, limit: 50 }))).toMatchObject({ kind: 'NOT_FOUND' });
+    const session = new MemorySession();
+    await session.signIn(user, { mfa: true });
+    const verified = authedContext(db.orm, user, { session });
+    expect((await listRooms(verified)).map((r) => r.id)).toContain(roomId);
+    expect((await history(verified, { roomId, limit: 50 })).items.map((m) => m.text)).toEqual(['my order is late']);
   });
 
   it('refuses an account without a factor only when enrolment is required', async () => {

@@ -52,16 +52,33 @@ export async function passSecondFactor(ctx: ServiceContext, user: FactorRow, inp
 }
 
 /**
- * The gate in front of staff procedures, after the role check: an enrolled account needs a session
- * that passed the factor; with enrolment required, an account without one must enrol first.
+ * Why a staff account's session may not use staff powers yet, or null: an enrolled account needs a
+ * session that passed the factor; with enrolment required, an account without one must enrol first.
  */
-export function requireStaffFactor(ctx: AuthedContext): void {
+function staffFactorRefusal(ctx: AuthedContext): ShopError | null {
   if (ctx.user.mfa) {
-    if (!ctx.session.mfaVerified)
-      throw new ShopError('FORBIDDEN', 'second factor required: sign in again with your code', undefined, 'MFA_REQUIRED');
-  } else if (ctx.mfa.requiredForStaff) {
-    throw new ShopError('FORBIDDEN', 'staff accounts must enrol a second factor first', undefined, 'MFA_ENROLMENT_REQUIRED');
+    return ctx.session.mfaVerified
+      ? null
+      : new ShopError('FORBIDDEN', 'second factor required: sign in again with your code', undefined, 'MFA_REQUIRED');
   }
+  if (ctx.mfa.requiredForStaff) {
+    return new ShopError('FORBIDDEN', 'staff accounts must enrol a second factor first', undefined, 'MFA_ENROLMENT_REQUIRED');
+  }
+  return null;
+}
+
+/** The gate in front of staff procedures, after the role check. */
+export function requireStaffFactor(ctx: AuthedContext): void {
+  const refusal = staffFactorRefusal(ctx);
+  if (refusal) throw refusal;
+}
+
+/**
+ * Staff whose session may use staff powers (every support room, for one): the role, and the second
+ * factor where the account has one or must. Anyone else is treated as a shopper.
+ */
+export function actsAsStaff(ctx: AuthedContext): boolean {
+  return ctx.user.role === 'staff' && staffFactorRefusal(ctx) === null;
 }
 
 function refuseWhenEnrolled(ctx: AuthedContext): void {

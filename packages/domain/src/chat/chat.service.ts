@@ -1,4 +1,5 @@
 import type { ChatHistoryInput, ChatMessage, ChatRoom, ChatSendInput, ChatSubscribeInput, Page } from '@shop/schemas';
+import { actsAsStaff } from '../auth/mfa.service.ts';
 import type { AuthedContext } from '../context.ts';
 import { notFound, ShopError } from '../errors.ts';
 import { numberById } from '../live/batched.ts';
@@ -40,12 +41,13 @@ const ownSupportRoom = (ctx: AuthedContext): ChatRoom => ({
 });
 
 /**
- * Who may use a room: the lobby everyone signed in, a support room its shopper and staff;
+ * Who may use a room: the lobby everyone signed in, a support room its shopper and staff (with
+ * their second factor passed where they need one);
  * anyone else gets NOT_FOUND. Returns whether it is the caller's own support room.
  */
 function mayEnter(ctx: AuthedContext, roomId: string): boolean {
   const own = roomId === supportRoomId(ctx.user.id);
-  if (roomId !== 'lobby' && !own && ctx.user.role !== 'staff') throw notFound('room');
+  if (roomId !== 'lobby' && !own && !actsAsStaff(ctx)) throw notFound('room');
   return own;
 }
 
@@ -65,7 +67,7 @@ async function enterRoom(ctx: AuthedContext, roomId: string): Promise<ChatRoom> 
 
 /** The lobby and the caller's support room; staff see every support room that has been used. */
 export async function listRooms(ctx: AuthedContext): Promise<ChatRoom[]> {
-  if (ctx.user.role !== 'staff') return [await enterRoom(ctx, 'lobby'), await enterRoom(ctx, supportRoomId(ctx.user.id))];
+  if (!actsAsStaff(ctx)) return [await enterRoom(ctx, 'lobby'), await enterRoom(ctx, supportRoomId(ctx.user.id))];
   return sql<ChatRoom>(ctx.em, 'select id, name, kind from chat_rooms order by kind, name');
 }
 
