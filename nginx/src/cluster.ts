@@ -124,12 +124,16 @@ export async function ensureWebBuild(): Promise<void> {
   }
 }
 
-/** Applies migrations and, on an empty database, the demo seed: once, before any instance starts. */
+/**
+ * Applies migrations and, on an empty database, the demo seed with its accounts: once, before any
+ * instance starts. The cluster is for trying and testing the shop; deployments (systemd, compose)
+ * seed no accounts.
+ */
 async function prepareDatabase(url: string, products: number): Promise<void> {
   const orm = await createOrm({ url, poolMax: 2 });
   try {
     await migrate(orm);
-    if (products > 0 && !(await isSeeded(orm.em.fork()))) await seedDemo(orm.em.fork(), { products });
+    if (products > 0 && !(await isSeeded(orm.em.fork()))) await seedDemo(orm.em.fork(), { products, accounts: true });
   } finally {
     await orm.close();
   }

@@ -116,7 +116,7 @@ describe('the compose configuration in a real nginx, in front of a real instance
 
   it('passes a browser-shaped mutation from http://localhost:<port> to the instance', async () => {
     const email = `compose-${crypto.randomUUID().slice(0, 8)}@example.test`;
-    const res = await browserPost('/trpc/auth.register', { email, password: 'password123', name: 'Compose' });
+    const res = await browserPost('/trpc/auth.register', { email, password: 'tulip-anchor-violet-88', name: 'Compose' });
     expect(res.status, res.text).toBe(200);
     expect(res.setCookie.join(';')).toContain('shop_session=');
   });

@@ -104,7 +104,9 @@ describe('docker-compose.yml', () => {
   it('mounts the Nginx configuration rendered by nginx/src/compose.ts', () => {
     // Its content (the renderer's output, committed) and its behaviour in a real nginx in front of
     // a real instance are checked in nginx/test/compose.test.ts.
-    expect(readFileSync(join(deploy, 'nginx.compose.conf'), 'utf8')).toMatch(/^# Rendered by nginx\/src\/render\.ts/);
+    expect(readFileSync(join(deploy, 'docker-compose.yml'), 'utf8')).toMatch(
+      /^\s+- \.\/nginx\.compose\.conf:\/etc\/nginx\/nginx\.conf:ro$/m,
+    );
   });
 });
 

@@ -30,7 +30,7 @@ describe('migrations', () => {
 
 describe('constraints the database enforces', () => {
   beforeAll(async () => {
-    await seedDemo(db.orm.em.fork(), { products: 50 });
+    await seedDemo(db.orm.em.fork(), { products: 50, accounts: true });
   });
 
   it('never lets stock go below zero', async () => {

@@ -42,7 +42,7 @@ export async function catalogDatabase(products: number): Promise<string> {
       'truncate users, categories, products, carts, cart_items, wishlist_items, orders, order_lines, chat_messages, order_events restart identity cascade',
     );
     await conn.execute(`delete from chat_rooms where id <> 'lobby'`);
-    await seedDemo(orm.em.fork(), { products });
+    await seedDemo(orm.em.fork(), { products, accounts: true });
     log(`seeded ${name} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     return url;
   } finally {

@@ -69,21 +69,29 @@ describe('pnpm staff:create', () => {
     expect(await verifyPassword(stored?.hash ?? '', password)).toBe(true);
   });
 
-  it('promotes an existing account, keeping its password unless a new one is piped in', async () => {
+  it('promotes an existing account only with --promote, always with a new password, ending its sessions', async () => {
     await staffCreate(['shopper@example.test'], 'first-password-123');
     await db.orm.em.getConnection().execute(`update users set role = 'shopper' where email = 'shopper@example.test'`);
-    const promoted = await staffCreate(['shopper@example.test']);
-    expect(promoted.code, promoted.stderr).toBe(0);
-    expect(promoted.stdout).not.toMatch(/password: /);
-    const kept = await account('shopper@example.test');
-    expect(kept?.role).toBe('staff');
-    expect(await verifyPassword(kept?.hash ?? '', 'first-password-123')).toBe(true);
+    const before = await account('shopper@example.test');
+    // Anyone may sign up under the operator's address first: without --promote nothing changes.
+    const refused = await staffCreate(['shopper@example.test'], 'second-password-456');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--promote/);
+    expect(await account('shopper@example.test')).toEqual(before);
 
-    expect((await staffCreate(['shopper@example.test'], 'second-password-456')).code).toBe(0);
+    expect((await staffCreate(['shopper@example.test', '--promote'], 'second-password-456')).code).toBe(0);
     const changed = await account('shopper@example.test');
+    expect(changed?.role).toBe('staff');
     expect(await verifyPassword(changed?.hash ?? '', 'second-password-456')).toBe(true);
-    // A new password ends the sessions signed in with the old one.
-    expect(changed?.sv).toBe((kept?.sv ?? 0) + 1);
+    expect(changed?.sv).toBe((before?.sv ?? 0) + 1);
+
+    // Without a piped password, a generated one replaces the old (printed once).
+    const generated = await staffCreate(['shopper@example.test', '--promote']);
+    const password = /password: (\S+)/.exec(generated.stdout)?.[1] ?? '';
+    const latest = await account('shopper@example.test');
+    expect(await verifyPassword(latest?.hash ?? '', password)).toBe(true);
+    expect(await verifyPassword(latest?.hash ?? '', 'second-password-456')).toBe(false);
+    expect(latest?.sv).toBe((changed?.sv ?? 0) + 1);
   });
 
   it('refuses a bad email or a short password, changing nothing', async () => {
@@ -92,5 +100,9 @@ describe('pnpm staff:create', () => {
     expect(short.code).toBe(2);
     expect(short.stderr).toMatch(/at least 8/);
     expect(await account('short@example.test')).toBeUndefined();
+    const common = await staffCreate(['common@example.test'], 'password123');
+    expect(common.code).toBe(2);
+    expect(common.stderr).toMatch(/too easy to guess/);
+    expect(await account('common@example.test')).toBeUndefined();
   });
 });

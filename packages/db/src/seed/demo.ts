@@ -12,15 +12,15 @@ export const DEFAULT_PRODUCT_COUNT = 1_000;
 
 export interface DemoOptions {
   products?: number;
-  /** The demo accounts, whose passwords the README prints: only where someone asked for demo data. */
-  accounts?: boolean;
+  /**
+   * The demo accounts, whose passwords the README prints: only where someone asked for demo data.
+   * No default: every caller says which it is.
+   */
+  accounts: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
-export async function seedDemo(
-  em: EntityManager,
-  { products = DEFAULT_PRODUCT_COUNT, accounts = true, onProgress }: DemoOptions = {},
-): Promise<void> {
+export async function seedDemo(em: EntityManager, { products = DEFAULT_PRODUCT_COUNT, accounts, onProgress }: DemoOptions): Promise<void> {
   const users = accounts
     ? await Promise.all(DEMO_ACCOUNTS.map(async ({ password, ...account }) => ({ ...account, passwordHash: await hashPassword(password) })))
     : [];

@@ -6,7 +6,7 @@ import { seedDemo } from '@shop/db';
  * share one price and one creation time, so only the id can order them.
  */
 export async function seedCatalogFixture(em: EntityManager, { products = 300, ties = 30 } = {}): Promise<void> {
-  await seedDemo(em, { products });
+  await seedDemo(em, { products, accounts: true });
   await em.getConnection().execute(
     `insert into products (slug, name, description, price_cents, stock, category_id, image_url, created_at)
      select 'tied-lamp-' || n, 'Tied Lamp', 'Same price, same time.', 1999, n % 3,
