@@ -125,7 +125,7 @@ describe('tRPC over HTTP', () => {
 
   it('answers a sign-in without the second factor with 401 and reason MFA_REQUIRED, a wrong password with no reason', async () => {
     const email = 'enrolled@example.test';
-    const { id } = await client().auth.register.mutate({ email, password: 'password123', name: 'Staff' });
+    const { id } = await client().auth.register.mutate({ email, password: 'tulip-anchor-violet-88', name: 'Staff' });
     const sealed = testMfaSettings().box.seal(createTotpSecret(), id);
     await db.orm.em.getConnection().execute(`update users set role = 'staff', totp_secret = ? where id = ?`, [sealed, id]);
     const signIn = (password: string) =>
@@ -134,7 +134,7 @@ describe('tRPC over HTTP', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email, password }),
       });
-    const missing = await signIn('password123');
+    const missing = await signIn('tulip-anchor-violet-88');
     expect(missing.status).toBe(401);
     expect(((await missing.json()) as { error: { data: { reason?: string } } }).error.data.reason).toBe('MFA_REQUIRED');
     const wrong = await signIn('wrong password');
