@@ -3,14 +3,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createOrm, isSeeded, migrate, seedDemo } from '@shop/db';
 import { freePort, freePorts, spawnTracked, stop as stopChild, waitForHttp } from '@shop/proc';
-import { findNginx, nginxProcess, workerUser } from './nginx.ts';
+import { findNginx, nginxProcess, reachableByOthers, workerUser } from './nginx.ts';
 import { drainFlag, prefixPaths, type RateLimits, renderNginxConfig, type TlsSettings } from './render.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -65,7 +65,7 @@ export interface Cluster {
   /** http://127.0.0.1:<httpPort> */
   url: string;
   httpPort: number;
-  /** Nginx prefix dir. */
+  /** Nginx prefix dir: `dir`, or a temp one of its own where its workers could not reach that. */
   dir: string;
   instances: ClusterInstance[];
   /** Signals an instance (default SIGTERM) and waits for its exit. */
@@ -143,9 +143,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const count = opts.instances ?? 3;
   if (!Number.isInteger(count) || count < 1) throw new Error(`instances must be a positive integer, got ${count}`);
   if (opts.instancePorts && opts.instancePorts.length !== count) throw new Error(`${count} instances need ${count} ports`);
-  const webDist = resolve(opts.webDist ?? defaultWebDist);
-  if (!existsSync(join(webDist, 'index.html'))) {
-    throw new Error(`no SPA build in ${webDist}: run \`pnpm --filter @shop/web build\` first`);
+  const builtDist = resolve(opts.webDist ?? defaultWebDist);
+  if (!existsSync(join(builtDist, 'index.html'))) {
+    throw new Error(`no SPA build in ${builtDist}: run \`pnpm --filter @shop/web build\` first`);
   }
   const nginxBin = findNginx(opts.nginxBin);
   const ownDir = !opts.dir;
@@ -155,6 +155,18 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   await rm(prefixPaths(dir).drain, { recursive: true, force: true });
   await mkdir(prefixPaths(dir).drain, { recursive: true });
   if (ownDir) await chmod(dir, 0o755);
+  // Started as root, nginx's workers run as `nobody`, who must reach its prefix (temp files, the
+  // cache, drain flags) and the SPA. Where this checkout is out of its reach (under root's 0700
+  // home), nginx gets a prefix of its own in the temp folder, with a copy of the SPA.
+  const user = workerUser();
+  const ownPrefix = user !== undefined && !reachableByOthers(dir);
+  const prefix = ownPrefix ? await mkdtemp(join(tmpdir(), 'shop-nginx-')) : dir;
+  if (ownPrefix) {
+    await chmod(prefix, 0o755);
+    await mkdir(prefixPaths(prefix).drain, { recursive: true });
+  }
+  const webDist = user !== undefined && !reachableByOthers(builtDist) ? join(prefix, 'web') : builtDist;
+  if (webDist !== builtDist) await cp(builtDist, webDist, { recursive: true });
 
   const { SEED_PRODUCTS = '1000', ...instanceEnv } = opts.env ?? {};
   await prepareDatabase(opts.databaseUrl, Number(SEED_PRODUCTS));
@@ -170,15 +182,15 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     stopping: false,
     log: null,
   }));
-  const nginx = nginxProcess(nginxBin, dir);
+  const nginx = nginxProcess(nginxBin, prefix);
   const config = (generation: number) =>
     renderNginxConfig({
-      prefix: dir,
+      prefix,
       httpPort,
       upstreams: slots.map((s) => ({ name: s.name, port: s.port })),
       webDist,
       generation,
-      user: workerUser(),
+      user,
       ...(opts.listenHost ? { listenHost: opts.listenHost } : {}),
       ...(opts.tls ? { tls: opts.tls } : {}),
       ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
@@ -281,7 +293,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       const slot = slots[index] as Slot;
       // With one instance there is nowhere else to send traffic: it is restarted in place.
       const rotate = slots.length > 1;
-      const flag = drainFlag(dir, slot.name);
+      const flag = drainFlag(prefix, slot.name);
       if (rotate) {
         await writeFile(flag, '');
         // Requests routed just before (a POST may still be reading its body) reach it first.
@@ -305,6 +317,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     await nginx.stop();
     await Promise.all(slots.map((s) => new Promise<void>((r) => (s.log ? s.log.end(r) : r()))));
     if (ownDir) await rm(dir, { recursive: true, force: true });
+    if (ownPrefix) await rm(prefix, { recursive: true, force: true });
   }
 
   try {
@@ -318,7 +331,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   return {
     url: `http://${opts.listenHost && opts.listenHost !== '0.0.0.0' ? opts.listenHost : '127.0.0.1'}:${httpPort}`,
     httpPort,
-    dir,
+    dir: prefix,
     instances: slots.map((slot) => ({
       name: slot.name,
       port: slot.port,

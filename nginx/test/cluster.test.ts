@@ -3,7 +3,9 @@
 // outage, and the nginx-layer limits in front of the real app.
 
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AppRouter } from '@shop/api';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
@@ -11,7 +13,7 @@ import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { type RedisServer, register, startRedis } from '../../apps/server/test/harness.ts';
-import { type Cluster, ensureWebBuild, startCluster } from '../src/cluster.ts';
+import { type Cluster, defaultWebDist, ensureWebBuild, startCluster } from '../src/cluster.ts';
 
 let db: TestDatabase;
 let redis: RedisServer;
@@ -335,5 +337,35 @@ describe('three instances behind nginx', () => {
     const back = await fetch(`${cluster.url}/trpc/auth.me`);
     await back.arrayBuffer();
     expect(back.status).toBe(200);
+  }, 120_000);
+});
+
+describe('a checkout its nginx workers cannot reach', () => {
+  it("serves the SPA and caches reads when the cluster's folder and the build sit under a 0700 home", async () => {
+    // As a clone under /root would: the workers (`nobody` when started as root) cannot enter it.
+    const home = await mkdtemp(join(tmpdir(), 'shop-home-'));
+    const webDist = join(home, 'checkout/apps/web/dist');
+    await cp(defaultWebDist, webDist, { recursive: true });
+    const small = await startCluster({
+      databaseUrl: db.url,
+      redisUrl: redis.url,
+      instances: 1,
+      dir: join(home, 'checkout/.data/cluster'),
+      webDist,
+      env: { SEED_PRODUCTS: '0', SESSION_SECRET: 'nginx-cluster-test-secret-0123456789abcdef' },
+    });
+    try {
+      const page = await fetch(`${small.url}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<div id="root">');
+      const read = `${small.url}/trpc/catalog.categories?unreachable-home`;
+      expect((await fetch(read)).status).toBe(200);
+      expect((await fetch(read)).headers.get('x-cache-status')).toBe('HIT');
+      // Started as root, nginx was given a prefix of its own outside the unreachable home.
+      if (process.getuid?.() === 0) expect(small.dir.startsWith(home)).toBe(false);
+    } finally {
+      await small.stop();
+      await rm(home, { recursive: true, force: true });
+    }
   }, 120_000);
 });
