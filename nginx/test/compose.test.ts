@@ -1,18 +1,17 @@
 // apps/server/deploy/nginx.compose.conf: rendered by the cluster's renderer and committed, then run
 // in a real nginx in front of a real instance. Docker cannot run here, so the test renders the same
 // configuration with this machine's values in place of the container's (upstream address, port,
-// prefix, SPA folder, worker user, log files): every routing rule, header and limit stays as committed.
+// prefix, SPA folder, worker user, log files; see startComposeNginx): every routing rule, header and
+// limit stays as committed.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
-import { freePort, spawnTracked, stop, waitForHttp } from '@shop/proc';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Instance, startInstance } from '../../apps/server/test/harness.ts';
-import { COMPOSE_NGINX, composeConfigFile, renderComposeConfig } from '../src/compose.ts';
-import { findNginx, preparePrefix, testConfig, workerUser } from '../src/nginx.ts';
+import { COMPOSE_NGINX, composeConfigFile, type LocalComposeNginx, renderComposeConfig, startComposeNginx } from '../src/compose.ts';
 import { CONTENT_SECURITY_POLICY, prefixPaths } from '../src/render.ts';
 import { spaFixture, tempDir } from './support.ts';
 
@@ -42,8 +41,8 @@ describe('the compose Nginx configuration', () => {
 describe('the compose configuration in a real nginx, in front of a real instance', () => {
   let db: TestDatabase;
   let instance: Instance;
-  let dir: { path: string; remove(): Promise<void> };
-  let nginx: ReturnType<typeof spawnTracked>;
+  let web: { path: string; remove(): Promise<void> };
+  let nginx: LocalComposeNginx;
   let port: number;
 
   beforeAll(async () => {
@@ -54,34 +53,16 @@ describe('the compose configuration in a real nginx, in front of a real instance
       TRUST_PROXY: 'true',
       LOG_LEVEL: 'silent',
     });
-    dir = await tempDir('shop-compose-');
-    await preparePrefix(dir.path);
-    await spaFixture(join(dir.path, 'web'));
-    port = await freePort();
-    const paths = prefixPaths(dir.path);
-    const config = renderComposeConfig({
-      prefix: dir.path,
-      listenHost: '127.0.0.1',
-      httpPort: port,
-      upstreams: [{ name: 'app1', host: '127.0.0.1', port: Number(new URL(instance.base).port) }],
-      webDist: join(dir.path, 'web'),
-      user: workerUser(),
-      logs: { access: paths.accessLog, error: paths.errorLog },
-    });
-    await writeFile(paths.conf, config);
-    const bin = findNginx();
-    await testConfig(bin, dir.path);
-    nginx = spawnTracked(bin, ['-p', `${dir.path}/`, '-c', paths.conf, '-e', paths.errorLog, '-g', 'daemon off;'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      onParentExit: 'SIGTERM',
-    });
-    await waitForHttp(`http://127.0.0.1:${port}/`, 'nginx', { child: nginx });
+    web = await tempDir('shop-compose-web-');
+    await spaFixture(web.path);
+    nginx = await startComposeNginx({ upstreams: [{ host: '127.0.0.1', port: Number(new URL(instance.base).port) }], webDist: web.path });
+    port = nginx.port;
   }, 120_000);
 
   afterAll(async () => {
-    if (nginx) await stop(nginx, 'SIGQUIT');
+    await nginx?.stop();
     await instance?.kill('SIGTERM');
-    await dir?.remove();
+    await web?.remove();
     await db?.drop();
   }, 60_000);
 

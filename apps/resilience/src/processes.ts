@@ -24,20 +24,40 @@ export interface Instance {
   name: string;
   port: number;
   base: string;
+  pid(): number | undefined;
   alive(): boolean;
   kill(sig?: NodeJS.Signals): Promise<void>;
   start(): Promise<void>;
 }
 
+/**
+ * A server's environment: this process's, the suite's defaults, then `env`. A name `env` sets to
+ * undefined is left out, as when a person starts the shop without it (`pnpm start`).
+ */
+type ServerEnv = Record<string, string | undefined>;
+function serverEnv(port: number, name: string, env: ServerEnv): NodeJS.ProcessEnv {
+  const merged: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'test',
+    PORT: String(port),
+    INSTANCE_NAME: name,
+    SEED_PRODUCTS: '0',
+    WEB_DIST: '',
+    ...env,
+  };
+  for (const [key, value] of Object.entries(env)) if (value === undefined) delete merged[key];
+  return merged;
+}
+
 /** One shop server process (apps/server/src/main.ts), ready when /ready answers 200. */
-export async function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
+export async function startInstance(name: string, env: ServerEnv): Promise<Instance> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   const start = async () => {
     child = spawnTracked(process.execPath, ['src/main.ts'], {
       cwd: serverDir,
-      env: { ...process.env, NODE_ENV: 'test', PORT: String(port), INSTANCE_NAME: name, SEED_PRODUCTS: '0', WEB_DIST: '', ...env },
+      env: serverEnv(port, name, env),
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     await waitForHttp(`${base}/ready`, `instance ${name}`, { child, timeoutMs: 30_000 });
@@ -47,10 +67,34 @@ export async function startInstance(name: string, env: Record<string, string>): 
     name,
     port,
     base,
+    pid: () => child?.pid,
     alive: () => child !== undefined && !hasExited(child),
     kill: (sig = 'SIGKILL') => signal(child, sig),
     start,
   };
+}
+
+/**
+ * A server process that should refuse to start: its exit code and what it wrote to stderr. One still
+ * running after `timeoutMs` is killed, and its code is null.
+ */
+export async function exitOfInstance(name: string, env: ServerEnv, timeoutMs = 20_000): Promise<{ code: number | null; stderr: string }> {
+  const child = spawnTracked(process.execPath, ['src/main.ts'], {
+    cwd: serverDir,
+    env: serverEnv(await freePort(), name, env),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const code = await Promise.race([exited, sleep(timeoutMs).then(() => 'running' as const)]);
+  if (code === 'running') {
+    await stop(child, 'SIGKILL');
+    return { code: null, stderr };
+  }
+  return { code, stderr };
 }
 
 export interface Service {

@@ -1,21 +1,29 @@
 // B. Abuse, through the cluster (Nginx in front of three instances): cross-site writes, foreign
 // WebSockets, reading what belongs to someone else, admin as a shopper, sign-in brute force,
 // replayed cookies after sign-out, and the security headers every response carries.
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { TOTP_PERIOD_S, totpCode } from '@shop/auth';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { SESSION_COOKIE, TOTP_PERIOD_S, totpCode } from '@shop/auth';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
-import type { Cluster } from '@shop/nginx';
+import { type Cluster, defaultWebDist, startComposeNginx } from '@shop/nginx';
 import type { Order, ProductSummary } from '@shop/schemas';
+import { sealData } from 'iron-session';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { shopCluster, UNTHROTTLED } from '../src/cluster.ts';
+import { SESSION_SECRET, shopCluster, UNTHROTTLED } from '../src/cluster.ts';
 import { changedTables, type Digest, digest } from '../src/digest.ts';
-import { cookieOf, DEMO, mutate, PASSWORD, query, raw, register, signIn } from '../src/http.ts';
+import { cookieOf, DEMO, mutate, PASSWORD, query, raw, register, signIn, type TrpcReply } from '../src/http.ts';
 import { liveClient, rawSocket, type SocketReply, upgradeStatus } from '../src/live.ts';
-import { type Service, sleep, startRedis, stopAll } from '../src/processes.ts';
+import { freePort } from '../src/ports.ts';
+import { exitOfInstance, type Instance, type Service, sleep, startInstance, startRedis, stopAll } from '../src/processes.ts';
 import { record } from '../src/summary.ts';
 
 const ADDRESS = { name: 'Ada Lovelace', line1: '12 Analytical St', city: 'London', postalCode: 'N1 9GU', country: 'GB' };
 const EVIL = 'http://evil.example';
+const execFileAsync = promisify(execFile);
 // The instances' sign-in window, short so the brute-force test can wait for it to pass; long
 // enough that its 15 sequential attempts (each an argon2 verification) fit well inside it.
 const LOGIN_WINDOW_S = 10;
@@ -42,6 +50,16 @@ async function expectUnchanged(before: Digest): Promise<void> {
   writtenByRefused += changed.length;
   expect(changed).toEqual([]);
 }
+
+/**
+ * A case's own summary row: `sent` the calls it made, `wrong` those not answered as they must be,
+ * `written` the tables (or rows) that hostile calls changed when they should have changed none.
+ */
+function row(scenario: string, sent: number, wrong: number, load: string, written: number, faults = 'hostile requests through Nginx') {
+  record(inject('summaryFile'), { scenario, load, faults, requests: sent, failures: wrong, lostOrDuplicated: written });
+}
+/** Tables changed since `before`: the tables' digest once the case's own set-up was done. */
+const writtenSince = async (before: Digest) => changedTables(before, await digest(db.url)).length;
 
 async function inStockProduct(): Promise<ProductSummary> {
   const list = await query(base, 'catalog.list', { inStock: true, limit: 1, sort: 'price_asc' });
@@ -317,16 +335,6 @@ describe('sessions', () => {
 // What one request or one socket can ask for at once. Each case records its own summary row:
 // `requests` the hostile calls sent, `failures` those not answered as they must be.
 describe('one request, many tries', () => {
-  // `before`: the tables' digest once the case's own set-up was done; a hostile call may write nothing.
-  const row = async (scenario: string, sent: number, wrong: number, load: string, before: Digest) =>
-    record(inject('summaryFile'), {
-      scenario,
-      load,
-      faults: 'hostile requests through Nginx',
-      requests: sent,
-      failures: wrong,
-      lostOrDuplicated: changedTables(before, await digest(db.url)).length,
-    });
   const codeOf = (r: SocketReply) => r.error?.data?.code ?? 'OK';
   const calls = (replies: SocketReply[]) => replies.filter((r) => typeof r.id === 'number');
   const count = (codes: string[], code: string) => codes.filter((c) => c === code).length;
@@ -356,7 +364,13 @@ describe('one request, many tries', () => {
     const tried = count(codes, 'UNAUTHORIZED');
     // More than 10 tried, or anything but UNAUTHORIZED and TOO_MANY_REQUESTS (a sign-in, a 5xx).
     wrong += Math.max(0, tried - 10) + (codes.length - tried - count(codes, 'TOO_MANY_REQUESTS'));
-    await row('abuse: batched sign-in brute force (HTTP)', 2 + parallel.length, wrong, '1 batch of 30, 1 of 2, 30 concurrent', before);
+    row(
+      'abuse: batched sign-in brute force (HTTP)',
+      2 + parallel.length,
+      wrong,
+      '1 batch of 30, 1 of 2, 30 concurrent',
+      await writtenSince(before),
+    );
     expect(big.status).toBe(400);
     expect(smallCodes).toEqual(['BAD_REQUEST', 'BAD_REQUEST']);
     expect(count(codes, 'UNAUTHORIZED')).toBeLessThanOrEqual(10);
@@ -381,7 +395,7 @@ describe('one request, many tries', () => {
     socket.ws.close();
     // Each refused as a sign-in over a socket, or (past the socket's bucket of 50) as too many calls.
     const wrong = codes.filter((c) => c !== 'BAD_REQUEST' && c !== 'TOO_MANY_REQUESTS').length;
-    await row('abuse: WebSocket burst of login calls', codes.length, wrong, '30 frames + 1 frame of 30 calls', before);
+    row('abuse: WebSocket burst of login calls', codes.length, wrong, '30 frames + 1 frame of 30 calls', await writtenSince(before));
     expect(codes).toHaveLength(60);
     expect(wrong).toBe(0);
     expect(count(codes, 'BAD_REQUEST')).toBeGreaterThanOrEqual(50);
@@ -400,7 +414,7 @@ describe('one request, many tries', () => {
     const live = socket.replies.find((r) => r.id === 1);
     socket.ws.close();
     const wrong = replies.filter((r) => r.status !== 200 || r.data !== null).length + (live?.result?.data === null ? 0 : 1);
-    await row('abuse: malformed cookie header', replies.length + 1, wrong, 'sequential, every instance', before);
+    row('abuse: malformed cookie header', replies.length + 1, wrong, 'sequential, every instance', await writtenSince(before));
     for (const reply of replies) expect(reply).toMatchObject({ status: 200, data: null });
     expect(live).toMatchObject({ result: { type: 'data', data: null } });
   });
@@ -438,7 +452,13 @@ describe('one request, many tries', () => {
       (later?.error ? 1 : 0) +
       Math.abs(started - 50) +
       overCap.filter((r) => codeOf(r) !== 'TOO_MANY_REQUESTS').length;
-    await row('abuse: per-socket call rate and subscription cap', 120 + 1 + 55, wrong, '120 calls at once; 55 subscriptions', before);
+    row(
+      'abuse: per-socket call rate and subscription cap',
+      120 + 1 + 55,
+      wrong,
+      '120 calls at once; 55 subscriptions',
+      await writtenSince(before),
+    );
     expect(ok).toBeGreaterThanOrEqual(50);
     expect(ok).toBeLessThan(80);
     expect(count(codes, 'TOO_MANY_REQUESTS')).toBe(120 - ok);
@@ -473,7 +493,7 @@ describe('one request, many tries', () => {
       ),
     ];
     const wrong = replies.filter((r) => r.status !== 405 || String(r.headers['content-type']).includes('event-stream')).length;
-    await row('abuse: subscriptions over HTTP (SSE)', replies.length, wrong, 'sequential', before);
+    row('abuse: subscriptions over HTTP (SSE)', replies.length, wrong, 'sequential', await writtenSince(before));
     for (const reply of replies) {
       expect(reply.status).toBe(405);
       expect(String(reply.headers['content-type'])).not.toContain('event-stream');
@@ -511,5 +531,306 @@ describe('response headers through Nginx', () => {
     // The SPA's HTML is never cached; the API's private answers are not stored by caches.
     expect(String(replies[0]?.headers['cache-control'])).toMatch(/no-cache|no-store/);
     expect(String(replies[3]?.headers['cache-control'])).toMatch(/no-store|private/);
+  });
+});
+
+describe('sign-up', () => {
+  it('refuses common passwords at sign-up with zxcvbn’s reason, and creates no account', async () => {
+    const email = `signup-${randomUUID().slice(0, 8)}@example.test`;
+    const localPart = email.slice(0, email.indexOf('@'));
+    const before = await digest(db.url);
+    // Each password with the reason zxcvbn gives for it.
+    const weak: [string, RegExp][] = [
+      ['password123', /commonly used password/],
+      ['qwertyuiop', /frequently used password/],
+      [`${localPart}123`, /personal or page related data/],
+    ];
+    const replies = [];
+    for (const [password] of weak) replies.push(await mutate(base, 'auth.register', { email, password, name: 'Signup' }));
+    const accounts = await db.orm.em.getConnection().execute('select id from users where email = ?', [email]);
+    const wrong =
+      replies.filter((r, i) => r.status !== 400 || r.code !== 'BAD_REQUEST' || !weak[i]?.[1].test(r.message) || r.setCookie.length > 0)
+        .length + accounts.length;
+    row('abuse: common passwords refused at sign-up', replies.length, wrong, 'sequential', await writtenSince(before));
+    replies.forEach((reply, i) => {
+      expect(reply, weak[i]?.[0]).toMatchObject({ status: 400, code: 'BAD_REQUEST', setCookie: [] });
+      expect(reply.message).toMatch(/^password is too easy to guess: \S/);
+      expect(reply.message).toMatch(weak[i]?.[1] ?? /./);
+    });
+    expect(accounts).toEqual([]);
+    // The email itself was fine: a strong password signs it up.
+    expect((await mutate(base, 'auth.register', { email, password: PASSWORD, name: 'Signup' })).status).toBe(200);
+  });
+});
+
+// The fallback secret that once sat in apps/server/src/env.ts, published with the source.
+const PUBLISHED_SECRET = 'development-only-session-secret-do-not-deploy';
+
+/** A session cookie as packages/auth/src/session.ts seals it, for `user`, with `secret`. */
+async function sealedCookie(secret: string, user: { id: string; sv: number }): Promise<string> {
+  const now = Date.now();
+  const seal = await sealData({ uid: user.id, sv: user.sv, iat: now, seen: now }, { password: { '1': secret } });
+  return `${SESSION_COOKIE}=${seal}`;
+}
+
+async function staffOf(database: TestDatabase): Promise<{ id: string; sv: number }> {
+  const [staff] = await database.orm.em
+    .getConnection()
+    .execute<{ id: string; sv: number }[]>('select id, session_version as sv from users where email = ?', [DEMO.staff.email]);
+  if (!staff) throw new Error(`no ${DEMO.staff.email} in ${database.url}`);
+  return staff;
+}
+
+async function countRows(database: TestDatabase, table: 'users' | 'products'): Promise<number> {
+  const [counted] = await database.orm.em.getConnection().execute<{ n: number }[]>(`select count(*)::int as n from ${table}`);
+  return counted?.n ?? -1;
+}
+
+describe('secrets and demo data', () => {
+  it('no published secret seals a cookie: a staff cookie forged with it opens no session, on the cluster or a default install', async () => {
+    const before = await digest(db.url);
+    // A default install: `pnpm start` with no NODE_ENV and no SESSION_SECRET, its own data folder.
+    const fresh = await createTestDatabase(inject('pgAdminUrl'));
+    const dataDir = await mkdtemp(join(tmpdir(), 'shop-default-install-'));
+    let install: Instance | undefined;
+    try {
+      install = await startInstance('default-install', {
+        NODE_ENV: undefined,
+        SESSION_SECRET: undefined,
+        DATA_DIR: dataDir,
+        DATABASE_URL: fresh.url,
+        SEED_PRODUCTS: '5',
+        LOG_LEVEL: 'silent',
+      });
+      const environ = (await readFile(`/proc/${install.pid()}/environ`, 'utf8')).split('\0');
+      const secretFile = join(dataDir, 'session-secret');
+      const mode = (await stat(secretFile)).mode & 0o777;
+
+      const targets = [
+        { at: [base, ...cluster.instances.map((i) => i.url)], staff: await staffOf(db), secret: SESSION_SECRET },
+        { at: [install.base], staff: await staffOf(fresh), secret: (await readFile(secretFile, 'utf8')).trim() },
+      ];
+      const seen: { url: string; me: TrpcReply; orders: TrpcReply; control: TrpcReply }[] = [];
+      for (const { at, staff, secret } of targets) {
+        const forged = await sealedCookie(PUBLISHED_SECRET, staff);
+        // The same data sealed with the real secret opens a staff session: the refusal is the secret's.
+        const genuine = await sealedCookie(secret, staff);
+        for (const url of at) {
+          seen.push({
+            url,
+            me: await query(url, 'auth.me', undefined, forged),
+            orders: await query(url, 'admin.order.list', undefined, forged),
+            control: await query(url, 'auth.me', undefined, genuine),
+          });
+        }
+      }
+      const sent = seen.length * 3;
+      const wrong = seen
+        .flatMap(({ me, orders, control }) => [
+          me.status === 200 && me.data === null,
+          orders.code === 'UNAUTHORIZED',
+          (control.data as { email?: string } | null)?.email === DEMO.staff.email,
+        ])
+        .filter((ok) => !ok).length;
+      row(
+        'abuse: no published secret seals a cookie',
+        sent,
+        wrong,
+        'sequential, every instance and a default install',
+        await writtenSince(before),
+        'staff cookie sealed with the published secret',
+      );
+      for (const { url, me, orders, control } of seen) {
+        expect(me, url).toMatchObject({ status: 200, data: null });
+        expect(orders.code, url).toBe('UNAUTHORIZED');
+        expect(control.data, url).toMatchObject({ email: DEMO.staff.email, role: 'staff' });
+      }
+      expect(environ.filter((v) => /^(SESSION_SECRET|NODE_ENV)=/.test(v))).toEqual([]);
+      expect(mode).toBe(0o600);
+    } finally {
+      await install?.kill('SIGTERM');
+      await rm(dataDir, { recursive: true, force: true });
+      await fresh.drop();
+    }
+  });
+
+  it('a production start refuses the embedded database and creates no demo account', async () => {
+    const secret = 'production-start-secret-0123456789abcdefghij';
+    const dataDir = await mkdtemp(join(tmpdir(), 'shop-production-'));
+    const fresh = await createTestDatabase(inject('pgAdminUrl'));
+    let server: Instance | undefined;
+    try {
+      // No DATABASE_URL: the embedded database would live in the container or checkout.
+      const embedded = await exitOfInstance('production-embedded', {
+        NODE_ENV: 'production',
+        SESSION_SECRET: secret,
+        DATABASE_URL: undefined,
+        DATA_DIR: dataDir,
+      });
+      // A database of its own, asking for the demo catalog: products, and no account at all.
+      server = await startInstance('production', {
+        NODE_ENV: 'production',
+        SESSION_SECRET: secret,
+        DATABASE_URL: fresh.url,
+        DATA_DIR: dataDir,
+        SEED_PRODUCTS: '5',
+        COOKIE_SECURE: 'false',
+        LOG_LEVEL: 'silent',
+      });
+      const signIns = [await mutate(server.base, 'auth.login', DEMO.staff), await mutate(server.base, 'auth.login', DEMO.shopper)];
+      const users = await countRows(fresh, 'users');
+      const products = await countRows(fresh, 'products');
+      const wrong = (embedded.code === 78 ? 0 : 1) + signIns.filter((r) => r.code !== 'UNAUTHORIZED').length;
+      row(
+        'abuse: production start, no demo account, no embedded database',
+        1 + signIns.length,
+        wrong,
+        '2 starts, 2 sign-ins',
+        users,
+        'NODE_ENV=production',
+      );
+      expect(embedded.code, embedded.stderr).toBe(78);
+      expect(embedded.stderr).toMatch(/DATABASE_URL: required in production/);
+      for (const reply of signIns) expect(reply).toMatchObject({ status: 401, code: 'UNAUTHORIZED', setCookie: [] });
+      expect(users).toBe(0);
+      expect(products).toBe(5);
+    } finally {
+      await server?.kill('SIGTERM');
+      await fresh.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('what Nginx publishes and runs as', () => {
+  it('publishes no source maps: no sourceMappingURL in any asset, and every .map answers 404', async () => {
+    const before = await digest(db.url);
+    const index = await raw(base, { method: 'GET', path: '/' });
+    const spa = index.text;
+    // Every asset index.html names, and every chunk those name in turn (lazy pages, CSS).
+    const names = new Set<string>();
+    const found = (text: string) => {
+      const fresh = [...text.matchAll(/(?:\bassets\/|["'`]\.\/)([\w-]+\.(?:js|css))\b/g)]
+        .map((m) => m[1] ?? '')
+        .filter((n) => !names.has(n));
+      for (const name of fresh) names.add(name);
+      return fresh;
+    };
+    let wrong = index.status === 200 ? 0 : 1;
+    const mapped: string[] = [];
+    const maps: { path: string; status: number; spa: boolean }[] = [];
+    for (let queue = found(spa); queue.length > 0; ) {
+      const next: string[] = [];
+      for (const name of queue) {
+        const asset = await raw(base, { method: 'GET', path: `/assets/${name}` });
+        const map = await raw(base, { method: 'GET', path: `/assets/${name}.map` });
+        const hasMap = /sourceMappingURL/.test(asset.text) || 'sourcemap' in asset.headers || 'x-sourcemap' in asset.headers;
+        if (hasMap) mapped.push(name);
+        maps.push({ path: `/assets/${name}.map`, status: map.status, spa: map.text.includes('<div id="root">') });
+        wrong += (asset.status === 200 && !hasMap ? 0 : 1) + (map.status === 404 && !map.text.includes('<div id="root">') ? 0 : 1);
+        if (name.endsWith('.js')) next.push(...found(asset.text));
+      }
+      queue = next;
+    }
+    row(
+      'abuse: no source maps published',
+      1 + 2 * names.size,
+      wrong,
+      `${names.size} assets and their .map`,
+      await writtenSince(before),
+      'requests for source maps',
+    );
+    expect(index.status).toBe(200);
+    expect([...names].some((n) => n.endsWith('.css'))).toBe(true);
+    expect(names.size).toBeGreaterThan(5);
+    expect(mapped).toEqual([]);
+    for (const map of maps) expect(map, map.path).toEqual({ path: map.path, status: 404, spa: false });
+  });
+
+  it('runs no Nginx worker as root', async () => {
+    const master = Number((await readFile(join(cluster.dir, 'nginx.pid'), 'utf8')).trim());
+    const { stdout } = await execFileAsync('ps', ['-o', 'pid=,uid=,args=', '--ppid', String(master)]);
+    const children = stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [pid, uid, ...args] = line.trim().split(/\s+/);
+        return { pid: Number(pid), uid: Number(uid), args: args.join(' ') };
+      });
+    // As root the workers switch to an unprivileged user; as anyone else they stay that user.
+    const runner = process.getuid?.() ?? -1;
+    const allowed = (uid: number) => (runner === 0 ? uid !== 0 : uid === runner);
+    const workers = children.filter((c) => c.args.includes('worker process'));
+    const wrong = children.filter((c) => !allowed(c.uid)).length + (workers.length > 0 ? 0 : 1);
+    row(
+      'abuse: Nginx workers never run as root',
+      children.length,
+      wrong,
+      `${workers.length} workers, ${children.length - workers.length} other children; runner uid ${runner}`,
+      0,
+      'ps of the cluster’s Nginx',
+    );
+    expect(workers.length).toBeGreaterThan(0);
+    for (const child of children) expect(allowed(child.uid), `${child.args} runs as uid ${child.uid}`).toBe(true);
+  });
+
+  it('the compose Nginx configuration passes a browser-shaped mutation and WebSocket from http://localhost:<port>, and refuses a foreign Origin', async () => {
+    const first = cluster.instances[0];
+    if (!first) throw new Error('no instance');
+    const compose = await startComposeNginx({
+      upstreams: [{ host: '127.0.0.1', port: first.port }],
+      webDist: defaultWebDist,
+      httpPort: await freePort(),
+    });
+    try {
+      const page = `http://localhost:${compose.port}`;
+      const browser = { host: `localhost:${compose.port}`, origin: page, 'sec-fetch-site': 'same-origin' };
+      const foreign = { host: `localhost:${compose.port}`, origin: EVIL, 'sec-fetch-site': 'cross-site' };
+      const email = `compose-${randomUUID().slice(0, 8)}@example.test`;
+      const evilEmail = `compose-evil-${randomUUID().slice(0, 8)}@example.test`;
+      const signUp = await mutate(
+        compose.url,
+        'auth.register',
+        { email, password: PASSWORD, name: 'Compose' },
+        undefined,
+        undefined,
+        browser,
+      );
+      const upgrade = await upgradeStatus(compose.url, { ...browser, cookie: cookieOf(signUp) });
+      const evilSignUp = await mutate(
+        compose.url,
+        'auth.register',
+        { email: evilEmail, password: PASSWORD, name: 'Evil' },
+        undefined,
+        undefined,
+        foreign,
+      );
+      const evilUpgrade = await upgradeStatus(compose.url, foreign);
+      const accounts = async (address: string) =>
+        (await db.orm.em.getConnection().execute('select id from users where email = ?', [address])).length;
+      const [created, evilCreated] = [await accounts(email), await accounts(evilEmail)];
+      const wrong =
+        (signUp.status === 200 && cookieOf(signUp).startsWith(`${SESSION_COOKIE}=`) ? 0 : 1) +
+        (upgrade === 101 ? 0 : 1) +
+        (evilSignUp.status === 403 ? 0 : 1) +
+        (evilUpgrade === 403 ? 0 : 1);
+      row(
+        'abuse: compose Nginx config passes a browser-shaped mutation',
+        4,
+        wrong,
+        'sequential, compose config before instance i1',
+        Math.abs(created - 1) + evilCreated,
+        'browser-shaped and foreign-Origin requests',
+      );
+      expect(signUp.status, signUp.message).toBe(200);
+      expect(cookieOf(signUp)).toMatch(new RegExp(`^${SESSION_COOKIE}=.`));
+      expect(upgrade).toBe(101);
+      expect(evilSignUp.status).toBe(403);
+      expect(evilUpgrade).toBe(403);
+      expect([created, evilCreated]).toEqual([1, 0]);
+    } finally {
+      await compose.stop();
+    }
   });
 });

@@ -24,6 +24,14 @@ describe('passwordProblem', () => {
     expect(await passwordProblem('hamilton1970')).toMatch(/too easy to guess/);
   });
 
+  it.each([
+    ['grace.hopper123', 'grace.hopper@example.test'],
+    ['jsmith_1984123', 'jsmith_1984@example.test'],
+    ['common-1a2b3c4d123', 'common-1a2b3c4d@example.test'],
+  ])('refuses %s: the email’s whole local part and 123', async (password, email) => {
+    expect(await passwordProblem(password, [email, 'Someone'])).toMatch(/personal or page related data/);
+  });
+
   it.each(['Quartz-ladder-Mimosa-41', 'velvet canyon ostrich 2077', 'tR7#qL9!zW2m'])('accepts %s', async (password) => {
     expect(await passwordProblem(password, ['someone@example.test', 'Someone'])).toBeNull();
   });

@@ -27,7 +27,13 @@ function loadEstimator(): Promise<ZxcvbnFactory> {
  */
 export async function passwordProblem(password: string, userInputs: readonly string[] = []): Promise<string | null> {
   const zxcvbn = await loadEstimator();
-  const result = zxcvbn.check(password, [...userInputs, ...userInputs.flatMap((input) => input.split(/[@.\s_+-]+/))]);
+  // An email's local part whole as well as in pieces: `grace.hopper123` is as guessable as `gracehopper123`.
+  const words = userInputs.flatMap((input) => [
+    input,
+    ...(input.includes('@') ? [input.split('@')[0] ?? ''] : []),
+    ...input.split(/[@.\s_+-]+/),
+  ]);
+  const result = zxcvbn.check(password, words);
   if (result.score >= MIN_SCORE) return null;
   const { warning, suggestions } = result.feedback;
   return ['password is too easy to guess:', warning ?? 'it would be among the first guesses tried.', ...suggestions].join(' ');
