@@ -166,7 +166,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     await mkdir(prefixPaths(prefix).drain, { recursive: true });
   }
   const webDist = user !== undefined && !reachableByOthers(builtDist) ? join(prefix, 'web') : builtDist;
-  if (webDist !== builtDist) await cp(builtDist, webDist, { recursive: true });
+  if (webDist !== builtDist) {
+    await cp(builtDist, webDist, { recursive: true });
+    // cp keeps the build folder's own mode, which a mkdtemp folder has as 0700.
+    await chmod(webDist, 0o755);
+  }
 
   const { SEED_PRODUCTS = '1000', ...instanceEnv } = opts.env ?? {};
   await prepareDatabase(opts.databaseUrl, Number(SEED_PRODUCTS));

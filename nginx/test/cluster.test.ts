@@ -3,7 +3,7 @@
 // outage, and the nginx-layer limits in front of the real app.
 
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -346,6 +346,8 @@ describe('a checkout its nginx workers cannot reach', () => {
     const home = await mkdtemp(join(tmpdir(), 'shop-home-'));
     const webDist = join(home, 'checkout/apps/web/dist');
     await cp(defaultWebDist, webDist, { recursive: true });
+    // A build made into a mkdtemp folder (as the e2e suite's) is itself 0700.
+    await chmod(webDist, 0o700);
     const small = await startCluster({
       databaseUrl: db.url,
       redisUrl: redis.url,
