@@ -9,8 +9,8 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createOrm, isSeeded, migrate, seedDemo } from '@shop/db';
-import { freePort, freePorts, spawnTracked, stop as stopChild, waitForHttp } from '@shop/proc';
-import { findNginx, nginxProcess, reachableByOthers, workerUser } from './nginx.ts';
+import { freePort, freePorts, reachableByOthers, spawnTracked, stop as stopChild, waitForHttp } from '@shop/proc';
+import { findNginx, nginxProcess, workerUser } from './nginx.ts';
 import { drainFlag, prefixPaths, type RateLimits, renderNginxConfig, type TlsSettings } from './render.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));

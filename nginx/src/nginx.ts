@@ -1,10 +1,10 @@
 // One nginx master process of our own: its prefix dir, config writes checked with `nginx -t`, and
 // reloads that resolve once the new workers answer (seen through the control socket).
 import { type ChildProcess, execFile } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { spawnTracked } from '@shop/proc';
 import { prefixPaths } from './render.ts';
@@ -31,25 +31,6 @@ export function workerUser(): string | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const groups = existsSync('/etc/group') ? readFileSync('/etc/group', 'utf8') : '';
   return /^nogroup:/m.test(groups) ? 'nobody nogroup' : 'nobody';
-}
-
-/**
- * Whether a user who is neither owner nor group member (the workers' `nobody`) can reach `dir`:
- * every folder above it lets others through, and `dir` itself lets them list and enter. A checkout
- * under root's 0700 home does not.
- */
-export function reachableByOthers(dir: string): boolean {
-  let path = resolve(dir);
-  try {
-    if ((statSync(path).mode & 0o005) !== 0o005) return false;
-    while (path !== dirname(path)) {
-      path = dirname(path);
-      if ((statSync(path).mode & 0o001) === 0) return false;
-    }
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Creates the folders the rendered config points at (nginx creates only the last component). */

@@ -34,7 +34,11 @@ process.on('uncaughtException', (error) => {
 });
 
 const started = performance.now();
-const database = await openDatabase({ url: env.DATABASE_URL, dataDir: join(env.DATA_DIR, 'postgres'), log });
+const database = await openDatabase({ url: env.DATABASE_URL, dataDir: join(env.DATA_DIR, 'postgres'), log }).catch((error: Error) => {
+  // Its reason as one line (embedded PostgreSQL that cannot start says why), not a stack trace.
+  logger.fatal(error.message);
+  return exit(1);
+});
 if (database.embedded) log('using embedded PostgreSQL (set DATABASE_URL to use your own)');
 const orm = await createOrm({ url: database.url, poolMax: env.DB_POOL_MAX });
 

