@@ -1,0 +1,37 @@
+import type { CatalogListInput } from '@shop/schemas';
+import { encodeCursor } from './cursor.ts';
+
+/**
+ * Every shape of catalog read a shopper's browsing produces, named: the benchmark's mix and the
+ * query-plan check both take them from here, so what is measured is what is checked. `size` is the
+ * catalog's product count, for shapes that reach into it (a deep cursor).
+ */
+export interface CatalogQueryShape {
+  name: string;
+  /** A `catalog.list` input, or 'categories' for `catalog.categories` with its counts. */
+  input: CatalogListInput | 'categories';
+}
+
+const list = (input: Partial<CatalogListInput>): CatalogListInput => ({ limit: 24, ...input });
+
+export function catalogQueryShapes(size: number): CatalogQueryShape[] {
+  return [
+    { name: 'first page, newest', input: list({}) },
+    { name: 'first page, price ascending', input: list({ sort: 'price_asc' }) },
+    { name: 'first page, price descending', input: list({ sort: 'price_desc' }) },
+    { name: 'first page, name', input: list({ sort: 'name' }) },
+    { name: 'category page', input: list({ category: 'lighting' }) },
+    {
+      name: 'price ascending at a deep cursor',
+      // Half-way through the catalog by id, at a mid-range price: a shopper many pages in.
+      input: list({ sort: 'price_asc', cursor: encodeCursor({ sort: 'price_asc', key: '4999', id: Math.floor(size / 2) }) }),
+    },
+    { name: 'in stock only, price range', input: list({ inStock: true, minPriceCents: 1_000, maxPriceCents: 5_000 }) },
+    // A noun of two categories' names: thousands of matches at 100,000 products and more.
+    { name: 'search, common word', input: list({ search: 'lamp' }) },
+    { name: 'search, rare word', input: list({ search: 'heirloom' }) },
+    { name: 'search, typo', input: list({ search: 'tepot' }) },
+    { name: 'search, several words', input: list({ search: 'walnut desk lamp' }) },
+    { name: 'categories with counts', input: 'categories' },
+  ];
+}
