@@ -42,7 +42,10 @@ try {
     await seedDemo(em, {
       products,
       accounts: !values['catalog-only'],
-      onProgress: (done, total) => process.stderr.write(`\rseeding products ${done}/${total}`),
+      onProgress: (done, total, phase) =>
+        process.stderr.write(
+          phase === 'products' ? `\rloading products ${done}/${total}` : `${done === 1 ? '\n' : '\r'}building indexes ${done}/${total}`,
+        ),
     });
     process.stderr.write('\n');
     console.log(`seeded ${products} products in ${((performance.now() - started) / 1000).toFixed(1)} s`);

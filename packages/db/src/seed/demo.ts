@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { hashPassword } from '@shop/auth';
-import { seedDatabase } from './seed.ts';
+import { type SeedPhase, seedDatabase } from './seed.ts';
 
 /** The demo accounts; the README states these credentials. */
 export const DEMO_ACCOUNTS = [
@@ -17,7 +17,7 @@ export interface DemoOptions {
    * No default: every caller says which it is.
    */
   accounts: boolean;
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: (done: number, total: number, phase: SeedPhase) => void;
 }
 
 export async function seedDemo(em: EntityManager, { products = DEFAULT_PRODUCT_COUNT, accounts, onProgress }: DemoOptions): Promise<void> {

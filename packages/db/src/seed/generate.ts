@@ -23,6 +23,13 @@ export interface GeneratedProduct {
   createdAt: Date;
 }
 
+/**
+ * One product in this many is an heirloom (product 501, 20,501, …): a word rare at every size, so a
+ * "rare word" search has a few real matches (one at 1,000 products, 50 at 1,000,000).
+ */
+export const HEIRLOOM_EVERY = 20_000;
+const HEIRLOOM_OFFSET = 501;
+
 const pick = <T>(random: () => number, list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
 
 function slugify(text: string): string {
@@ -49,7 +56,9 @@ export function* generateProducts(count: number, seed = 42, now = new Date()): G
   for (let i = 1; i <= count; i++) {
     const category = CATEGORIES[(i - 1) % CATEGORIES.length] as (typeof CATEGORIES)[number];
     const noun = pick(random, category.nouns);
-    const name = `${pick(random, ADJECTIVES)} ${pick(random, MATERIALS)} ${noun}`;
+    // The adjective is drawn either way, so heirlooms leave every other product as it was.
+    const adjective = pick(random, ADJECTIVES);
+    const name = `${i % HEIRLOOM_EVERY === HEIRLOOM_OFFSET ? 'Heirloom' : adjective} ${pick(random, MATERIALS)} ${noun}`;
     const colour = pick(random, COLOURS);
     const description = [`The ${name.toLowerCase()} in ${colour.toLowerCase()}.`, pick(random, PHRASES), pick(random, PHRASES)].join(' ');
     const slug = `${slugify(name)}-${i}`;
