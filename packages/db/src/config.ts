@@ -25,6 +25,9 @@ export function ormConfig({ url, poolMax = 10, debug = false }: OrmConfigInput):
       silent: true,
     },
     pool: { min: 0, max: poolMax },
+    // Triggers and functions (category counts, search words, typo correction) are written in the
+    // migrations as SQL and plpgsql, not declared on entities: the schema diff leaves them alone.
+    schemaGenerator: { ignoreTriggers: true, ignoreRoutines: true },
     // Catalog search's typo tolerance (`<%`) matches from this word similarity on; pg_trgm's
     // default of 0.6 misses one-letter typos in short words.
     // No parallel query: the app runs many short statements at once, and starting workers cost

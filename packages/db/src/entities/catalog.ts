@@ -7,6 +7,8 @@ const CategorySchema = defineEntity({
     id: p.integer().primary().autoincrement(),
     slug: p.string().length(80).unique('categories_slug_unique'),
     name: p.string().length(80),
+    // Kept by triggers on products (migration catalog_scale): listing categories counts nothing.
+    productCount: p.integer().default(0).check('product_count >= 0'),
   },
 });
 export class Category extends CategorySchema.class {}
@@ -41,14 +43,29 @@ const ProductSchema = defineEntity({
       .lazy()
       .hidden()
       .nullable(),
+    // Search relevance tiers (catalog.service.ts): the name's words, and the description's words
+    // that are not in the name.
+    nameSearch: p
+      .type('tsvector')
+      .columnType('tsvector')
+      .generated("(to_tsvector('english', coalesce(name, ''))) stored")
+      .lazy()
+      .hidden()
+      .nullable(),
+    extraSearch: p
+      .type('tsvector')
+      .columnType('tsvector')
+      .generated(
+        "(ts_delete(to_tsvector('english', coalesce(description, '')), tsvector_to_array(to_tsvector('english', coalesce(name, ''))))) stored",
+      )
+      .lazy()
+      .hidden()
+      .nullable(),
   },
   indexes: [
     { name: 'products_search_idx', properties: ['search'], type: 'gin' },
-    // Typo-tolerant search falls back to trigram similarity on the name (pg_trgm).
-    {
-      name: 'products_name_trgm_idx',
-      expression: 'create index "products_name_trgm_idx" on "products" using gin ("name" gin_trgm_ops)',
-    },
+    { name: 'products_name_search_idx', properties: ['nameSearch'], type: 'gin' },
+    { name: 'products_extra_search_idx', properties: ['extraSearch'], type: 'gin' },
     { name: 'products_price_idx', properties: ['priceCents', 'id'] },
     { name: 'products_created_idx', properties: ['createdAt', 'id'] },
     { name: 'products_name_idx', properties: ['name', 'id'] },
@@ -59,3 +76,26 @@ const ProductSchema = defineEntity({
 });
 export class Product extends ProductSchema.class {}
 ProductSchema.setClass(Product);
+
+/**
+ * The distinct words of product names, kept by a trigger on products: a misspelt search word is
+ * corrected against these (trigram similarity), never against every product's name.
+ */
+const SearchWordSchema = defineEntity({
+  name: 'SearchWord',
+  tableName: 'search_words',
+  properties: {
+    word: p.text().primary(),
+    // The word's English stem, as full-text search matches it (C collation: prefix range scans).
+    lexeme: p.text().collation('C'),
+  },
+  indexes: [
+    {
+      name: 'search_words_word_trgm_idx',
+      expression: 'create index "search_words_word_trgm_idx" on "search_words" using gin ("word" gin_trgm_ops)',
+    },
+    { name: 'search_words_lexeme_idx', properties: ['lexeme'] },
+  ],
+});
+export class SearchWord extends SearchWordSchema.class {}
+SearchWordSchema.setClass(SearchWord);

@@ -1,5 +1,5 @@
 import { Cart, CartItem } from './cart.ts';
-import { Category, Product } from './catalog.ts';
+import { Category, Product, SearchWord } from './catalog.ts';
 import { ChatMessage, ChatRoom } from './chat.ts';
 import { Order, OrderEvent, OrderLine } from './order.ts';
 import { RecoveryCode, User } from './user.ts';
@@ -16,6 +16,7 @@ export const entities = [
   User,
   Category,
   Product,
+  SearchWord,
   Cart,
   CartItem,
   WishlistItem,
