@@ -190,3 +190,44 @@ describe('catalog.getProduct', () => {
     await expect(getProduct(ctx(), 'no-such-product')).rejects.toMatchObject({ kind: 'NOT_FOUND' });
   });
 });
+
+describe('category product counts', () => {
+  const counted = async () => {
+    const conn = db.orm.em.getConnection();
+    const stored = await conn.execute<{ slug: string; n: number }[]>('select slug, product_count as n from categories order by slug');
+    const actual = await conn.execute<{ slug: string; n: number }[]>(
+      `select c.slug, count(p.id)::int as n from categories c left join products p on p.category_id = c.id group by c.slug order by c.slug`,
+    );
+    return { stored, actual };
+  };
+
+  it('follow inserts, category moves and deletes in the same statement', async () => {
+    const conn = db.orm.em.getConnection();
+    await conn.execute(
+      `insert into products (slug, name, description, price_cents, stock, category_id, image_url)
+       select 'count-test-' || n, 'Count Test', 'x', 100, 1, (select id from categories where slug = 'books'), '/x.svg'
+       from generate_series(1, 3) n`,
+    );
+    await conn.execute(`update products set category_id = (select id from categories where slug = 'garden') where slug = 'count-test-1'`);
+    await conn.execute(`update products set stock = stock + 1 where slug = 'count-test-2'`);
+    await conn.execute(`delete from products where slug = 'count-test-3'`);
+    const { stored, actual } = await counted();
+    expect(stored).toEqual(actual);
+    await conn.execute(`delete from products where slug like 'count-test-%'`);
+    const after = await counted();
+    expect(after.stored).toEqual(after.actual);
+  });
+});
+
+describe('catalog.listProducts search words', () => {
+  it('finds a misspelt word through the words of product names, and a new name word at once', async () => {
+    const { items } = await list({ search: 'tepot' });
+    expect(items.length).toBeGreaterThan(0);
+    expect(items.every((p) => p.name.includes('Teapot'))).toBe(true);
+    await db.orm.em.getConnection().execute(
+      `insert into products (slug, name, description, price_cents, stock, category_id, image_url)
+         values ('zebrawood-1', 'Zebrawood Box', 'x', 100, 1, (select id from categories where slug = 'books'), '/x.svg')`,
+    );
+    expect((await list({ search: 'zebrawod' })).items.map((p) => p.slug)).toEqual(['zebrawood-1']);
+  });
+});

@@ -1,6 +1,7 @@
 import type { CatalogListInput, CatalogSort, Category, Page, Product, ProductSummary } from '@shop/schemas';
 import type { ServiceContext } from '../context.ts';
 import { notFound } from '../errors.ts';
+import { invalidCursor } from '../keyset.ts';
 import { sql } from '../sql.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { findProduct, PRODUCT_SUMMARY_COLUMNS, type ProductSummaryRow, toSummary } from './product-row.ts';
@@ -9,33 +10,36 @@ interface ListRow extends ProductSummaryRow {
   sort_key: string;
 }
 
-/** Words of the query as prefix terms: "oak tab" → oak:* & tab:* (nothing else reaches to_tsquery). */
-export function toPrefixQuery(search: string): string | null {
-  const words =
+/** The words of a search, lower-cased: at most eight, letters and digits only (nothing else reaches SQL). */
+export function searchWords(search: string): string[] {
+  return (
     search
       .toLowerCase()
       .match(/[\p{L}\p{N}]+/gu)
-      ?.slice(0, 8) ?? [];
+      ?.slice(0, 8) ?? []
+  );
+}
+
+/** Words of the query as prefix terms: "oak tab" → oak:* & tab:* (nothing else reaches to_tsquery). */
+export function toPrefixQuery(search: string): string | null {
+  const words = searchWords(search);
   return words.length ? words.map((w) => `${w}:*`).join(' & ') : null;
 }
 
-// Relevance: full-text rank (prefix matching) plus trigram word similarity on the name, which
-// also lets a misspelt word ("tepot") find its product. Computed as `real` so the cursor's copy
-// compares exactly.
-const RANK = `(ts_rank(p.search, to_tsquery('english', ?)) * 2 + word_similarity(?, p.name))::real`;
-
 /** How a sort orders rows: by the key `k` (an SQL expression), with the id `id` breaking ties. */
 interface SortSpec {
-  /** The sort key of a product `p`; its `?` placeholders (relevance only) take (tsquery, search). */
+  /** The sort key of a product `p`. */
   key: string;
   /** SQL printing the key as text for the cursor. */
   keyText(k: string): string;
   orderBy(k: string, id: string): string;
-  /** Condition for rows after the cursor; `?` placeholders take (key, id), relevance (key, key, id). */
+  /** Condition for rows after the cursor; `?` placeholders take (key, id). */
   after(k: string, id: string): string;
 }
 
-const SORTS: Record<CatalogSort, SortSpec> = {
+type KeyedSort = Exclude<CatalogSort, 'relevance'>;
+
+const SORTS: Record<KeyedSort, SortSpec> = {
   price_asc: {
     key: 'p.price_cents',
     keyText: (k) => `${k}::text`,
@@ -56,26 +60,65 @@ const SORTS: Record<CatalogSort, SortSpec> = {
     after: (k, id) => `(${k}, ${id}) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?)`,
   },
   name: { key: 'p.name', keyText: (k) => k, orderBy: (k, id) => `${k} asc, ${id} asc`, after: (k, id) => `(${k}, ${id}) > (?::text, ?)` },
-  relevance: {
-    key: RANK,
-    keyText: (k) => `${k}::text`,
-    orderBy: (k, id) => `${k} desc, ${id} asc`,
-    after: (k, id) => `(${k} < ?::real or (${k} = ?::real and ${id} > ?))`,
-  },
 };
+
+/**
+ * Relevance is a tier, best first, then the id (catalog order):
+ *   1. every word (as a prefix) in the product's name;
+ *   2. every word somewhere, some only in the description;
+ *   3. a misspelt word corrected (catalog_typo_query: a word that starts no known word may be one
+ *      of the closest words of product names, by trigram similarity).
+ * Today's ranking scored every match (ts_rank plus word similarity over thousands of rows for a
+ * common word, ~1.3 s at a million products) to sort them; tiers keep its order where it mattered
+ * (name matches first, typos last) while every tier is one index lookup whose rows come in id
+ * order: a page reads the first rows of three lookups, whatever the number of matches. What is
+ * given up: within a tier, no finer score (how often or how close a word occurs).
+ */
+/**
+ * Tiers 2 and 3 are mostly empty or small: their rows are found through the index, then sorted
+ * (`+ 0` keeps the primary key's order out of reach). An id-ordered scan filtering every row is
+ * what the planner would otherwise pick when it cannot tell a word is absent (it assumes half the
+ * rarest tracked word's frequency), and it then reads the whole table for rows that are not there.
+ */
+const MATCHES_FIRST = 'p.id + 0';
+
+const TIERS: { tier: number; match: string; params: (q: SearchTerms) => unknown[]; order: string }[] = [
+  { tier: 1, match: `p.name_search @@ to_tsquery('english', ?)`, params: (q) => [q.all], order: 'p.id' },
+  {
+    tier: 2,
+    // Looked up through the description-only words, whose selectivity the planner knows: a word that
+    // is in every matching name (all of them, for "lamp") finds nothing there at once.
+    match: `p.extra_search @@ to_tsquery('english', ?) and p.search @@ to_tsquery('english', ?)
+      and not p.name_search @@ to_tsquery('english', ?)`,
+    params: (q) => [q.any, q.all, q.all],
+    order: MATCHES_FIRST,
+  },
+  {
+    tier: 3,
+    // A scalar subquery: the correction is looked up once, not once per row rechecked.
+    match: `p.search @@ (select catalog_typo_query(?)) and not p.search @@ to_tsquery('english', ?)`,
+    params: (q) => [q.words, q.all],
+    order: MATCHES_FIRST,
+  },
+];
+
+interface SearchTerms {
+  /** Every word as a prefix: oak:* & tab:* */
+  all: string;
+  /** Any word as a prefix: oak:* | tab:* */
+  any: string;
+  /** The words, space-separated, for catalog_typo_query. */
+  words: string;
+}
 
 const FROM = 'from products p join categories c on c.id = p.category_id';
 const whereSql = (conditions: string[]) => (conditions.length ? `where ${conditions.join(' and ')}` : '');
 
+/** `catalog.categories`: every category with its product count (kept by triggers on products). */
+export const CATEGORIES_QUERY = `select c.id, c.slug, c.name, c.product_count as "productCount" from categories c order by c.name`;
+
 export function listCategories(ctx: ServiceContext): Promise<Category[]> {
-  return ctx.catalogCache.read('categories', () =>
-    sql<Category>(
-      ctx.em,
-      `select c.id, c.slug, c.name, count(p.id)::int as "productCount"
-       from categories c left join products p on p.category_id = c.id
-       group by c.id order by c.name`,
-    ),
-  );
+  return ctx.catalogCache.read('categories', () => sql<Category>(ctx.em, CATEGORIES_QUERY));
 }
 
 /**
@@ -83,17 +126,19 @@ export function listCategories(ctx: ServiceContext): Promise<Category[]> {
  * so the benchmark's floor server runs exactly what the shop runs.
  */
 export function catalogListQuery(input: CatalogListInput): { query: string; params: unknown[]; sort: CatalogSort } {
-  const tsquery = input.search ? toPrefixQuery(input.search) : null;
-  const sort: CatalogSort = input.sort ?? (tsquery ? 'relevance' : 'newest');
-  // Relevance without a search has nothing to rank by: newest first, under its own cursor.
-  const spec = SORTS[sort === 'relevance' && !tsquery ? 'newest' : sort];
-  const search = input.search ?? '';
+  const words = input.search ? searchWords(input.search) : [];
+  const terms: SearchTerms | null = words.length
+    ? { all: words.map((w) => `${w}:*`).join(' & '), any: words.map((w) => `${w}:*`).join(' | '), words: words.join(' ') }
+    : null;
+  const sort: CatalogSort = input.sort ?? (terms ? 'relevance' : 'newest');
   const cursor = input.cursor ? decodeCursor(input.cursor, sort) : null;
 
+  // The category by a scalar subquery: its id is known before products are read, so a
+  // (category_id, sort key, id) index yields the page in order.
   const filters: string[] = [];
   const filterParams: unknown[] = [];
   if (input.category) {
-    filters.push('c.slug = ?');
+    filters.push('p.category_id = (select id from categories where slug = ?)');
     filterParams.push(input.category);
   }
   if (input.minPriceCents !== undefined) {
@@ -105,34 +150,50 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
     filterParams.push(input.maxPriceCents);
   }
   if (input.inStock) filters.push('p.stock > 0');
-  const cursorParams = !cursor ? [] : spec === SORTS.relevance ? [cursor.key, cursor.key, cursor.id] : [cursor.key, cursor.id];
-
-  // Placeholders are positional: parameters follow the SQL's text order.
-  let query: string;
+  const limit = input.limit + 1;
   const params: unknown[] = [];
-  if (!tsquery) {
-    query = `select ${PRODUCT_SUMMARY_COLUMNS}, ${spec.keyText(spec.key)} as sort_key ${FROM}
-      ${whereSql(cursor ? [...filters, spec.after(spec.key, 'p.id')] : filters)}
+
+  if (terms && sort === 'relevance') {
+    // Each tier is its own bounded lookup (at most a page and one row), in id order after the
+    // cursor's position in that tier; tiers before the cursor's are left out.
+    const cursorTier = cursor ? Number(cursor.key) : 0;
+    if (cursor && !TIERS.some(({ tier }) => tier === cursorTier)) throw invalidCursor();
+    const branches = TIERS.filter(({ tier }) => tier >= cursorTier).map(({ tier, match, params: matchParams, order }) => {
+      const conditions = [match, ...filters, ...(tier === cursorTier ? ['p.id > ?'] : [])];
+      params.push(...matchParams(terms), ...filterParams, ...(tier === cursorTier ? [cursor?.id] : []), limit);
+      return `(select ${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k ${FROM} ${whereSql(conditions)} order by ${order} limit ?)`;
+    });
+    params.push(limit);
+    const query = `select s.*, s.k::text as sort_key from (${branches.join(' union all ')}) s order by s.k, s.id limit ?`;
+    return { query, params, sort };
+  }
+
+  // Relevance without a search has nothing to rank by: newest first, under its own cursor.
+  const spec = SORTS[sort === 'relevance' ? 'newest' : sort];
+  const after = cursor ? [spec.after(spec.key, 'p.id')] : [];
+  const cursorParams = cursor ? [cursor.key, cursor.id] : [];
+  if (!terms) {
+    params.push(...filterParams, ...cursorParams, limit);
+    const query = `select ${PRODUCT_SUMMARY_COLUMNS}, ${spec.keyText(spec.key)} as sort_key ${FROM}
+      ${whereSql([...filters, ...after])}
       order by ${spec.orderBy(spec.key, 'p.id')}
       limit ?`;
-    params.push(...filterParams, ...cursorParams);
-  } else {
-    // The match as two index searches, the second leaving out what the first found, each with
-    // the filters and computing the sort key (the rank once per row). Never `@@ or <%` in one
-    // scan: the planner costs both operators as trivial, so at 100,000 products it ran
-    // word_similarity on every row in a sequential scan (~1 s a search).
-    const keyParams = spec === SORTS.relevance ? [tsquery, search] : [];
-    const branch = (match: string) => `select ${PRODUCT_SUMMARY_COLUMNS}, ${spec.key} as k ${FROM} ${whereSql([match, ...filters])}`;
-    query = `select s.*, ${spec.keyText('s.k')} as sort_key from (
-        ${branch(`p.search @@ to_tsquery('english', ?)`)}
-        union all
-        ${branch(`? <% p.name and not coalesce(p.search @@ to_tsquery('english', ?), false)`)}
-      ) s ${whereSql(cursor ? [spec.after('s.k', 's.id')] : [])}
-      order by ${spec.orderBy('s.k', 's.id')}
-      limit ?`;
-    params.push(...keyParams, tsquery, ...filterParams, ...keyParams, search, tsquery, ...filterParams, ...cursorParams);
+    return { query, params, sort };
   }
-  params.push(input.limit + 1);
+  // A search under another sort: the full-text matches and the typo corrections, each read in the
+  // sort's order up to a page (the planner picks the sort's index or the match's, whichever reads less).
+  const matches: [string, unknown[]][] = [
+    [`p.search @@ to_tsquery('english', ?)`, [terms.all]],
+    [TIERS[2]?.match ?? '', TIERS[2]?.params(terms) ?? []],
+  ];
+  const branches = matches.map(([match, matchParams]) => {
+    params.push(...matchParams, ...filterParams, ...cursorParams, limit);
+    return `(select ${PRODUCT_SUMMARY_COLUMNS}, ${spec.key} as k ${FROM} ${whereSql([match, ...filters, ...after])}
+      order by ${spec.orderBy(spec.key, 'p.id')} limit ?)`;
+  });
+  params.push(limit);
+  const query = `select s.*, ${spec.keyText('s.k')} as sort_key from (${branches.join(' union all ')}) s
+    order by ${spec.orderBy('s.k', 's.id')} limit ?`;
   return { query, params, sort };
 }
 

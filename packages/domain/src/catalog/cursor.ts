@@ -14,7 +14,8 @@ export interface CatalogCursor {
 
 // What each sort's key looks like.
 const KEY_FORMAT: Record<CatalogSort, RegExp> = {
-  relevance: /^-?\d+(\.\d+)?(e[-+]?\d+)?$/,
+  // A search's relevance tier (1–3), or without a search the newest sort's key.
+  relevance: /^-?\d{1,18}$/,
   price_asc: /^\d{1,9}$/,
   price_desc: /^\d{1,9}$/,
   newest: /^-?\d{1,18}$/,
