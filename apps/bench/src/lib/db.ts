@@ -84,14 +84,32 @@ export async function benchUsers(url: string, n: number, prefix = 'bench'): Prom
        returning id, session_version`,
       [n, `${prefix}-${Date.now().toString(36)}-`],
     );
-    const codec = createSessionCodec({ secrets: [SESSION_SECRET], secure: false });
-    const now = Date.now();
-    return Promise.all(
-      rows.map(async (r) => ({
-        id: r.id,
-        cookie: (await codec.write({ uid: r.id, sv: r.session_version, iat: now, seen: now })).split(';')[0] ?? '',
-      })),
-    );
+    return Promise.all(rows.map(async (r) => ({ id: r.id, cookie: await sealSession(r) })));
+  } finally {
+    await client.end();
+  }
+}
+
+/** A `name=value` session cookie for a user, sealed as the instances would (they share the secret). */
+async function sealSession(user: { id: string; session_version: number }): Promise<string> {
+  const codec = createSessionCodec({ secrets: [SESSION_SECRET], secure: false });
+  const now = Date.now();
+  return (await codec.write({ uid: user.id, sv: user.session_version, iat: now, seen: now })).split(';')[0] ?? '';
+}
+
+/**
+ * The session cookie of an account the seed made. Nothing is written: a catalog database with
+ * more users than its seed is seeded again by `catalogDatabase`.
+ */
+export async function seededSessionCookie(url: string, email: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: string; session_version: number }>('select id, session_version from users where email = $1', [
+      email,
+    ]);
+    if (!rows[0]) throw new Error(`no account ${email} in ${url}`);
+    return await sealSession(rows[0]);
   } finally {
     await client.end();
   }
