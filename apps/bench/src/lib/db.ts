@@ -50,6 +50,30 @@ export async function catalogDatabase(products: number): Promise<string> {
   }
 }
 
+/**
+ * Waits until no other statement runs in `name` (polled for a few moments in a row): a load that
+ * stopped leaves its requests' queries queued behind it, which the next measurement would pay for.
+ * Gives up, saying so, after `timeoutMs` (someone else may be using the database).
+ */
+export async function databaseIdle(name: string, timeoutMs = 30_000): Promise<void> {
+  await admin(async (c) => {
+    const until = Date.now() + timeoutMs;
+    let quiet = 0;
+    while (quiet < 3) {
+      if (Date.now() > until) {
+        log(`${name} still busy after ${timeoutMs / 1000} s; measuring anyway`);
+        return;
+      }
+      const { rows } = await c.query<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity where datname = $1 and state = 'active' and pid <> pg_backend_pid()`,
+        [name],
+      );
+      quiet = rows[0]?.n === 0 ? quiet + 1 : 0;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+}
+
 /** A throw-away copy of a seeded catalog (PostgreSQL's file-level template copy: fast). */
 export async function scratchDatabase(name: string, fromProducts: number): Promise<string> {
   await catalogDatabase(fromProducts);

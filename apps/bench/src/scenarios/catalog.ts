@@ -6,7 +6,7 @@
 import { DEMO_ACCOUNTS } from '@shop/db';
 import { catalog } from '@shop/domain';
 import { spawnTracked, stop, waitForHttp } from '@shop/proc';
-import { catalogDatabase, dbUrl, seededSessionCookie } from '../lib/db.ts';
+import { catalogDatabase, databaseIdle, dbUrl, seededSessionCookie } from '../lib/db.ts';
 import { port } from '../lib/ports.ts';
 import { log } from '../lib/progress.ts';
 import type { Table } from '../lib/report.ts';
@@ -29,7 +29,14 @@ type Headers = Record<string, string>;
 export const shapePath = ({ input }: Shape): string =>
   input === 'categories' ? '/trpc/catalog.categories' : `/trpc/catalog.list?input=${encodeURIComponent(JSON.stringify(input))}`;
 
-async function load(url: string, paths: string[], durationS: number, label: string, headers?: Headers): Promise<AutocannonResult> {
+/** Where load goes: a server, the headers every request carries, the database it reads. */
+interface Target {
+  url: string;
+  database: string;
+  headers?: Headers;
+}
+
+async function load({ url, headers }: Target, paths: string[], durationS: number, label: string): Promise<AutocannonResult> {
   const cfg: AutocannonConfig = { url, paths, connections: CONNECTIONS, durationS, label, ...(headers ? { headers } : {}) };
   const worker = startWorker<AutocannonResult>('autocannon', cfg);
   try {
@@ -39,17 +46,47 @@ async function load(url: string, paths: string[], durationS: number, label: stri
   }
 }
 
-/** A short unmeasured run first: JIT, connection pools, PostgreSQL's buffers, Nginx's cache. */
-async function measure(url: string, paths: string[], durationS: number, label: string, headers?: Headers): Promise<AutocannonResult> {
-  await load(url, paths, Math.min(2, durationS), `${label} (warm-up)`, headers);
-  return load(url, paths, durationS, label, headers);
+/**
+ * A short unmeasured run first (JIT, connection pools, PostgreSQL's buffers, Nginx's cache), and
+ * before each run the database idle: slow queries of the previous run would still be queued.
+ */
+async function measure(target: Target, paths: string[], durationS: number, label: string): Promise<AutocannonResult> {
+  await databaseIdle(target.database);
+  await load(target, paths, Math.min(2, durationS), `${label} (warm-up)`);
+  await databaseIdle(target.database);
+  return load(target, paths, durationS, label);
 }
 
-/** Each shape alone, briefly: which shape costs what (after the whole mix warmed everything). */
-async function perShape(url: string, shapes: Shape[], durationS: number, label: string, headers?: Headers) {
-  const results: AutocannonResult[] = [];
-  for (const shape of shapes) results.push(await load(url, [shapePath(shape)], durationS, `${label}: ${shape.name}`, headers));
-  return results;
+interface ShapeLatency {
+  median: number;
+  max: number;
+  samples: number;
+}
+
+/**
+ * Each shape alone, one request at a time: what a shape costs without queueing. Up to 20 requests
+ * or 3 s a shape, after an unmeasured one.
+ */
+async function shapeLatencies({ url, database, headers = {} }: Target, shapes: Shape[]): Promise<ShapeLatency[]> {
+  await databaseIdle(database);
+  const once = async (path: string) => {
+    const t0 = performance.now();
+    const res = await fetch(url + path, { headers });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`${url + path} answered ${res.status}`);
+    return performance.now() - t0;
+  };
+  const out: ShapeLatency[] = [];
+  for (const shape of shapes) {
+    const path = shapePath(shape);
+    await once(path);
+    const times: number[] = [];
+    const until = performance.now() + 3_000;
+    while (times.length < 20 && (times.length < 1 || performance.now() < until)) times.push(await once(path));
+    times.sort((a, b) => a - b);
+    out.push({ median: round(times[Math.floor(times.length / 2)] ?? 0, 1), max: round(times.at(-1) ?? 0, 1), samples: times.length });
+  }
+  return out;
 }
 
 /**
@@ -128,11 +165,10 @@ export const catalogScenario: Scenario = {
     const fairFloors = new Map<number, AutocannonResult>();
     const uncachedShop = new Map<number, AutocannonResult>();
     const singleFloors = new Map<number, AutocannonResult>();
-    let shapesAtLargest: { shapes: Shape[]; floor: AutocannonResult[]; shop: AutocannonResult[] } | undefined;
+    let shapesAtLargest: { shapes: Shape[]; floor: ShapeLatency[]; shop: ShapeLatency[] } | undefined;
     let largestDatabaseUrl = '';
     let nginx: Pick<Shop, 'nginx' | 'nginxProblem'> = { nginx: true };
     const differing = new Set<string>();
-    const shapeS = Math.max(1, Math.round(ctx.durationS / 3));
 
     for (const size of sizes) {
       // The largest size is the headline: measured for the full duration, the others shorter.
@@ -160,13 +196,14 @@ export const catalogScenario: Scenario = {
           const r = add(
             processes === 1 ? 'floor, 1 process' : `fair floor, ${processes} processes`,
             floor.form,
-            await measure(floor.url, paths, durationS, `floor ${floor.form}, ${size} products`),
+            await measure({ url: floor.url, database: name }, paths, durationS, `floor ${floor.form}, ${size} products`),
           );
           if (processes === 1) singleFloors.set(size, r);
           else {
             fairFloors.set(size, r);
             if (isLargest) {
-              const floorShapes = await perShape(floor.url, shapes, shapeS, `fair floor per shape, ${size} products`);
+              log(`each shape alone on the fair floor, ${size} products`);
+              const floorShapes = await shapeLatencies({ url: floor.url, database: name }, shapes);
               shapesAtLargest = { shapes, floor: floorShapes, shop: [] };
             }
           }
@@ -186,11 +223,20 @@ export const catalogScenario: Scenario = {
       nginx = cached;
       try {
         if (cached.nginx)
-          add('cache: guests, Nginx micro-cache', shopForm, await measure(cached.url, paths, durationS, `shop, guests, ${size} products`));
+          add(
+            'cache: guests, Nginx micro-cache',
+            shopForm,
+            await measure({ url: cached.url, database: name }, paths, durationS, `shop, guests, ${size} products`),
+          );
         add(
           'cache: signed in, instance cache',
           shopForm,
-          await measure(cached.url, paths, durationS, `shop, signed in, instance cache, ${size} products`, signedIn),
+          await measure(
+            { url: cached.url, database: name, headers: signedIn },
+            paths,
+            durationS,
+            `shop, signed in, instance cache, ${size} products`,
+          ),
         );
       } finally {
         await cached.stop();
@@ -213,17 +259,29 @@ export const catalogScenario: Scenario = {
         const r = add(
           'shop uncached, signed in (headline)',
           shopForm,
-          await measure(uncached.url, paths, durationS, `shop uncached, signed in, ${size} products`, signedIn),
+          await measure(
+            { url: uncached.url, database: name, headers: signedIn },
+            paths,
+            durationS,
+            `shop uncached, signed in, ${size} products`,
+          ),
         );
         uncachedShop.set(size, r);
         if (uncached.nginx)
           add(
             'shop uncached, guest (micro-cache miss)',
             shopForm,
-            await measure(uncached.url, paths, durationS, `shop uncached, guest, ${size} products`, guestMiss),
+            await measure(
+              { url: uncached.url, database: name, headers: guestMiss },
+              paths,
+              durationS,
+              `shop uncached, guest, ${size} products`,
+            ),
           );
-        if (isLargest && shapesAtLargest)
-          shapesAtLargest.shop = await perShape(uncached.url, shapes, shapeS, `shop uncached per shape, ${size} products`, signedIn);
+        if (isLargest && shapesAtLargest) {
+          log(`each shape alone on the uncached shop, ${size} products`);
+          shapesAtLargest.shop = await shapeLatencies({ url: uncached.url, database: name, headers: signedIn }, shapes);
+        }
       } finally {
         await uncached.stop();
       }
@@ -255,20 +313,12 @@ export const catalogScenario: Scenario = {
     if (shapesAtLargest) {
       const { shapes, floor, shop } = shapesAtLargest;
       body.tables.push({
-        title: `each shape alone at ${largestSize.toLocaleString('en')} products, ${CONNECTIONS} connections, ${shapeS} s each: fair floor and uncached shop (signed in)`,
-        columns: ['shape', 'floor req/s', 'floor p99 ms', 'shop req/s', 'shop p50 ms', 'shop p99 ms', 'shop ÷ floor'],
+        title: `each shape alone at ${largestSize.toLocaleString('en')} products, one request at a time (up to 20 or 3 s each): fair floor and uncached shop (signed in)`,
+        columns: ['shape', 'floor median ms', 'floor max ms', 'shop median ms', 'shop max ms', 'shop − floor median ms'],
         rows: shapes.map((s, i) => {
           const f = floor[i];
           const h = shop[i];
-          return [
-            s.name,
-            round(f?.rps ?? 0, 0),
-            f?.latency.p99 ?? '',
-            round(h?.rps ?? 0, 0),
-            h?.latency.p50 ?? '',
-            h?.latency.p99 ?? '',
-            f && h ? `${ratio(h.rps, f.rps)}×` : '',
-          ];
+          return [s.name, f?.median ?? '', f?.max ?? '', h?.median ?? '', h?.max ?? '', f && h ? round(h.median - f.median, 1) : ''];
         }),
       });
     }
