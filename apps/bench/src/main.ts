@@ -25,7 +25,8 @@ const { values, positionals } = parseArgs({
 if (values.help) {
   console.log(`usage: pnpm bench [--quick] [scenario…]
 scenarios: ${SCENARIOS.map((s, i) => `${i + 1}|${s.id}`).join(', ')} (default: all)
-BENCH_DURATION=<s> sets the seconds per measurement (default 10, 3 with --quick).`);
+BENCH_DURATION=<s> sets the seconds per measurement (default 10, 3 with --quick).
+BENCH_CATALOG_SIZES=<n,n…> sets the catalog scenario's product counts (default 1000,100000,1000000).`);
   process.exit(0);
 }
 
@@ -44,6 +45,14 @@ const quick = values.quick;
 const durationS = Number(process.env.BENCH_DURATION ?? (quick ? 3 : 10));
 if (!(durationS > 0 && durationS <= 120)) {
   console.error('BENCH_DURATION must be a number of seconds from 1 to 120');
+  process.exit(2);
+}
+const catalogSizes = (process.env.BENCH_CATALOG_SIZES ?? '1000,100000,1000000')
+  .split(',')
+  .map(Number)
+  .sort((a, b) => a - b);
+if (!catalogSizes.every((n) => Number.isInteger(n) && n >= 100 && n <= 10_000_000)) {
+  console.error('BENCH_CATALOG_SIZES must be product counts from 100 to 10,000,000, comma-separated (e.g. 1000,100000)');
   process.exit(2);
 }
 
@@ -81,7 +90,7 @@ try {
     const started = performance.now();
     const report: ScenarioReport = { id: scenario.id, title: scenario.title, figures: [], tables: [], charts: [], notes: [], seconds: 0 };
     try {
-      Object.assign(report, await scenario.run({ quick, durationS, redis, sharedShop }));
+      Object.assign(report, await scenario.run({ quick, durationS, catalogSizes, redis, sharedShop }));
     } catch (error) {
       report.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
       log(`${scenario.title} failed: ${report.error}`);

@@ -11,6 +11,24 @@ export interface OrmConfigInput {
   debug?: boolean;
 }
 
+/**
+ * Session settings of every connection the shop opens; the benchmark's floor and plan check open
+ * theirs with the same (`pgSessionOptions`), so they run the same plans.
+ */
+export const SESSION_SETTINGS = {
+  // Catalog search's typo tolerance (`<%`) matches from this word similarity on; pg_trgm's
+  // default of 0.6 misses one-letter typos in short words.
+  'pg_trgm.word_similarity_threshold': '0.4',
+  // No parallel query: the app runs many short statements at once, and starting workers cost
+  // more than they saved (a filtered catalog search took ~80 ms with two workers, ~45 without).
+  max_parallel_workers_per_gather: '0',
+} as const;
+
+/** SESSION_SETTINGS as libpq's `options` (`-c name=value …`), for a plain pg client or pool. */
+export const pgSessionOptions = Object.entries(SESSION_SETTINGS)
+  .map(([name, value]) => `-c ${name}=${value}`)
+  .join(' ');
+
 export function ormConfig({ url, poolMax = 10, debug = false }: OrmConfigInput): Options {
   return defineConfig({
     clientUrl: url,
@@ -28,16 +46,11 @@ export function ormConfig({ url, poolMax = 10, debug = false }: OrmConfigInput):
     // Triggers and functions (category counts, search words, typo correction) are written in the
     // migrations as SQL and plpgsql, not declared on entities: the schema diff leaves them alone.
     schemaGenerator: { ignoreTriggers: true, ignoreRoutines: true },
-    // Catalog search's typo tolerance (`<%`) matches from this word similarity on; pg_trgm's
-    // default of 0.6 misses one-letter typos in short words.
-    // No parallel query: the app runs many short statements at once, and starting workers cost
-    // more than they saved (a filtered catalog search took ~80 ms with two workers, ~45 without).
     onCreateConnection: async (connection) => {
       // `connection` is Kysely's DatabaseConnection; a compiled query is its SQL and parameters.
-      const sql = `select set_config('pg_trgm.word_similarity_threshold', '0.4', false),
-        set_config('max_parallel_workers_per_gather', '0', false)`;
+      const settings = Object.entries(SESSION_SETTINGS).map(([name, value]) => `set_config('${name}', '${value}', false)`);
       await (connection as { executeQuery(q: { sql: string; parameters: unknown[] }): Promise<unknown> }).executeQuery({
-        sql,
+        sql: `select ${settings.join(', ')}`,
         parameters: [],
       });
     },

@@ -1,4 +1,4 @@
-export { type OrmConfigInput, ormConfig } from './config.ts';
+export { type OrmConfigInput, ormConfig, pgSessionOptions, SESSION_SETTINGS } from './config.ts';
 export { type DatabaseHandle, openDatabase } from './embedded.ts';
 export * from './entities/index.ts';
 export { createOrm, migrate, type Orm } from './orm.ts';

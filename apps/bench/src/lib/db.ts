@@ -50,6 +50,30 @@ export async function catalogDatabase(products: number): Promise<string> {
   }
 }
 
+/**
+ * Waits until no other statement runs in `name` (polled for a few moments in a row): a load that
+ * stopped leaves its requests' queries queued behind it, which the next measurement would pay for.
+ * Gives up, saying so, after `timeoutMs` (someone else may be using the database).
+ */
+export async function databaseIdle(name: string, timeoutMs = 30_000): Promise<void> {
+  await admin(async (c) => {
+    const until = Date.now() + timeoutMs;
+    let quiet = 0;
+    while (quiet < 3) {
+      if (Date.now() > until) {
+        log(`${name} still busy after ${timeoutMs / 1000} s; measuring anyway`);
+        return;
+      }
+      const { rows } = await c.query<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity where datname = $1 and state = 'active' and pid <> pg_backend_pid()`,
+        [name],
+      );
+      quiet = rows[0]?.n === 0 ? quiet + 1 : 0;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+}
+
 /** A throw-away copy of a seeded catalog (PostgreSQL's file-level template copy: fast). */
 export async function scratchDatabase(name: string, fromProducts: number): Promise<string> {
   await catalogDatabase(fromProducts);
@@ -84,14 +108,32 @@ export async function benchUsers(url: string, n: number, prefix = 'bench'): Prom
        returning id, session_version`,
       [n, `${prefix}-${Date.now().toString(36)}-`],
     );
-    const codec = createSessionCodec({ secrets: [SESSION_SECRET], secure: false });
-    const now = Date.now();
-    return Promise.all(
-      rows.map(async (r) => ({
-        id: r.id,
-        cookie: (await codec.write({ uid: r.id, sv: r.session_version, iat: now, seen: now })).split(';')[0] ?? '',
-      })),
-    );
+    return Promise.all(rows.map(async (r) => ({ id: r.id, cookie: await sealSession(r) })));
+  } finally {
+    await client.end();
+  }
+}
+
+/** A `name=value` session cookie for a user, sealed as the instances would (they share the secret). */
+async function sealSession(user: { id: string; session_version: number }): Promise<string> {
+  const codec = createSessionCodec({ secrets: [SESSION_SECRET], secure: false });
+  const now = Date.now();
+  return (await codec.write({ uid: user.id, sv: user.session_version, iat: now, seen: now })).split(';')[0] ?? '';
+}
+
+/**
+ * The session cookie of an account the seed made. Nothing is written: a catalog database with
+ * more users than its seed is seeded again by `catalogDatabase`.
+ */
+export async function seededSessionCookie(url: string, email: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: string; session_version: number }>('select id, session_version from users where email = $1', [
+      email,
+    ]);
+    if (!rows[0]) throw new Error(`no account ${email} in ${url}`);
+    return await sealSession(rows[0]);
   } finally {
     await client.end();
   }

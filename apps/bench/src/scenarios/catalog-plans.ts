@@ -1,6 +1,7 @@
 // The catalog's query-plan check, as a bench step: every named query shape under EXPLAIN ANALYZE on
 // a seeded catalog, with its median time and top plan node, flagged when a plan reads every product.
 // Run alone: node catalog-plans.ts <databaseUrl> <products>.
+import { pgSessionOptions } from '@shop/db';
 import { catalog } from '@shop/domain';
 import pg from 'pg';
 import type { Table } from '../lib/report.ts';
@@ -19,7 +20,7 @@ export async function catalogPlans(databaseUrl: string, size: number, repetition
   // The shop's session settings (packages/db/src/config.ts), as the floor server sets them.
   const client = new pg.Client({
     connectionString: databaseUrl,
-    options: '-c pg_trgm.word_similarity_threshold=0.4 -c max_parallel_workers_per_gather=0',
+    options: pgSessionOptions,
   });
   await client.connect();
   try {

@@ -1,22 +1,44 @@
-// 1. Catalog reads through Nginx and three instances against a floor server (bare node:http + pg,
-// same SQL), at 64 connections, at 1,000 / 10,000 / 100,000 products.
+// 1. Catalog reads on the uncached path: Nginx and three instances with every cache off (a session
+// cookie bypasses the micro-cache, CATALOG_CACHE_MS=0) against floors running the same SQL with
+// no framework, over every catalog query shape, at 64 connections, at each catalog size. The
+// caches are measured too, as rows of their own.
+
+import { DEMO_ACCOUNTS, pgSessionOptions } from '@shop/db';
+import { catalog } from '@shop/domain';
 import { spawnTracked, stop, waitForHttp } from '@shop/proc';
-import { catalogDatabase, dbUrl } from '../lib/db.ts';
+import { catalogDatabase, databaseIdle, dbUrl, seededSessionCookie } from '../lib/db.ts';
 import { port } from '../lib/ports.ts';
 import { log } from '../lib/progress.ts';
-import { startShop } from '../lib/shop.ts';
+import type { Table } from '../lib/report.ts';
+import { type Shop, startShop } from '../lib/shop.ts';
 import { ratio, round } from '../lib/stats.ts';
 import { barChart, latencyChart } from '../lib/svg.ts';
 import { startWorker } from '../lib/workers.ts';
 import type { AutocannonConfig, AutocannonResult } from '../workers/autocannon.ts';
+import { catalogPlans } from './catalog-plans.ts';
 import { emptyBody, type Scenario } from './context.ts';
 
 const CONNECTIONS = 64;
-const input = (v: object) => `/trpc/catalog.list?input=${encodeURIComponent(JSON.stringify(v))}`;
-export const CATALOG_PATHS = [input({}), input({ search: 'teapot' }), input({ category: 'lighting' })];
+const INSTANCES = 3;
+/** DB_POOL_MAX's default, set explicitly on the instances and given to each floor process. */
+const POOL_MAX = 10;
 
-async function load(url: string, durationS: number, label: string, headers?: Record<string, string>): Promise<AutocannonResult> {
-  const cfg: AutocannonConfig = { url, paths: CATALOG_PATHS, connections: CONNECTIONS, durationS, label, ...(headers ? { headers } : {}) };
+type Shape = catalog.CatalogQueryShape;
+type Headers = Record<string, string>;
+
+/** The GET a browser sends for a shape (tRPC's query encoding, no transformer). */
+export const shapePath = ({ input }: Shape): string =>
+  input === 'categories' ? '/trpc/catalog.categories' : `/trpc/catalog.list?input=${encodeURIComponent(JSON.stringify(input))}`;
+
+/** Where load goes: a server, the headers every request carries, the database it reads. */
+interface Target {
+  url: string;
+  database: string;
+  headers?: Headers;
+}
+
+async function load({ url, headers }: Target, paths: string[], durationS: number, label: string): Promise<AutocannonResult> {
+  const cfg: AutocannonConfig = { url, paths, connections: CONNECTIONS, durationS, label, ...(headers ? { headers } : {}) };
   const worker = startWorker<AutocannonResult>('autocannon', cfg);
   try {
     return await worker.result;
@@ -25,173 +47,375 @@ async function load(url: string, durationS: number, label: string, headers?: Rec
   }
 }
 
-/** A short unmeasured run first: JIT, connection pools, PostgreSQL's buffers, Nginx's cache. */
-async function measure(url: string, durationS: number, label: string, headers?: Record<string, string>): Promise<AutocannonResult> {
-  await load(url, Math.min(2, durationS), `${label} (warm-up)`, headers);
-  return load(url, durationS, label, headers);
+/**
+ * A short unmeasured run first (JIT, connection pools, PostgreSQL's buffers, Nginx's cache), and
+ * before each run the database idle: slow queries of the previous run would still be queued.
+ */
+async function measure(target: Target, paths: string[], durationS: number, label: string): Promise<AutocannonResult> {
+  await databaseIdle(target.database);
+  await load(target, paths, Math.min(2, durationS), `${label} (warm-up)`);
+  await databaseIdle(target.database);
+  return load(target, paths, durationS, label);
 }
 
-// Any session cookie makes Nginx bypass its micro-cache (signed-in pages are private); this one
-// opens no session, so the instances answer as for a guest.
-const UNCACHED = { cookie: 'shop_session=none' };
+interface ShapeLatency {
+  median: number;
+  max: number;
+  samples: number;
+}
+
+/**
+ * Each shape alone, one request at a time: what a shape costs without queueing. Up to 20 requests
+ * or 3 s a shape, after an unmeasured one.
+ */
+async function shapeLatencies({ url, database, headers = {} }: Target, shapes: Shape[]): Promise<ShapeLatency[]> {
+  await databaseIdle(database);
+  const once = async (path: string) => {
+    const t0 = performance.now();
+    const res = await fetch(url + path, { headers });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`${url + path} answered ${res.status}`);
+    return performance.now() - t0;
+  };
+  const out: ShapeLatency[] = [];
+  for (const shape of shapes) {
+    const path = shapePath(shape);
+    await once(path);
+    const times: number[] = [];
+    const until = performance.now() + 3_000;
+    while (times.length < 20 && (times.length < 1 || performance.now() < until)) times.push(await once(path));
+    times.sort((a, b) => a - b);
+    out.push({ median: round(times[Math.floor(times.length / 2)] ?? 0, 1), max: round(times.at(-1) ?? 0, 1), samples: times.length });
+  }
+  return out;
+}
+
+/**
+ * Every shape answers 200 on both servers, and with the same data: a shape that fails fast (a 400)
+ * or a floor that answers something else would make the comparison meaningless.
+ */
+async function sameAnswers(floorUrl: string, shopUrl: string, shapes: Shape[], headers: Headers): Promise<string[]> {
+  const differing: string[] = [];
+  for (const shape of shapes) {
+    const [floor, shop] = await Promise.all(
+      [fetch(floorUrl + shapePath(shape)), fetch(shopUrl + shapePath(shape), { headers })].map(async (pending, i) => {
+        const res = await pending;
+        const text = await res.text();
+        if (res.status !== 200) throw new Error(`${i ? 'shop' : 'floor'} answered ${res.status} to "${shape.name}": ${text.slice(0, 300)}`);
+        return JSON.stringify((JSON.parse(text) as { result: { data: unknown } }).result.data);
+      }),
+    );
+    if (floor !== shop) differing.push(shape.name);
+  }
+  return differing;
+}
+
+interface Floor {
+  url: string;
+  /** processes × database connections each */
+  form: string;
+  stop(): Promise<void>;
+}
+
+/** The floor server (floor.ts) as `processes` processes sharing one port, each with POOL_MAX connections. */
+async function startFloor(databaseUrl: string, processes: number): Promise<Floor> {
+  const floorPort = await port();
+  const child = spawnTracked(
+    process.execPath,
+    [new URL('../floor.ts', import.meta.url).pathname, String(floorPort), databaseUrl, String(processes), String(POOL_MAX)],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const url = `http://127.0.0.1:${floorPort}`;
+  try {
+    await waitForHttp(`${url}/ready`, 'floor server', { child });
+  } catch (error) {
+    await stop(child);
+    throw error;
+  }
+  return {
+    url,
+    form: `${processes} × ${POOL_MAX}`,
+    stop: async () => {
+      await stop(child);
+    },
+  };
+}
+
+/**
+ * Tables of their own added after the measurements, given the largest catalog: the place for the
+ * query plans per shape (shape, median ms, top node) from ./catalog-plans.ts (issue 15), one entry.
+ */
+const EXTRA_TABLES: ((largest: { databaseUrl: string; size: number }) => Promise<Table>)[] = [
+  // Every shape's plan at the largest size: median execution time and top node, flagged where a
+  // plan reads every product (the committed query-plan check, as a bench step).
+  async ({ databaseUrl, size }) => {
+    const report = await catalogPlans(databaseUrl, size);
+    for (const problem of report.problems) log(`query plan reads every product: ${problem}`);
+    return report.table;
+  },
+];
+
+interface Row {
+  size: number;
+  who: string;
+  /** processes × database connections each */
+  form: string;
+  result: AutocannonResult;
+}
 
 export const catalogScenario: Scenario = {
   id: 'catalog',
   title: '1. Catalog reads',
   async run(ctx) {
     const body = emptyBody();
-    const sizes = [1_000, 10_000, 100_000];
-    const rows: (string | number)[][] = [];
-    const floorRps: number[] = [];
-    const shopRps: number[] = [];
-    let headline:
-      | {
-          floor: AutocannonResult;
-          shop: AutocannonResult;
-          nginx: boolean;
-          problem?: string;
-          uncached?: AutocannonResult;
-          noCache?: AutocannonResult;
-        }
-      | undefined;
+    const sizes = ctx.catalogSizes;
+    const largestSize = sizes.at(-1) ?? 0;
+    const rows: Row[] = [];
+    const fairFloors = new Map<number, AutocannonResult>();
+    const uncachedShop = new Map<number, AutocannonResult>();
+    const singleFloors = new Map<number, AutocannonResult>();
+    let shapesAtLargest: { shapes: Shape[]; floor: ShapeLatency[]; shop: ShapeLatency[] } | undefined;
+    let largestDatabaseUrl = '';
+    let nginx: Pick<Shop, 'nginx' | 'nginxProblem'> = { nginx: true };
+    const differing = new Set<string>();
+
     for (const size of sizes) {
-      // The 100,000 point is the headline: measure it for the full duration, the others shorter.
-      const durationS = size === 100_000 ? ctx.durationS : Math.max(3, Math.round(ctx.durationS / 2));
-      const url = await catalogDatabase(size);
-      const name = url.slice(url.lastIndexOf('/') + 1);
+      // The largest size is the headline: measured for the full duration, the others shorter.
+      const isLargest = size === largestSize;
+      const durationS = isLargest ? ctx.durationS : Math.max(3, Math.round(ctx.durationS / 2));
+      const databaseUrl = await catalogDatabase(size);
+      const name = databaseUrl.slice(databaseUrl.lastIndexOf('/') + 1);
+      if (isLargest) largestDatabaseUrl = databaseUrl;
+      const shapes = catalog.catalogQueryShapes(size);
+      const paths = shapes.map(shapePath);
+      // Signed in as the seed's shopper: a session makes Nginx bypass its micro-cache, and the
+      // instance reloads the user on every request, which is what a signed-in shopper costs.
+      const signedIn = { cookie: await seededSessionCookie(databaseUrl, DEMO_ACCOUNTS[0].email) };
+      // A cookie named like the session but opening none: the micro-cache is bypassed, the
+      // instance answers as for a guest (a guest's cache miss).
+      const guestMiss = { cookie: 'shop_session=none' };
+      const add = (who: string, form: string, result: AutocannonResult) => {
+        rows.push({ size, who, form, result });
+        return result;
+      };
 
-      const floorPort = await port();
-      const floorProc = spawnTracked(process.execPath, [new URL('../floor.ts', import.meta.url).pathname, String(floorPort), dbUrl(name)], {
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
-      const floorUrl = `http://127.0.0.1:${floorPort}`;
-      let floor: AutocannonResult;
-      try {
-        await waitForHttp(`${floorUrl}/ready`, 'floor server', { child: floorProc });
-        floor = await measure(floorUrl, durationS, `floor, ${size} products`);
-      } finally {
-        await stop(floorProc);
-      }
-
-      log(`starting Nginx and three instances on ${name}`);
-      const shop = await startShop({ databaseUrl: url, redisUrl: ctx.redis.url });
-      let result: AutocannonResult;
-      let uncached: AutocannonResult | undefined;
-      let noCache: AutocannonResult | undefined;
-      try {
-        result = await measure(
-          shop.url,
-          durationS,
-          `shop${shop.nginx ? ' via Nginx' : ' (no Nginx: first instance only)'}, ${size} products`,
-        );
-        if (shop.nginx && size === 100_000) {
-          uncached = await measure(shop.url, durationS, `shop via Nginx, micro-cache bypassed, ${size} products`, UNCACHED);
-        }
-      } finally {
-        await shop.stop();
-      }
-      if (uncached) {
-        // The same stack with the instances' catalog cache off: every request runs the SQL, as the floor does.
-        log('restarting the instances with CATALOG_CACHE_MS=0');
-        const bare = await startShop({ databaseUrl: url, redisUrl: ctx.redis.url, env: { CATALOG_CACHE_MS: '0' } });
+      for (const processes of [1, INSTANCES]) {
+        const floor = await startFloor(dbUrl(name), processes);
         try {
-          noCache = await measure(bare.url, durationS, `shop via Nginx, no cache at all, ${size} products`, UNCACHED);
+          const r = add(
+            processes === 1 ? 'floor, 1 process' : `fair floor, ${processes} processes`,
+            floor.form,
+            await measure({ url: floor.url, database: name }, paths, durationS, `floor ${floor.form}, ${size} products`),
+          );
+          if (processes === 1) singleFloors.set(size, r);
+          else {
+            fairFloors.set(size, r);
+            if (isLargest) {
+              log(`each shape alone on the fair floor, ${size} products`);
+              const floorShapes = await shapeLatencies({ url: floor.url, database: name }, shapes);
+              shapesAtLargest = { shapes, floor: floorShapes, shop: [] };
+            }
+          }
         } finally {
-          await bare.stop();
+          await floor.stop();
         }
       }
-      const measured: [string, AutocannonResult][] = [
-        ['floor', floor],
-        [shop.nginx ? 'Nginx + 3 instances' : '1 instance (no Nginx)', result],
-      ];
-      if (uncached) measured.push(['Nginx + 3 instances, micro-cache bypassed (instance cache on)', uncached]);
-      if (noCache) measured.push(['Nginx + 3 instances, no cache (CATALOG_CACHE_MS=0)', noCache]);
-      for (const [who, r] of measured) {
-        rows.push([size, who, round(r.rps, 0), r.latency.p50, r.latency.p99, r.non2xx, r.errors]);
+
+      const shopForm = `${INSTANCES} × ${POOL_MAX}`;
+      log(`starting Nginx and ${INSTANCES} instances on ${name} (standard caches)`);
+      const cached = await startShop({
+        databaseUrl,
+        redisUrl: ctx.redis.url,
+        instances: INSTANCES,
+        env: { DB_POOL_MAX: String(POOL_MAX) },
+      });
+      nginx = cached;
+      try {
+        if (cached.nginx)
+          add(
+            'cache: guests, Nginx micro-cache',
+            shopForm,
+            await measure({ url: cached.url, database: name }, paths, durationS, `shop, guests, ${size} products`),
+          );
+        add(
+          'cache: signed in, instance cache',
+          shopForm,
+          await measure(
+            { url: cached.url, database: name, headers: signedIn },
+            paths,
+            durationS,
+            `shop, signed in, instance cache, ${size} products`,
+          ),
+        );
+      } finally {
+        await cached.stop();
       }
-      floorRps.push(floor.rps);
-      shopRps.push(result.rps);
-      log(`${size} products: floor ${round(floor.rps, 0)} req/s, shop ${round(result.rps, 0)} req/s (p99 ${result.latency.p99} ms)`);
-      if (size === 100_000)
-        headline = {
-          floor,
-          shop: result,
-          nginx: shop.nginx,
-          ...(shop.nginxProblem ? { problem: shop.nginxProblem } : {}),
-          ...(uncached ? { uncached } : {}),
-          ...(noCache ? { noCache } : {}),
-        };
+
+      log(`starting Nginx and ${INSTANCES} instances on ${name} with CATALOG_CACHE_MS=0`);
+      const uncached = await startShop({
+        databaseUrl,
+        redisUrl: ctx.redis.url,
+        instances: INSTANCES,
+        env: { DB_POOL_MAX: String(POOL_MAX), CATALOG_CACHE_MS: '0' },
+      });
+      try {
+        const floorForCheck = await startFloor(dbUrl(name), 1);
+        try {
+          for (const shape of await sameAnswers(floorForCheck.url, uncached.url, shapes, signedIn)) differing.add(shape);
+        } finally {
+          await floorForCheck.stop();
+        }
+        const r = add(
+          'shop uncached, signed in (headline)',
+          shopForm,
+          await measure(
+            { url: uncached.url, database: name, headers: signedIn },
+            paths,
+            durationS,
+            `shop uncached, signed in, ${size} products`,
+          ),
+        );
+        uncachedShop.set(size, r);
+        if (uncached.nginx)
+          add(
+            'shop uncached, guest (micro-cache miss)',
+            shopForm,
+            await measure(
+              { url: uncached.url, database: name, headers: guestMiss },
+              paths,
+              durationS,
+              `shop uncached, guest, ${size} products`,
+            ),
+          );
+        if (isLargest && shapesAtLargest) {
+          log(`each shape alone on the uncached shop, ${size} products`);
+          shapesAtLargest.shop = await shapeLatencies({ url: uncached.url, database: name, headers: signedIn }, shapes);
+        }
+      } finally {
+        await uncached.stop();
+      }
+      const fair = fairFloors.get(size);
+      log(
+        `${size} products: fair floor ${round(fair?.rps ?? 0, 0)} req/s, uncached shop ${round(rpsOf(uncachedShop.get(size)), 0)} req/s (p99 ${uncachedShop.get(size)?.latency.p99} ms)`,
+      );
     }
+
+    const where = nginx.nginx ? 'Nginx + 3 instances' : '3 instances, load on the first (no Nginx)';
     body.tables.push({
-      title: `catalog.list (first page, search "teapot", category page in turn), ${CONNECTIONS} connections`,
-      columns: ['products', 'server', '2xx req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'],
-      rows,
+      title: `catalog reads, every query shape in turn, ${CONNECTIONS} connections (${where}); cache rows are cache results, not the headline`,
+      columns: ['products', 'server', 'processes × DB connections', '2xx req/s', '÷ fair floor', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'],
+      rows: rows.map(({ size, who, form, result: r }) => {
+        const fair = fairFloors.get(size);
+        return [
+          size,
+          who,
+          form,
+          round(r.rps, 0),
+          fair ? `${ratio(r.rps, fair.rps)}×` : '',
+          r.latency.p50,
+          r.latency.p99,
+          r.non2xx,
+          r.errors,
+        ];
+      }),
     });
+    if (shapesAtLargest) {
+      const { shapes, floor, shop } = shapesAtLargest;
+      body.tables.push({
+        title: `each shape alone at ${largestSize.toLocaleString('en')} products, one request at a time (up to 20 or 3 s each): fair floor and uncached shop (signed in)`,
+        columns: ['shape', 'floor median ms', 'floor max ms', 'shop median ms', 'shop max ms', 'shop − floor median ms'],
+        rows: shapes.map((s, i) => {
+          const f = floor[i];
+          const h = shop[i];
+          return [s.name, f?.median ?? '', f?.max ?? '', h?.median ?? '', h?.max ?? '', f && h ? round(h.median - f.median, 1) : ''];
+        }),
+      });
+    }
+    for (const table of EXTRA_TABLES) body.tables.push(await table({ databaseUrl: largestDatabaseUrl, size: largestSize }));
+
     body.charts.push({
       name: 'catalog-scaling.svg',
-      title: 'Catalog requests/s by catalog size',
+      title: 'Catalog requests/s by catalog size, uncached',
       svg: barChart(
-        'Catalog reads: requests/s by catalog size',
+        'Catalog reads, uncached: requests/s by catalog size',
         'requests/s',
         sizes.map((s) => s.toLocaleString('en')),
         [
-          { name: 'floor (node:http + pg)', values: floorRps.map((v) => round(v, 0)) },
-          { name: 'shop', values: shopRps.map((v) => round(v, 0)) },
+          { name: 'floor, 1 process', values: sizes.map((s) => round(rpsOf(singleFloors.get(s)), 0)) },
+          { name: 'fair floor, 3 processes', values: sizes.map((s) => round(rpsOf(fairFloors.get(s)), 0)) },
+          { name: 'shop, uncached', values: sizes.map((s) => round(rpsOf(uncachedShop.get(s)), 0)) },
         ],
       ),
     });
-    if (headline) {
-      const { floor, shop } = headline;
+
+    const fair = fairFloors.get(largestSize);
+    const shop = uncachedShop.get(largestSize);
+    const at = `at ${largestSize.toLocaleString('en')} products`;
+    if (fair && shop) {
+      const clean = (r: AutocannonResult) => r.non2xx === 0 && r.errors === 0;
       body.figures.push(
         {
-          label: 'requests/s at 100,000 products',
+          label: `uncached shop (signed in, every cache off) ${at}`,
           value: round(shop.rps, 0),
           unit: 'req/s',
-          baseline: { label: 'floor', value: round(floor.rps, 0), unit: 'req/s' },
-          ratio: ratio(shop.rps, floor.rps),
-          target: '≥ 1.0× floor',
-          met: shop.rps >= floor.rps && shop.non2xx === 0 && shop.errors === 0,
+          baseline: { label: 'fair floor (3 processes × 10 connections)', value: round(fair.rps, 0), unit: 'req/s' },
+          ratio: ratio(shop.rps, fair.rps),
+          target: '≥ 0.6× fair floor',
+          met: shop.rps >= 0.6 * fair.rps && clean(shop) && clean(fair),
         },
         {
-          label: 'p99 at 100,000 products',
+          label: `uncached shop p99 ${at}, ${CONNECTIONS} connections`,
           value: shop.latency.p99,
           unit: 'ms',
-          baseline: { label: 'floor p99', value: floor.latency.p99, unit: 'ms' },
-          ratio: ratio(shop.latency.p99, floor.latency.p99),
+          baseline: { label: 'fair floor p99', value: fair.latency.p99, unit: 'ms' },
+          ratio: ratio(shop.latency.p99, fair.latency.p99),
           target: '≤ 50 ms',
-          met: shop.latency.p99 <= 50,
+          met: shop.latency.p99 <= 50 && clean(shop),
         },
       );
-      const againstFloor = (label: string, u: AutocannonResult) =>
+      const smallest = sizes[0];
+      const fairSmall = smallest === undefined ? undefined : fairFloors.get(smallest);
+      if (smallest !== undefined && fairSmall && smallest !== largestSize)
         body.figures.push({
-          label: `requests/s at 100,000 products, ${label}`,
-          value: round(u.rps, 0),
+          label: `fair floor ${at}`,
+          value: round(fair.rps, 0),
           unit: 'req/s',
-          baseline: { label: 'floor', value: round(floor.rps, 0), unit: 'req/s' },
-          ratio: ratio(u.rps, floor.rps),
-          target: '≥ 1.0× floor (p99 ≤ 50 ms)',
-          met: u.rps >= floor.rps && u.latency.p99 <= 50 && u.non2xx === 0,
+          baseline: { label: `fair floor at ${smallest.toLocaleString('en')}`, value: round(fairSmall.rps, 0), unit: 'req/s' },
+          ratio: ratio(fair.rps, fairSmall.rps),
+          target: '≥ 0.8× (the SQL does not grow with the catalog)',
+          met: fair.rps >= 0.8 * fairSmall.rps && clean(fair),
         });
-      if (headline.uncached) againstFloor('micro-cache bypassed (instance catalog cache on)', headline.uncached);
-      if (headline.noCache) againstFloor('no cache at all (CATALOG_CACHE_MS=0)', headline.noCache);
       body.charts.push({
         name: 'catalog-latency.svg',
-        title: 'Catalog latency at 100,000 products',
-        svg: latencyChart(`Catalog reads at 100,000 products, ${CONNECTIONS} connections`, [
-          { name: 'floor', points: floor.latency },
-          { name: headline.nginx ? 'Nginx + 3 instances' : '1 instance', points: shop.latency },
-          ...(headline.uncached ? [{ name: 'micro-cache bypassed', points: headline.uncached.latency }] : []),
-          ...(headline.noCache ? [{ name: 'no cache', points: headline.noCache.latency }] : []),
+        title: `Catalog latency ${at}, uncached`,
+        svg: latencyChart(`Catalog reads ${at}, ${CONNECTIONS} connections, uncached`, [
+          { name: 'fair floor', points: fair.latency },
+          { name: 'floor, 1 process', points: singleFloors.get(largestSize)?.latency ?? {} },
+          { name: 'shop, signed in', points: shop.latency },
         ]),
       });
-      if (!headline.nginx)
-        body.notes.push(`No Nginx (${headline.problem ?? 'unknown'}): the shop figures are one instance reached directly.`);
     }
+
+    if (!nginx.nginx)
+      body.notes.push(
+        `No Nginx (${nginx.nginxProblem ?? 'unknown'}): the shop's load went to its first instance only, and there is no micro-cache row.`,
+      );
+    if (differing.size)
+      body.notes.push(
+        `⚠️ The floor and the shop answered differently to: ${[...differing].join(', ')} (they should run the same SQL on the same data).`,
+      );
     body.notes.push(
-      "The floor is one bare node:http process running the catalog service's SQL through pg (pool of 10); the shop is the real stack (Nginx, tRPC, MikroORM, three instances with 10 connections each).",
-      "Guests' catalog reads are answered from Nginx's 5-second micro-cache, which is how the stack can pass the floor; the 'micro-cache bypassed' row sends a (sessionless) session cookie, as signed-in shoppers do, so every request reaches an instance, where the instance's catalog cache (CATALOG_CACHE_MS, 2 s) answers repeats; the 'no cache' row turns that off too, so every request runs the SQL as the floor does.",
+      `The mix: every shape of \`catalogQueryShapes\` (@shop/domain) in turn, as GET requests: ${catalog
+        .catalogQueryShapes(largestSize)
+        .map((s) => s.name)
+        .join('; ')}.`,
+      "Headline: the uncached path, as a signed-in shopper takes it. The instances run with CATALOG_CACHE_MS=0 and each request carries the seeded shopper's session cookie, so Nginx neither reads nor fills its micro-cache and the instance reloads the user (one extra query per request, as for every signed-in shopper). 'shop uncached, guest' sends a cookie named like the session that opens none: the micro-cache is bypassed as for a guest's cache miss, with no user to load.",
+      `Floor, 1 process: bare node:http + pg running the shop's own SQL (catalogListQuery, CATEGORIES_QUERY) with no framework, no validation and no session; one pg.Pool (max ${POOL_MAX}, min 0) with the shop's session settings (${pgSessionOptions}). Fair floor: the same as ${INSTANCES} node:cluster workers sharing one port (new connections handed round-robin), each with its own pool of ${POOL_MAX}: ${INSTANCES * POOL_MAX} connections, as the shop's ${INSTANCES} instances × DB_POOL_MAX ${POOL_MAX}.`,
+      `Shop: @shop/nginx's standard configuration (per-IP rate limits lifted: all load comes from one address) in front of ${INSTANCES} instances (NODE_ENV=production, DB_POOL_MAX=${POOL_MAX}: MikroORM pool min 0, max ${POOL_MAX}). Cache rows run at the standard settings (micro-cache 5 s for guests, CATALOG_CACHE_MS 2,000): they show what the caches add, with this mix's few distinct URLs almost all hits; a real catalog's long tail is not.`,
       'Load comes from autocannon in a separate process on the same 2 CPUs, which it shares with the servers and PostgreSQL.',
     );
     return body;
   },
 };
+
+const rpsOf = (r: AutocannonResult | undefined) => r?.rps ?? 0;

@@ -5,6 +5,8 @@ export interface BenchContext {
   quick: boolean;
   /** Seconds per measured interval. */
   durationS: number;
+  /** The catalog scenario's product counts, smallest first (BENCH_CATALOG_SIZES). */
+  catalogSizes: number[];
   redis: RedisServer;
   /**
    * Nginx and three instances on a scratch copy of the 10,000-product catalog, started on first

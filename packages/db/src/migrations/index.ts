@@ -2,12 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122032308_initial } from './Migration20261122032308_initial.ts';
 import { Migration20261122044452_order_events } from './Migration20261122044452_order_events.ts';
 import { Migration20261206145351_staff_mfa } from './Migration20261206145351_staff_mfa.ts';
-import { Migration20261214120000_catalog_scale } from './Migration20261214120000_catalog_scale.ts';
+import { Migration20261206155000_catalog_scale } from './Migration20261206155000_catalog_scale.ts';
 
 // Every migration, in order. `pnpm db:migration:create <name>` writes a file here; add it to this list.
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122032308_initial', class: Migration20261122032308_initial },
   { name: 'Migration20261122044452_order_events', class: Migration20261122044452_order_events },
   { name: 'Migration20261206145351_staff_mfa', class: Migration20261206145351_staff_mfa },
-  { name: 'Migration20261214120000_catalog_scale', class: Migration20261214120000_catalog_scale },
+  { name: 'Migration20261206155000_catalog_scale', class: Migration20261206155000_catalog_scale },
 ];

@@ -10,8 +10,8 @@ import { Migration } from '@mikro-orm/migrations';
  *   correction: a typo is looked up among words (hundreds), not compared with every product name;
  * - the trigram index on product names goes: nothing compares a name by similarity any more.
  */
-export class Migration20261214120000_catalog_scale extends Migration {
-  override name = 'Migration20261214120000_catalog_scale';
+export class Migration20261206155000_catalog_scale extends Migration {
+  override name = 'Migration20261206155000_catalog_scale';
 
   override up(): void | Promise<void> {
     this.addSql(`alter table "categories" add "product_count" int not null default 0;`);
