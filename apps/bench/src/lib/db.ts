@@ -1,7 +1,7 @@
 // Benchmark databases on the local PostgreSQL: one seeded catalog per product count, reused
 // across runs, and scratch copies for the scenarios that write.
 import { createSessionCodec } from '@shop/auth';
-import { createOrm, migrate, seedDemo } from '@shop/db';
+import { createOrm, DEMO_SEED_VERSION, migrate, seedDemo } from '@shop/db';
 import pg from 'pg';
 import { log } from './progress.ts';
 
@@ -23,7 +23,13 @@ async function exists(name: string): Promise<boolean> {
   return admin(async (c) => (await c.query('select 1 from pg_database where datname = $1', [name])).rowCount === 1);
 }
 
-/** `shop_bench_<n>`: migrated and holding exactly `products` products (seeded only when it does not). */
+/** What a seeded benchmark database's comment says: the seed's version and size. */
+const seedMark = (products: number) => `shop demo seed v${DEMO_SEED_VERSION}, ${products} products`;
+
+/**
+ * `shop_bench_<n>`: migrated and holding exactly `products` products of the current seed version
+ * (seeded only when it does not; the database's comment records what seeded it).
+ */
 export async function catalogDatabase(products: number): Promise<string> {
   const name = `shop_bench_${products}`;
   if (!(await exists(name))) await admin((c) => c.query(`create database ${name}`));
@@ -32,10 +38,11 @@ export async function catalogDatabase(products: number): Promise<string> {
   try {
     await migrate(orm);
     const conn = orm.em.getConnection();
-    const [row] = await conn.execute<{ n: number; users: number }[]>(
-      `select (select count(*)::int from products) as n, (select count(*)::int from users) as users`,
+    const [row] = await conn.execute<{ n: number; users: number; mark: string | null }[]>(
+      `select (select count(*)::int from products) as n, (select count(*)::int from users) as users,
+         shobj_description((select oid from pg_database where datname = current_database()), 'pg_database') as mark`,
     );
-    if (row?.n === products && row.users === 2) return url;
+    if (row?.n === products && row.users === 2 && row.mark === seedMark(products)) return url;
     log(`seeding ${name} with ${products.toLocaleString('en')} products (once; reused by later runs)`);
     const started = performance.now();
     await conn.execute(
@@ -43,6 +50,7 @@ export async function catalogDatabase(products: number): Promise<string> {
     );
     await conn.execute(`delete from chat_rooms where id <> 'lobby'`);
     await seedDemo(orm.em.fork(), { products, accounts: true });
+    await conn.execute(`comment on database ${name} is '${seedMark(products)}'`);
     log(`seeded ${name} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     return url;
   } finally {
