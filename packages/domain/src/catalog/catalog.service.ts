@@ -174,17 +174,19 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
       const afterParams = tier === cursorTier ? [cursor?.id] : [];
       const gate = before.length ? [`(${before.map((t) => `(select count(*) from ${t})`).join(' + ')}) < ?`] : [];
       const gateParams = before.length ? [limit] : [];
-      if (tier === 1) {
-        // Dense matches (a common word) are met within the first rows in id order: read a bounded
-        // window of them. Fewer than a page there: the name words as exact lexemes, through the index.
-        ctes.push(`dense as materialized (select ${PRODUCT_SUMMARY_COLUMNS}, 1 as k
-          from (select * from products p ${whereSql(after)} order by p.id limit ${DENSE_WINDOW}) p join categories c on c.id = p.category_id
-          ${whereSql([match, ...filters])} order by p.id limit ?)`);
-        params.push(...afterParams, ...matchParams(terms), ...filterParams, limit);
-        ctes.push(`t1 as materialized (select * from dense where (select count(*) from dense) >= ?
-          union all (select ${PRODUCT_SUMMARY_COLUMNS}, 1 as k ${FROM}
-          ${whereSql([`(select count(*) from dense) < ?`, NAME_MATCH, ...filters, ...after])} order by ${MATCHES_FIRST} limit ?))`);
-        params.push(limit, limit, terms.words, ...filterParams, ...afterParams, limit);
+      if (tier <= 2) {
+        // Dense matches (a common word, in names for tier 1, in descriptions for tier 2) are met
+        // within the first rows in id order: read a bounded window of them. Fewer than a page there:
+        // the index (for tier 1, the name words as exact lexemes).
+        ctes.push(`d${tier} as materialized (select ${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k
+          from (select * from products p ${whereSql([...gate, ...after])} order by p.id limit ${DENSE_WINDOW}) p
+          join categories c on c.id = p.category_id ${whereSql([match, ...filters])} order by p.id limit ?)`);
+        params.push(...gateParams, ...afterParams, ...matchParams(terms), ...filterParams, limit);
+        const sparse: [string, unknown[]] = tier === 1 ? [NAME_MATCH, [terms.words]] : [match, matchParams(terms)];
+        ctes.push(`t${tier} as materialized (select * from d${tier} where (select count(*) from d${tier}) >= ?
+          union all (select ${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k ${FROM}
+          ${whereSql([`(select count(*) from d${tier}) < ?`, ...gate, sparse[0], ...filters, ...after])} order by ${MATCHES_FIRST} limit ?))`);
+        params.push(limit, limit, ...gateParams, ...sparse[1], ...filterParams, ...afterParams, limit);
       } else {
         ctes.push(`t${tier} as materialized (select ${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k ${FROM}
           ${whereSql([...gate, match, ...filters, ...after])} order by ${order} limit ?)`);
