@@ -82,6 +82,14 @@ const SORTS: Record<KeyedSort, SortSpec> = {
  */
 const MATCHES_FIRST = 'p.id + 0';
 
+/**
+ * Rows in id order a common word's first page is looked for in (a word in one name of 64 or more
+ * fills a page there); rarer matches are read through the name index instead.
+ */
+const DENSE_WINDOW = 1_600;
+/** Tier 1 through the index: the words' prefixes expanded to the name words they start (catalog_name_query). */
+const NAME_MATCH = `p.name_search @@ (select catalog_name_query(?))`;
+
 const TIERS: { tier: number; match: string; params: (q: SearchTerms) => unknown[]; order: string }[] = [
   { tier: 1, match: `p.name_search @@ to_tsquery('english', ?)`, params: (q) => [q.all], order: 'p.id' },
   {
@@ -155,16 +163,40 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
 
   if (terms && sort === 'relevance') {
     // Each tier is its own bounded lookup (at most a page and one row), in id order after the
-    // cursor's position in that tier; tiers before the cursor's are left out.
+    // cursor's position in that tier; tiers before the cursor's are left out. A tier runs only when
+    // the tiers before it found less than a page (a one-time filter: its scan never starts).
     const cursorTier = cursor ? Number(cursor.key) : 0;
     if (cursor && !TIERS.some(({ tier }) => tier === cursorTier)) throw invalidCursor();
-    const branches = TIERS.filter(({ tier }) => tier >= cursorTier).map(({ tier, match, params: matchParams, order }) => {
-      const conditions = [match, ...filters, ...(tier === cursorTier ? ['p.id > ?'] : [])];
-      params.push(...matchParams(terms), ...filterParams, ...(tier === cursorTier ? [cursor?.id] : []), limit);
-      return `(select ${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k ${FROM} ${whereSql(conditions)} order by ${order} limit ?)`;
-    });
+    const ctes: string[] = [];
+    const before: string[] = [];
+    for (const { tier, match, params: matchParams, order } of TIERS.filter(({ tier }) => tier >= cursorTier)) {
+      const after = tier === cursorTier ? ['p.id > ?'] : [];
+      const afterParams = tier === cursorTier ? [cursor?.id] : [];
+      const gate = before.length ? [`(${before.map((t) => `(select count(*) from ${t})`).join(' + ')}) < ?`] : [];
+      const gateParams = before.length ? [limit] : [];
+      if (tier <= 2) {
+        // Dense matches (a common word, in names for tier 1, in descriptions for tier 2) are met
+        // within the first rows in id order: read a bounded window of them. Fewer than a page there:
+        // the index (for tier 1, the name words as exact lexemes).
+        ctes.push(`d${tier} as materialized (select ${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k
+          from (select * from products p ${whereSql([...gate, ...after])} order by p.id limit ${DENSE_WINDOW}) p
+          join categories c on c.id = p.category_id ${whereSql([match, ...filters])} order by p.id limit ?)`);
+        params.push(...gateParams, ...afterParams, ...matchParams(terms), ...filterParams, limit);
+        const sparse: [string, unknown[]] = tier === 1 ? [NAME_MATCH, [terms.words]] : [match, matchParams(terms)];
+        ctes.push(`t${tier} as materialized (select * from d${tier} where (select count(*) from d${tier}) >= ?
+          union all (select ${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k ${FROM}
+          ${whereSql([`(select count(*) from d${tier}) < ?`, ...gate, sparse[0], ...filters, ...after])} order by ${MATCHES_FIRST} limit ?))`);
+        params.push(limit, limit, ...gateParams, ...sparse[1], ...filterParams, ...afterParams, limit);
+      } else {
+        ctes.push(`t${tier} as materialized (select ${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k ${FROM}
+          ${whereSql([...gate, match, ...filters, ...after])} order by ${order} limit ?)`);
+        params.push(...gateParams, ...matchParams(terms), ...filterParams, ...afterParams, limit);
+      }
+      before.push(`t${tier}`);
+    }
     params.push(limit);
-    const query = `select s.*, s.k::text as sort_key from (${branches.join(' union all ')}) s order by s.k, s.id limit ?`;
+    const query = `with ${ctes.join(',\n')}
+      select s.*, s.k::text as sort_key from (${before.map((t) => `select * from ${t}`).join(' union all ')}) s order by s.k, s.id limit ?`;
     return { query, params, sort };
   }
 

@@ -32,6 +32,8 @@ export function catalogQueryShapes(size: number): CatalogQueryShape[] {
     { name: 'search, rare word', input: list({ search: 'heirloom' }) },
     { name: 'search, typo', input: list({ search: 'tepot' }) },
     { name: 'search, several words', input: list({ search: 'walnut desk lamp' }) },
+    // A colour: in one description of ten, in no name (name tiers find nothing, tier 2 is dense).
+    { name: 'search, word common in descriptions', input: list({ search: 'sage' }) },
     { name: 'categories with counts', input: 'categories' },
   ];
 }
