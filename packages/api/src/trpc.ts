@@ -158,7 +158,9 @@ const withServices = t.middleware(async ({ ctx, next }) => {
  * `auth.me` and `cart.get` every page of the SPA makes.
  */
 const withGuestServices = t.middleware(async ({ ctx, next }) => {
-  const result = await next({ ctx: servicesOf(ctx, ctx.orm.em.fork(), null, null) });
+  // Raw SQL only, so no fork: the global EntityManager, whose guard (allowGlobalContext is off)
+  // refuses entity loads and flushes, so no identity map can be shared between calls.
+  const result = await next({ ctx: servicesOf(ctx, ctx.orm.em, null, null) });
   if (!result.ok) throw toTRPCError(result.error);
   return result;
 });
