@@ -2,10 +2,20 @@
  * The one place tRPC is set up: (1) context, (2) initialisation and error shape,
  * (3) the procedure builders every router uses.
  */
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { SessionCodec, SessionData } from '@shop/auth';
 import type { Bus } from '@shop/bus';
 import type { Orm } from '@shop/db';
-import { type AuthedContext, auth, type catalog, type Limits, type MfaSettings, type ServiceContext, ShopError } from '@shop/domain';
+import {
+  type AuthedContext,
+  auth,
+  type catalog,
+  type Limits,
+  type MfaSettings,
+  type ServiceContext,
+  type SessionUser,
+  ShopError,
+} from '@shop/domain';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
@@ -113,6 +123,21 @@ export const createCallerFactory = t.createCallerFactory;
 
 // 3. Procedures ----------------------------------------------------------------------------------
 
+/** What a procedure's service call gets: its own EntityManager fork and the process-wide parts. */
+function servicesOf(ctx: Context, em: EntityManager, user: SessionUser | null, sessionData: SessionData | null): ServiceContext {
+  return {
+    em,
+    user,
+    session: cookieSession(ctx.codec, ctx.req, sessionData),
+    clientIp: ctx.req.clientIp,
+    limits: ctx.limits,
+    currency: ctx.currency,
+    bus: ctx.bus,
+    catalogCache: ctx.catalogCache,
+    mfa: ctx.mfa,
+  };
+}
+
 /**
  * Every call gets its own EntityManager fork (a WebSocket's context outlives many calls), the
  * session's user reloaded (so revocation and role changes apply at once), and every domain or
@@ -121,18 +146,21 @@ export const createCallerFactory = t.createCallerFactory;
 const withServices = t.middleware(async ({ ctx, next }) => {
   const em = ctx.orm.em.fork();
   const user = await resolveUser(ctx.codec, ctx.req, ctx.sessionData, em);
-  const services: ServiceContext = {
-    em,
-    user,
-    session: cookieSession(ctx.codec, ctx.req, ctx.sessionData),
-    clientIp: ctx.req.clientIp,
-    limits: ctx.limits,
-    currency: ctx.currency,
-    bus: ctx.bus,
-    catalogCache: ctx.catalogCache,
-    mfa: ctx.mfa,
-  };
-  const result = await next({ ctx: services });
+  const result = await next({ ctx: servicesOf(ctx, em, user, ctx.sessionData) });
+  if (!result.ok) throw toTRPCError(result.error);
+  return result;
+});
+
+/**
+ * Reads whose answer is the same for everyone: they run as for a guest (no user, no session), so
+ * a signed-in call costs no user query. Revocation loses nothing (there is nothing to revoke
+ * here), and the idle timeout is still slid by the calls that resolve the user, such as the
+ * `auth.me` and `cart.get` every page of the SPA makes.
+ */
+const withGuestServices = t.middleware(async ({ ctx, next }) => {
+  // Raw SQL only, so no fork: the global EntityManager, whose guard (allowGlobalContext is off)
+  // refuses entity loads and flushes, so no identity map can be shared between calls.
+  const result = await next({ ctx: servicesOf(ctx, ctx.orm.em, null, null) });
   if (!result.ok) throw toTRPCError(result.error);
   return result;
 });
@@ -177,6 +205,9 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 }
 
 export const publicProcedure = t.procedure.use(observed).use(withServices);
+
+/** Public data, the same for every caller: `ctx.user` is null whoever calls (see withGuestServices). */
+export const publicReadProcedure = t.procedure.use(observed).use(withGuestServices);
 
 /** Signed in: `ctx.user` is non-null from here on. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { seedCatalogFixture } from '@shop/domain/testing';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { browserCaller, errorOf, testDeps } from '../testing.ts';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { browserCaller, CookieJar, errorOf, testDeps } from '../testing.ts';
 
 let db: TestDatabase;
 const caller = () => browserCaller(testDeps(db.orm));
@@ -74,5 +75,52 @@ describe('catalog procedures', () => {
   it('categories carry product counts', async () => {
     const categories = await caller().catalog.categories();
     expect(categories.reduce((n, c) => n + c.productCount, 0)).toBe(130);
+  });
+});
+
+describe('catalog reads and the session (publicReadProcedure)', () => {
+  /** A browser signed in as a new shopper, and the SQL its calls send from now on. */
+  async function signedIn() {
+    const deps = testDeps(db.orm);
+    const jar = new CookieJar();
+    const api = browserCaller(deps, jar);
+    const user = await api.auth.register({
+      email: `reader-${randomUUID().slice(0, 8)}@example.test`,
+      password: 'long enough pw',
+      name: 'R',
+    });
+    const execute = vi.spyOn(db.orm.em.getConnection(), 'execute');
+    const userQueries = () => execute.mock.calls.filter(([query]) => typeof query === 'string' && /\bfrom users\b/.test(query)).length;
+    return { api, jar, user, userQueries, [Symbol.dispose]: () => execute.mockRestore() };
+  }
+
+  it('answers a signed-in shopper without loading the user', async () => {
+    using shopper = await signedIn();
+    expect((await shopper.api.catalog.list({ limit: 2 })).items).toHaveLength(2);
+    await shopper.api.catalog.categories();
+    expect(shopper.userQueries()).toBe(0);
+    // Calls that need the user still load it, every time.
+    await shopper.api.cart.get();
+    expect(shopper.userQueries()).toBe(1);
+  });
+
+  it('still answers the public data with a revoked cookie, which it leaves alone; authed calls refuse it at once', async () => {
+    using shopper = await signedIn();
+    await db.orm.em.getConnection().execute('update users set session_version = session_version + 1 where id = ?', [shopper.user.id]);
+    const cookie = shopper.jar.value;
+    expect((await shopper.api.catalog.list({ limit: 2 })).items).toHaveLength(2);
+    expect(shopper.jar.value).toBe(cookie);
+    expect(shopper.userQueries()).toBe(0);
+    expect((await errorOf(shopper.api.wishlist.list())).code).toBe('UNAUTHORIZED');
+    expect(shopper.userQueries()).toBe(1);
+    // The revoked cookie is dropped by the first call that loads the user.
+    expect(shopper.jar.value).toBeUndefined();
+  });
+
+  it('keeps the input contract: BAD_REQUEST with zod issues, signed in or not', async () => {
+    using shopper = await signedIn();
+    const error = await errorOf(shopper.api.catalog.list({ limit: 0 }));
+    expect(error.code).toBe('BAD_REQUEST');
+    expect(error.cause?.name).toBe('ZodError');
   });
 });
