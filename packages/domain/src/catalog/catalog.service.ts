@@ -86,12 +86,49 @@ const MATCHES_FIRST = 'p.id + 0';
  * Rows in id order a common word's first page is looked for in (a word in one name of 64 or more
  * fills a page there); rarer matches are read through the name index instead.
  */
-const DENSE_WINDOW = 1_600;
+export const DENSE_WINDOW = 1_600;
+/**
+ * The same for a typo's corrections (tier 3), wider: a correction is a whole product word (a noun of
+ * a category, e.g. teapot, is in one name of ~120), found in the window in a few thousand rows, where
+ * the index would fetch and sort all its matches (~8,400 at a million). The window's scan stops at a
+ * page, so its full width is only read when the correction is rarer than one in 160.
+ */
+export const TYPO_WINDOW = 4_000;
 /** Tier 1 through the index: the words' prefixes expanded to the name words they start (catalog_name_query). */
 const NAME_MATCH = `p.name_search @@ (select catalog_name_query(?))`;
+/**
+ * Whether every word (its stem, as full-text search matches it) starts a word of some product name,
+ * from `search_words`: one probe of its lexeme index per word. A word that starts none (a typo, or a
+ * word only descriptions have) leaves tier 1 empty, so its window is not read: a typo does not pay
+ * for a window that cannot match. (A name lexeme `search_words` does not list, e.g. '1.5', is still
+ * found, through the name index, which keeps such a word's prefix.) Tier 3's window is read only
+ * in the other case: at most one of the two is.
+ */
+const NAME_WORDS_KNOWN = `(select coalesce(bool_and(exists (select 1 from search_words k
+    where k.lexeme >= w.stem and k.lexeme < w.stem || chr(1114111))), true)
+  from (select (ts_lexize('english_stem', t))[1] as stem from unnest(string_to_array(?, ' ')) t) w where w.stem is not null)`;
 
-const TIERS: { tier: number; match: string; params: (q: SearchTerms) => unknown[]; order: string }[] = [
-  { tier: 1, match: `p.name_search @@ to_tsquery('english', ?)`, params: (q) => [q.all], order: 'p.id' },
+interface Tier {
+  tier: number;
+  match: string;
+  params: (q: SearchTerms) => unknown[];
+  /** Rows in id order the tier's first page is looked for in before its index is read. */
+  window: number;
+  /** The tier's match through the index, when not `match`. */
+  sparse?: (q: SearchTerms) => [string, unknown[]];
+  /** Conditions (and their parameters) for the window to be read at all. */
+  windowIf?: (q: SearchTerms) => [string, unknown[]];
+}
+
+const TIERS: Tier[] = [
+  {
+    tier: 1,
+    match: `p.name_search @@ to_tsquery('english', ?)`,
+    params: (q) => [q.all],
+    window: DENSE_WINDOW,
+    sparse: (q) => [NAME_MATCH, [q.words]],
+    windowIf: (q) => [NAME_WORDS_KNOWN, [q.words]],
+  },
   {
     tier: 2,
     // Looked up through the description-only words, whose selectivity the planner knows: a word that
@@ -99,14 +136,17 @@ const TIERS: { tier: number; match: string; params: (q: SearchTerms) => unknown[
     match: `p.extra_search @@ to_tsquery('english', ?) and p.search @@ to_tsquery('english', ?)
       and not p.name_search @@ to_tsquery('english', ?)`,
     params: (q) => [q.any, q.all, q.all],
-    order: MATCHES_FIRST,
+    window: DENSE_WINDOW,
   },
   {
     tier: 3,
     // A scalar subquery: the correction is looked up once, not once per row rechecked.
     match: `p.search @@ (select catalog_typo_query(?)) and not p.search @@ to_tsquery('english', ?)`,
     params: (q) => [q.words, q.all],
-    order: MATCHES_FIRST,
+    window: TYPO_WINDOW,
+    // Only a word that starts no name word is corrected: words that all do (a rare word's search
+    // reaching this tier) have no correction to look for in the window.
+    windowIf: (q) => [`not ${NAME_WORDS_KNOWN}`, [q.words]],
   },
 ];
 
@@ -169,29 +209,25 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
     if (cursor && !TIERS.some(({ tier }) => tier === cursorTier)) throw invalidCursor();
     const ctes: string[] = [];
     const before: string[] = [];
-    for (const { tier, match, params: matchParams, order } of TIERS.filter(({ tier }) => tier >= cursorTier)) {
+    for (const { tier, match, params: matchParams, window, sparse, windowIf } of TIERS.filter(({ tier }) => tier >= cursorTier)) {
       const after = tier === cursorTier ? ['p.id > ?'] : [];
       const afterParams = tier === cursorTier ? [cursor?.id] : [];
       const gate = before.length ? [`(${before.map((t) => `(select count(*) from ${t})`).join(' + ')}) < ?`] : [];
       const gateParams = before.length ? [limit] : [];
-      if (tier <= 2) {
-        // Dense matches (a common word, in names for tier 1, in descriptions for tier 2) are met
-        // within the first rows in id order: read a bounded window of them. Fewer than a page there:
-        // the index (for tier 1, the name words as exact lexemes).
-        ctes.push(`d${tier} as materialized (select ${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k
-          from (select * from products p ${whereSql([...gate, ...after])} order by p.id limit ${DENSE_WINDOW}) p
-          join categories c on c.id = p.category_id ${whereSql([match, ...filters])} order by p.id limit ?)`);
-        params.push(...gateParams, ...afterParams, ...matchParams(terms), ...filterParams, limit);
-        const sparse: [string, unknown[]] = tier === 1 ? [NAME_MATCH, [terms.words]] : [match, matchParams(terms)];
-        ctes.push(`t${tier} as materialized (select * from d${tier} where (select count(*) from d${tier}) >= ?
-          union all (select ${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k ${FROM}
-          ${whereSql([`(select count(*) from d${tier}) < ?`, ...gate, sparse[0], ...filters, ...after])} order by ${MATCHES_FIRST} limit ?))`);
-        params.push(limit, limit, ...gateParams, ...sparse[1], ...filterParams, ...afterParams, limit);
-      } else {
-        ctes.push(`t${tier} as materialized (select ${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k ${FROM}
-          ${whereSql([...gate, match, ...filters, ...after])} order by ${order} limit ?)`);
-        params.push(...gateParams, ...matchParams(terms), ...filterParams, ...afterParams, limit);
-      }
+      const [readIf, readIfParams] = windowIf ? windowIf(terms) : [null, []];
+      // Dense matches (a common word, in names for tier 1, in descriptions for tier 2, a common
+      // correction for tier 3) are met within the first rows in id order: read a bounded window of
+      // them. Fewer than a page there: the index (for tier 1, the name words as exact lexemes), its
+      // matches sorted by id.
+      ctes.push(`d${tier} as materialized (select ${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k
+        from (select * from products p ${whereSql([...(readIf ? [readIf] : []), ...gate, ...after])} order by p.id limit ${window}) p
+        join categories c on c.id = p.category_id ${whereSql([match, ...filters])} order by p.id limit ?)`);
+      params.push(...readIfParams, ...gateParams, ...afterParams, ...matchParams(terms), ...filterParams, limit);
+      const [sparseMatch, sparseParams] = sparse ? sparse(terms) : [match, matchParams(terms)];
+      ctes.push(`t${tier} as materialized (select * from d${tier} where (select count(*) from d${tier}) >= ?
+        union all (select ${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k ${FROM}
+        ${whereSql([`(select count(*) from d${tier}) < ?`, ...gate, sparseMatch, ...filters, ...after])} order by ${MATCHES_FIRST} limit ?))`);
+      params.push(limit, limit, ...gateParams, ...sparseParams, ...filterParams, ...afterParams, limit);
       before.push(`t${tier}`);
     }
     params.push(limit);

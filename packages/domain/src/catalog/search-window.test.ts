@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { type CatalogListInput, catalogListInput, type ProductSummary } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedCatalogFixture, testContext } from '../testing/index.ts';
-import { listProducts } from './catalog.service.ts';
+import { listProducts, TYPO_WINDOW } from './catalog.service.ts';
 
 let db: TestDatabase;
 const execute = <T extends object>(query: string, params: unknown[] = []) => db.orm.em.fork().getConnection().execute<T[]>(query, params);
@@ -22,11 +22,13 @@ async function walk(input: Partial<CatalogListInput>): Promise<ProductSummary[]>
   throw new Error('pagination did not end');
 }
 
+let batch = 0;
 /** Inserts `count` products named `name` (numbered), with `description`, in one statement. */
 async function insert(count: number, name: string, description: string): Promise<void> {
+  batch++;
   await execute(
     `insert into products (slug, name, description, price_cents, stock, category_id, image_url)
-     select lower(replace(?, ' ', '-')) || '-w' || n, ?, ?, 999, 5, (select id from categories where slug = 'kitchen'), '/img/x.svg'
+     select lower(replace(?, ' ', '-')) || '-w${batch}-' || n, ?, ?, 999, 5, (select id from categories where slug = 'kitchen'), '/img/x.svg'
      from generate_series(1, ?) n`,
     [name, name, description, count],
   );
@@ -41,6 +43,13 @@ beforeAll(async () => {
   await insert(3_000, 'Plain Cup', 'Nothing to see.');
   await insert(30, 'Quokka Vase', 'A vase.');
   await insert(20, 'Plain Bowl', 'Shaped like a quokka.');
+  // Typos (tier 3): 'wallaby' is dense in the typo window (60), then beyond it (30); 'numbat' only
+  // beyond it (7). 'wallabyy' is a word of descriptions only (tier 2), corrected to 'wallaby'.
+  await insert(60, 'Wallaby Jug', 'A jug.');
+  await insert(15, 'Plain Dish', 'A wallabyy.');
+  await insert(TYPO_WINDOW + 500, 'Plain Plate', 'Nothing to see.');
+  await insert(30, 'Wallaby Jug', 'A jug.');
+  await insert(7, 'Numbat Tray', 'A tray.');
   await execute('analyze products');
 }, 120_000);
 afterAll(() => db?.drop());
@@ -63,5 +72,54 @@ describe('search across the dense window and the tiers', () => {
     expect(items).toHaveLength(30);
     expect(items.every((p) => p.name === 'Quokka Vase')).toBe(true);
     expect(items.map((p) => p.id)).toEqual([...items.map((p) => p.id)].sort((a, b) => a - b));
+  });
+});
+
+describe('typo search across the typo window, the index and the tiers', () => {
+  const ids = async (query: string) => (await execute<{ id: number }>(query)).map((r) => r.id);
+  // Tier 3's ground truth: the corrections' matches (the fixture's walls and walnuts are corrected to
+  // as well), in id order.
+  const corrected = (typo: string) =>
+    ids(
+      `select id from products where search @@ catalog_typo_query('${typo}') and not search @@ to_tsquery('english', '${typo}:*') order by id`,
+    );
+
+  it('walks a dense correction: its first pages from the window, the rest through the index', async () => {
+    const wallabies = await ids(`select id from products where name = 'Wallaby Jug' order by id`);
+    expect(wallabies.length).toBe(90);
+    // The first page fills within the window; the last wallabies lie beyond it.
+    const [{ first } = { first: 0 }] = await execute<{ first: number }>('select min(id)::int as first from products');
+    expect((wallabies[40] ?? Infinity) - first).toBeLessThan(TYPO_WINDOW);
+    expect((wallabies.at(-1) ?? 0) - first).toBeGreaterThan(TYPO_WINDOW);
+    const expected = await corrected('walaby');
+    expect(expected).toEqual(expect.arrayContaining(wallabies));
+    for (const limit of [40, 7]) {
+      const items = await walk({ search: 'walaby', limit });
+      expect(
+        items.map((p) => p.id),
+        `limit ${limit}`,
+      ).toEqual(expected);
+    }
+  });
+
+  it('walks a sparse correction, found through the index', async () => {
+    const expected = await ids(`select id from products where search @@ to_tsquery('english', 'numbat') order by id`);
+    expect(expected.length).toBe(7);
+    expect(await corrected('numbatt')).toEqual(expected);
+    expect((await walk({ search: 'numbatt', limit: 3 })).map((p) => p.id)).toEqual(expected);
+  });
+
+  it('walks from the description-only tier into the corrections without skipping or repeating', async () => {
+    const tier2 = await ids(`select id from products where extra_search @@ to_tsquery('english', 'wallabyy:*') order by id`);
+    const tier3 = await corrected('wallabyy');
+    expect(tier2.length).toBe(15);
+    expect(tier3.length).toBeGreaterThan(90);
+    for (const limit of [40, 6]) {
+      const items = await walk({ search: 'wallabyy', limit });
+      expect(
+        items.map((p) => p.id),
+        `limit ${limit}`,
+      ).toEqual([...tier2, ...tier3]);
+    }
   });
 });
