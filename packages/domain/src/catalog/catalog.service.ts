@@ -220,9 +220,9 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
       // them. Fewer than a page there: the index (for tier 1, the name words as exact lexemes), its
       // matches sorted by id.
       ctes.push(`d${tier} as materialized (select ${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k
-        from (select * from products p ${whereSql([...(readIf ? [readIf] : []), ...gate, ...after])} order by p.id limit ${window}) p
+        from (select * from products p ${whereSql([...gate, ...(readIf ? [readIf] : []), ...after])} order by p.id limit ${window}) p
         join categories c on c.id = p.category_id ${whereSql([match, ...filters])} order by p.id limit ?)`);
-      params.push(...readIfParams, ...gateParams, ...afterParams, ...matchParams(terms), ...filterParams, limit);
+      params.push(...gateParams, ...readIfParams, ...afterParams, ...matchParams(terms), ...filterParams, limit);
       const [sparseMatch, sparseParams] = sparse ? sparse(terms) : [match, matchParams(terms)];
       ctes.push(`t${tier} as materialized (select * from d${tier} where (select count(*) from d${tier}) >= ?
         union all (select ${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k ${FROM}
