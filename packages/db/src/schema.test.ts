@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedDemo } from './seed/demo.ts';
 import { generateProducts } from './seed/generate.ts';
@@ -97,5 +98,46 @@ describe('seed', () => {
       ['staff@shop.test', 'staff'],
     ]);
     expect(users.every((u) => u.password_hash.startsWith('$argon2id$'))).toBe(true);
+  });
+});
+
+describe('category counts under concurrent writers', () => {
+  it('never deadlocks two inserts into one category, and counts both', async () => {
+    const connect = async () => {
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      return client;
+    };
+    const [holder, a, b] = await Promise.all([connect(), connect(), connect()]);
+    try {
+      const [category] = await sql<{ id: number; product_count: number }>(
+        `insert into categories (slug, name) values ('concurrency', 'Concurrency') returning id, product_count`,
+      );
+      if (!category) throw new Error('no category');
+      // A third transaction holds the category row (a rename): both inserts pass their foreign-key
+      // check (a key-share lock) and then queue for the count. Asking for FOR UPDATE there, the two
+      // waited on each other's key-share lock: "deadlock detected".
+      await holder.query('begin');
+      await holder.query(`update categories set name = name where id = $1`, [category.id]);
+      const insert = (client: pg.Client, slug: string) =>
+        client.query(
+          `insert into products (slug, name, description, price_cents, stock, category_id, image_url)
+           values ($1, 'Concurrent Insert', 'x', 100, 1, $2, '/x.svg')`,
+          [slug, category.id],
+        );
+      const inserts = Promise.allSettled([insert(a, 'concurrent-a'), insert(b, 'concurrent-b')]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await holder.query('commit');
+      const outcomes = await inserts;
+      expect(outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'ok'))).toEqual(['ok', 'ok']);
+      const [after] = await sql<{ product_count: number; actual: number }>(
+        `select product_count, (select count(*)::int from products where category_id = ?) as actual from categories where id = ?`,
+        [category.id, category.id],
+      );
+      expect(after?.product_count).toBe(after?.actual);
+      expect(after?.product_count).toBe(category.product_count + 2);
+    } finally {
+      await Promise.all([holder.end(), a.end(), b.end()]);
+    }
   });
 });

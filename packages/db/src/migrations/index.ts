@@ -4,6 +4,7 @@ import { Migration20261122044452_order_events } from './Migration20261122044452_
 import { Migration20261206145351_staff_mfa } from './Migration20261206145351_staff_mfa.ts';
 import { Migration20261206155000_catalog_scale } from './Migration20261206155000_catalog_scale.ts';
 import { Migration20261206170000_catalog_name_query } from './Migration20261206170000_catalog_name_query.ts';
+import { Migration20261206174000_catalog_locks } from './Migration20261206174000_catalog_locks.ts';
 
 // Every migration, in order. `pnpm db:migration:create <name>` writes a file here; add it to this list.
 export const migrationsList: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261206145351_staff_mfa', class: Migration20261206145351_staff_mfa },
   { name: 'Migration20261206155000_catalog_scale', class: Migration20261206155000_catalog_scale },
   { name: 'Migration20261206170000_catalog_name_query', class: Migration20261206170000_catalog_name_query },
+  { name: 'Migration20261206174000_catalog_locks', class: Migration20261206174000_catalog_locks },
 ];

@@ -39,6 +39,14 @@ interface SortSpec {
 
 type KeyedSort = Exclude<CatalogSort, 'relevance'>;
 
+/** Each sort's key as an expression no index can order by: a search's matches are sorted instead. */
+const UNINDEXED_KEYS: Record<KeyedSort, string> = {
+  price_asc: '(p.price_cents + 0)',
+  price_desc: '(p.price_cents + 0)',
+  newest: "(p.created_at + interval '0')",
+  name: "(p.name || '')",
+};
+
 const SORTS: Record<KeyedSort, SortSpec> = {
   price_asc: {
     key: 'p.price_cents',
@@ -248,19 +256,32 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
       limit ?`;
     return { query, params, sort };
   }
-  // A search under another sort: the full-text matches and the typo corrections, each read in the
-  // sort's order up to a page (the planner picks the sort's index or the match's, whichever reads less).
-  const matches: [string, unknown[]][] = [
-    [`p.search @@ to_tsquery('english', ?)`, [terms.all]],
-    [TIERS[2]?.match ?? '', TIERS[2]?.params(terms) ?? []],
+  // A search under another sort: the full-text matches and the typo corrections. A common word's
+  // page is met within the first rows in the sort's order: a bounded window of them is read through
+  // the sort's index. Fewer than a page there (a rare or absent word, for which walking the sort's
+  // index read the whole table, ~7 s at a million products): the matches are found through the
+  // search index and sorted, the key written so no index offers its order (`+ 0` and the like).
+  const key = UNINDEXED_KEYS[sort === 'relevance' ? 'newest' : sort];
+  const unindexedAfter = cursor ? [spec.after(key, 'p.id')] : [];
+  const fullText = `p.search @@ to_tsquery('english', ?)`;
+  const ctes = [
+    `w as materialized (select ${PRODUCT_SUMMARY_COLUMNS}, ${spec.key} as k
+      from (select * from products p ${whereSql(after)} order by ${spec.orderBy(spec.key, 'p.id')} limit ${DENSE_WINDOW}) p
+      join categories c on c.id = p.category_id ${whereSql([fullText, ...filters])} order by ${spec.orderBy(spec.key, 'p.id')} limit ?)`,
+    `m as materialized (select * from w where (select count(*) from w) >= ?
+      union all (select ${PRODUCT_SUMMARY_COLUMNS}, ${spec.key} as k ${FROM}
+      ${whereSql(['(select count(*) from w) < ?', fullText, ...filters, ...unindexedAfter])} order by ${spec.orderBy(key, 'p.id + 0')} limit ?))`,
+    // Corrections of a misspelt word, only when the words have one at all (else it never starts).
+    `t as materialized (select ${PRODUCT_SUMMARY_COLUMNS}, ${spec.key} as k ${FROM}
+      ${whereSql([`(select numnode(catalog_typo_query(?))) > 0`, TIERS[2]?.match ?? 'false', ...filters, ...unindexedAfter])}
+      order by ${spec.orderBy(key, 'p.id + 0')} limit ?)`,
   ];
-  const branches = matches.map(([match, matchParams]) => {
-    params.push(...matchParams, ...filterParams, ...cursorParams, limit);
-    return `(select ${PRODUCT_SUMMARY_COLUMNS}, ${spec.key} as k ${FROM} ${whereSql([match, ...filters, ...after])}
-      order by ${spec.orderBy(spec.key, 'p.id')} limit ?)`;
-  });
+  params.push(...cursorParams, terms.all, ...filterParams, limit);
+  params.push(limit, limit, terms.all, ...filterParams, ...cursorParams, limit);
+  params.push(terms.words, ...(TIERS[2]?.params(terms) ?? []), ...filterParams, ...cursorParams, limit);
   params.push(limit);
-  const query = `select s.*, ${spec.keyText('s.k')} as sort_key from (${branches.join(' union all ')}) s
+  const query = `with ${ctes.join(',\n')}
+    select s.*, ${spec.keyText('s.k')} as sort_key from (select * from m union all select * from t) s
     order by ${spec.orderBy('s.k', 's.id')} limit ?`;
   return { query, params, sort };
 }

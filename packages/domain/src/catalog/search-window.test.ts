@@ -54,6 +54,26 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => db?.drop());
 
+describe('a search under another sort, across the sort-order window and the search index', () => {
+  it.each([
+    ['price_asc', 'price_cents asc, id asc'],
+    ['price_desc', 'price_cents desc, id desc'],
+    ['name', 'name asc, id asc'],
+    ['newest', 'created_at desc, id desc'],
+  ] as const)('walks every match of a word once, sorted by %s', async (sort, order) => {
+    const expected = await execute<{ id: number }>(
+      `select id from products where search @@ to_tsquery('english', 'quokka:*') order by ${order}`,
+    );
+    expect(expected.length).toBe(350);
+    const ids = (await walk({ search: 'quokka', sort, limit: 45 })).map((p) => p.id);
+    expect(ids).toEqual(expected.map((r) => r.id));
+  });
+
+  it('answers a word found nowhere with an empty page, sorted or not', async () => {
+    for (const sort of ['price_asc', 'name', 'relevance'] as const) expect(await walk({ search: 'zzyzxq', sort })).toEqual([]);
+  });
+});
+
 describe('search across the dense window and the tiers', () => {
   it('walks every match once: name matches in id order, then description-only matches in id order', async () => {
     const expected = await execute<{ id: number }>(
