@@ -34,6 +34,10 @@ export function catalogQueryShapes(size: number): CatalogQueryShape[] {
     { name: 'search, several words', input: list({ search: 'walnut desk lamp' }) },
     // A colour: in one description of ten, in no name (name tiers find nothing, tier 2 is dense).
     { name: 'search, word common in descriptions', input: list({ search: 'sage' }) },
+    // A search under another sort, and one narrowed to a category: the sort's or the category's
+    // rows are walked only as far as a bounded window, then the search index answers.
+    { name: 'search sorted by price', input: list({ search: 'lamp', sort: 'price_asc' }) },
+    { name: 'search within a category', input: list({ search: 'teapot', category: 'kitchen' }) },
     { name: 'categories with counts', input: 'categories' },
   ];
 }
