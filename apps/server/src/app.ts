@@ -263,8 +263,10 @@ export function createApp({
       }
       // Sign-ins inside a batch and subscriptions over HTTP (server-sent events): refused before
       // tRPC creates a context or runs a middleware.
+      // A batch over the size limit goes straight to tRPC, which refuses it with one error (an
+      // answer per path would be a large reply to a small request).
       const calls = procedureCalls(req.url);
-      const transportRefusal = calls && httpRefusal(calls.paths);
+      const transportRefusal = calls && calls.paths.length <= MAX_BATCH_SIZE ? httpRefusal(calls.paths) : null;
       if (calls && transportRefusal) sendRefusal(res, transportRefusal, calls.paths, calls.batch);
       else trpc(req, res);
       return;

@@ -118,6 +118,19 @@ describe('sign-in guessing', () => {
     const calls = Array.from({ length: 30 }, (_, i) => ({ email, password: `wrong-guess-${i}` }));
     const res = await post(`${Array(30).fill('auth.login').join(',')}?batch=1`, Object.fromEntries(calls.map((c, i) => [i, c])));
     expectAtMostTenTried(codes((await res.json()) as Reply | Reply[], 30));
+    // Over the batch cap: refused whole before anything runs.
+    expect(res.status).toBe(400);
+    expect(verifications()).toBe(0);
+  });
+
+  it('answers a batch of thousands of (empty) paths with one small refusal, not one per path', async () => {
+    const res = await fetch(`${base}/trpc/auth.login${','.repeat(4_000)}?batch=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(res.status).toBe(400);
+    expect((await res.text()).length).toBeLessThan(2_000);
   });
 
   it('a batch larger than 10 calls is refused whole with 400 BAD_REQUEST, reads included', async () => {
@@ -185,6 +198,22 @@ describe('sign-in guessing', () => {
     s.send(Array.from({ length: 30 }, (_, i) => guess(i + 1, email)));
     await s.until(() => errorCodes(s.replies).length === 30);
     expectAtMostTenTried(errorCodes(s.replies));
+    s.ws.close();
+  });
+
+  it('refuses a frame of more calls than the socket may send at once with one error; the socket stays up', async () => {
+    const s = await socket();
+    s.send(Array.from({ length: 51 }, (_, i) => ({ id: i + 1, method: 'query', params: { path: 'auth.me' } })));
+    await s.until(() => s.replies.some((r) => r.error));
+    s.send({ id: 99, method: 'query', params: { path: 'auth.me' } });
+    await s.until(() => s.replies.some((r) => r.id === 99));
+    const refusals = s.replies.filter((r) => r.error);
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]?.error?.data?.code).toBe('TOO_MANY_REQUESTS');
+    expect(refusals[0]?.error?.message).toMatch(/at most 50 calls in one message/);
+    // None of the 51 ran; the next call is answered.
+    expect(s.replies.filter((r) => typeof r.id === 'number' && r.id <= 51)).toHaveLength(0);
+    expect(s.replies.find((r) => r.id === 99)?.result?.data).toBeNull();
     s.ws.close();
   });
 

@@ -148,6 +148,13 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
     try {
       if (text === null) throw new Error('binary messages are not supported');
       const json: unknown = JSON.parse(text);
+      // More calls in one message than the socket may send at once: one refusal for the message,
+      // not a reply per call (a 100 KB frame holds thousands of them).
+      if (Array.isArray(json) && json.length > this.limits.burst) {
+        const error = new TRPCErrorClass({ code: 'TOO_MANY_REQUESTS', message: `at most ${this.limits.burst} calls in one message` });
+        this.fail(null, undefined, error, 'unknown');
+        return;
+      }
       const transformer = this.opts.router._def._config.transformer;
       messages = (Array.isArray(json) ? json : [json]).map((one) => parseTRPCMessage(one, transformer));
     } catch (cause) {
@@ -156,10 +163,15 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
     }
     const running = this.shared.running;
     messages.forEach((message, index) => {
-      // A stop only frees resources: it never costs a token.
-      if (message.method !== 'subscription.stop' && !this.take()) {
+      // Stopping a running stream only frees resources: it costs no token (any other call does).
+      const freeStop = message.method === 'subscription.stop' && message.id !== null && this.subscriptions?.has(message.id) === true;
+      if (!freeStop && !this.take()) {
         const error = new TRPCErrorClass({ code: 'TOO_MANY_REQUESTS', message: 'too many calls on this connection; slow down' });
-        guard(() => this.fail(message.id, message.jsonrpc, error, message.method, message.params.path));
+        guard(() =>
+          message.method === 'subscription.stop'
+            ? this.fail(message.id, message.jsonrpc, error, 'unknown')
+            : this.fail(message.id, message.jsonrpc, error, message.method, message.params.path),
+        );
         return;
       }
       const call = this.call(message, index).catch(ignore);
@@ -271,18 +283,24 @@ class Connection<TRouter extends AnyRouter, TRequest extends { url: string }> {
           message: `Subscription ${path} did not return an observable or a AsyncGenerator`,
         });
       }
-      if (this.client.readyState !== this.client.OPEN) return;
-      this.subscriptions ??= new Map();
-      if (this.subscriptions.has(id)) throw new TRPCErrorClass({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` });
       const source = isObservable(result) ? observableToAsyncIterable(result, controller.signal) : result;
       const iterator = source[Symbol.asyncIterator]();
-      const full = this.subscriptionCapRefusal();
-      if (full) {
+      this.subscriptions ??= new Map();
+      // A stream that will not run (the socket went while it started, a duplicate id, the cap) is
+      // closed at once, so nothing it opened (bus listeners, rechecks) outlives the refusal.
+      const closed = this.client.readyState !== this.client.OPEN;
+      const startRefusal = closed
+        ? null
+        : this.subscriptions.has(id)
+          ? new TRPCErrorClass({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` })
+          : this.subscriptionCapRefusal();
+      if (closed || startRefusal) {
         controller.abort();
         await Promise.resolve()
           .then(() => iterator.return?.())
           .catch(ignore);
-        throw full;
+        if (startRefusal) throw startRefusal;
+        return;
       }
       const sub: Subscription = { id, jsonrpc, path, input, iterator, controller, stopped: false };
       this.subscriptions.set(id, sub);
