@@ -48,25 +48,17 @@ function serve() {
     options: pgSessionOptions,
   });
 
-  // The shop's own row shape and mapping: the floor skips tRPC and the ORM, not the output's form.
-  type Row = catalog.ProductSummaryRow & { sort_key: string };
-
   async function list(input: CatalogListInput) {
-    // Exactly the statement the shop runs (the domain's pure SQL builder), with pg's placeholders.
-    const { query, params, sort } = catalog.catalogListQuery({ ...input, limit: input.limit ?? 24 });
+    // Exactly the statement the shop runs (the domain's pure SQL builder), with pg's placeholders,
+    // and the shop's own page from its rows: the floor skips tRPC and the ORM, not the output's form.
+    const limit = input.limit ?? 24;
+    const { query, params, sort } = catalog.catalogListQuery({ ...input, limit });
     let n = 0;
-    const { rows } = await pool.query<Row>(
+    const { rows } = await pool.query<catalog.CatalogListRow>(
       query.replace(/\?/g, () => `$${++n}`),
       params,
     );
-    const limit = input.limit ?? 24;
-    const more = rows.length > limit;
-    const items = more ? rows.slice(0, limit) : rows;
-    const last = items.at(-1);
-    return {
-      items: items.map(catalog.toSummary),
-      nextCursor: more && last ? catalog.encodeCursor({ sort, key: last.sort_key, id: last.id }) : null,
-    };
+    return catalog.catalogPage(rows, limit, sort);
   }
 
   async function categories() {

@@ -188,8 +188,8 @@ export const catalogScenario: Scenario = {
       if (isLargest) largestDatabaseUrl = databaseUrl;
       const shapes = catalog.catalogQueryShapes(size);
       const paths = shapes.map(shapePath);
-      // Signed in as the seed's shopper: a session makes Nginx bypass its micro-cache, and the
-      // instance reloads the user on every request, which is what a signed-in shopper costs.
+      // Signed in as the seed's shopper: a session makes Nginx bypass its micro-cache. Catalog reads
+      // are public (publicReadProcedure): the instance opens the cookie but loads no user.
       const signedIn = { cookie: await seededSessionCookie(databaseUrl, DEMO_ACCOUNTS[0].email) };
       // A cookie named like the session but opening none: the micro-cache is bypassed, the
       // instance answers as for a guest (a guest's cache miss).
@@ -361,7 +361,7 @@ export const catalogScenario: Scenario = {
           baseline: { label: 'fair floor (3 processes × 10 connections)', value: round(fair.rps, 0), unit: 'req/s' },
           ratio: ratio(shop.rps, fair.rps),
           target: '≥ 0.6× fair floor',
-          met: shop.rps >= 0.6 * fair.rps && clean(shop) && clean(fair),
+          met: nginx.nginx && shop.rps >= 0.6 * fair.rps && clean(shop) && clean(fair),
         },
         {
           label: `uncached shop p99 ${at}, ${CONNECTIONS} connections`,
@@ -370,7 +370,7 @@ export const catalogScenario: Scenario = {
           baseline: { label: 'fair floor p99', value: fair.latency.p99, unit: 'ms' },
           ratio: ratio(shop.latency.p99, fair.latency.p99),
           target: '≤ 50 ms',
-          met: shop.latency.p99 <= 50 && clean(shop),
+          met: nginx.nginx && shop.latency.p99 <= 50 && clean(shop),
         },
       );
       const smallest = sizes[0];
@@ -409,7 +409,7 @@ export const catalogScenario: Scenario = {
         .catalogQueryShapes(largestSize)
         .map((s) => s.name)
         .join('; ')}.`,
-      "Headline: the uncached path, as a signed-in shopper takes it. The instances run with CATALOG_CACHE_MS=0 and each request carries the seeded shopper's session cookie, so Nginx neither reads nor fills its micro-cache and the instance reloads the user (one extra query per request, as for every signed-in shopper). 'shop uncached, guest' sends a cookie named like the session that opens none: the micro-cache is bypassed as for a guest's cache miss, with no user to load.",
+      "Headline: the uncached path, as a signed-in shopper takes it. The instances run with CATALOG_CACHE_MS=0 and each request carries the seeded shopper's session cookie, so Nginx neither reads nor fills its micro-cache; catalog reads are public, so the instance opens the cookie but loads no user. 'shop uncached, guest' sends a cookie named like the session that opens none: the micro-cache is bypassed as for a guest's cache miss (the same work but for opening the cookie).",
       `Floor, 1 process: bare node:http + pg running the shop's own SQL (catalogListQuery, CATEGORIES_QUERY) with no framework, no validation and no session; one pg.Pool (max ${POOL_MAX}, min 0) with the shop's session settings (${pgSessionOptions}). Fair floor: the same as ${INSTANCES} node:cluster workers sharing one port (new connections handed round-robin), each with its own pool of ${POOL_MAX}: ${INSTANCES * POOL_MAX} connections, as the shop's ${INSTANCES} instances × DB_POOL_MAX ${POOL_MAX}.`,
       `Shop: @shop/nginx's standard configuration (per-IP rate limits lifted: all load comes from one address) in front of ${INSTANCES} instances (NODE_ENV=production, DB_POOL_MAX=${POOL_MAX}: MikroORM pool min 0, max ${POOL_MAX}). Cache rows run at the standard settings (micro-cache 5 s for guests, CATALOG_CACHE_MS 2,000): they show what the caches add, with this mix's few distinct URLs almost all hits; a real catalog's long tail is not.`,
       'Load comes from autocannon in a separate process on the same 2 CPUs, which it shares with the servers and PostgreSQL.',

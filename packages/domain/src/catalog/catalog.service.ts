@@ -6,7 +6,8 @@ import { sql } from '../sql.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { findProduct, PRODUCT_SUMMARY_COLUMNS, type ProductSummaryRow, toSummary } from './product-row.ts';
 
-interface ListRow extends ProductSummaryRow {
+/** A row of catalogListQuery: a product summary and its sort key, as PostgreSQL printed it. */
+export interface CatalogListRow extends ProductSummaryRow {
   sort_key: string;
 }
 
@@ -297,9 +298,13 @@ export function listProducts(ctx: ServiceContext, input: CatalogListInput): Prom
 
 async function loadPage(ctx: ServiceContext, input: CatalogListInput): Promise<Page<ProductSummary>> {
   const { query, params, sort } = catalogListQuery(input);
-  const rows = await sql<ListRow>(ctx.em, query, params);
-  const more = rows.length > input.limit;
-  const items = more ? rows.slice(0, input.limit) : rows;
+  return catalogPage(await sql<CatalogListRow>(ctx.em, query, params), input.limit, sort);
+}
+
+/** The page a catalogListQuery's rows make (it reads one row more than the page): pure, for the floor too. */
+export function catalogPage(rows: CatalogListRow[], limit: number, sort: CatalogSort): Page<ProductSummary> {
+  const more = rows.length > limit;
+  const items = more ? rows.slice(0, limit) : rows;
   const last = items.at(-1);
   return {
     items: items.map(toSummary),
