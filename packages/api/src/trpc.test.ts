@@ -11,13 +11,28 @@ beforeAll(async () => {
 afterAll(() => db?.drop());
 
 describe('publicReadProcedure', () => {
-  it('runs raw SQL on an EntityManager that refuses entity loads (nothing kept between calls)', async () => {
+  it('gives each call its own EntityManager and a session it cannot write', async () => {
+    const seen: unknown[] = [];
     const probe = router({
-      sql: publicReadProcedure.query(({ ctx }) => ctx.em.getConnection().execute('select 1 as one')),
-      entity: publicReadProcedure.query(({ ctx }) => ctx.em.find(User, {})),
+      users: publicReadProcedure.query(async ({ ctx }) => {
+        seen.push(ctx.em);
+        return (await ctx.em.find(User, {})).length;
+      }),
+      signOut: publicReadProcedure.query(({ ctx }) => ctx.session.signOut()),
     });
-    const ctx = await createContextInner(testDeps(db.orm), { cookieHeader: undefined, clientIp: '198.51.100.1', setCookie: null });
-    expect(await probe.createCaller(ctx).sql()).toEqual([{ one: 1 }]);
-    expect((await errorOf(probe.createCaller(ctx).entity())).code).toBe('INTERNAL_SERVER_ERROR');
+    const cookies: string[] = [];
+    const ctx = await createContextInner(testDeps(db.orm), {
+      cookieHeader: undefined,
+      clientIp: '198.51.100.1',
+      setCookie: (value) => cookies.push(value),
+    });
+    const caller = probe.createCaller(ctx);
+    expect(await caller.users()).toBe(0);
+    expect(await caller.users()).toBe(0);
+    expect(seen[0]).not.toBe(seen[1]);
+    expect(seen[0]).not.toBe(db.orm.em);
+    // A public answer may be cached for everyone: no Set-Cookie can come from it.
+    expect((await errorOf(caller.signOut())).code).toBe('INTERNAL_SERVER_ERROR');
+    expect(cookies).toEqual([]);
   });
 });

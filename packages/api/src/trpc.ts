@@ -158,9 +158,11 @@ const withServices = t.middleware(async ({ ctx, next }) => {
  * `auth.me` and `cart.get` every page of the SPA makes.
  */
 const withGuestServices = t.middleware(async ({ ctx, next }) => {
-  // Raw SQL only, so no fork: the global EntityManager, whose guard (allowGlobalContext is off)
-  // refuses entity loads and flushes, so no identity map can be shared between calls.
-  const result = await next({ ctx: servicesOf(ctx, ctx.orm.em, null, null) });
+  // Its own EntityManager fork, as every call (the global one refuses entity loads but not writes
+  // or transactions, which would then be shared by every public read), and a session it cannot
+  // write: a public read's response may be cached for everyone, so it must never set a cookie.
+  const req = { ...ctx.req, setCookie: null };
+  const result = await next({ ctx: servicesOf({ ...ctx, req }, ctx.orm.em.fork(), null, null) });
   if (!result.ok) throw toTRPCError(result.error);
   return result;
 });
