@@ -1,7 +1,9 @@
-// Names the summary file every test file appends to, and prints the table when the run ends.
+// Builds the SPA when missing, names the summary file every test file appends to, and prints the
+// table when the run ends.
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureWebBuild } from '@shop/nginx';
 import type { TestProject } from 'vitest/node';
 import { FUZZ_SEED, LONG } from './config.ts';
 import { table } from './summary.ts';
@@ -13,7 +15,10 @@ declare module 'vitest' {
   }
 }
 
-export default function setup(project: TestProject) {
+export default async function setup(project: TestProject) {
+  // The cluster's Nginx serves apps/web/dist: on a fresh clone nothing may have built it yet (the
+  // suites that do run beside this one, in any order).
+  await ensureWebBuild();
   const file = join(tmpdir(), `shop-resilience-${process.pid}.jsonl`);
   rmSync(file, { force: true });
   project.provide('summaryFile', file);
