@@ -89,6 +89,8 @@ interface Slot {
   /** Set while this process is the one stopping it, so its exit is not a crash. */
   stopping: boolean;
   log: WriteStream | null;
+  /** Its latest output lines, told when it fails to start (its log file goes with a temp dir). */
+  recent: string[];
 }
 
 /**
@@ -185,6 +187,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     exited: Promise.resolve(),
     stopping: false,
     log: null,
+    recent: [],
   }));
   const nginx = nginxProcess(nginxBin, prefix);
   const config = (generation: number) =>
@@ -207,6 +210,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   function output(slot: Slot, stream: NodeJS.ReadableStream) {
     const lines = createInterface({ input: stream });
     lines.on('line', (line) => {
+      slot.recent.push(line.slice(0, 500));
+      if (slot.recent.length > 20) slot.recent.shift();
       if (opts.onOutput) opts.onOutput(slot.name, line);
       else slot.log?.write(`${line}\n`);
     });
@@ -253,7 +258,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       await waitForHttp(`${slot.url}/ready`, `instance ${slot.name}`, { child });
     } catch (error) {
       await kill(index, 'SIGKILL');
-      throw error;
+      const said = slot.recent.length ? slot.recent.join('\n') : '(nothing)';
+      throw new Error(`${(error as Error).message}; its last output:\n${said}`, { cause: error });
     }
   }
 
