@@ -4,7 +4,7 @@ import type { Address, Order, PlaceOrderInput } from '@shop/schemas';
 import type { AuthedContext } from '../context.ts';
 import { badRequest, ShopError } from '../errors.ts';
 import { ORDER_EVENT_CTES, publishOrderEvent } from '../orders/events.ts';
-import { loadOrder, ORDER_COLUMNS, type OrderRow, toOrder, toOrderLine } from '../orders/orders.service.ts';
+import { loadOrder, ORDER_COLUMNS, type OrderLineRow, type OrderRow, toOrder, toOrderLine } from '../orders/order-row.ts';
 import { sql } from '../sql.ts';
 
 /** orders.total_cents is an int4: a larger total is refused rather than overflowing. */
@@ -43,13 +43,7 @@ interface PlacedRow extends OrderRow {
 }
 
 /** An order line as inserted, in the columns' names. */
-interface NewLineRow {
-  product_id: number;
-  name: string;
-  unit_price_cents: number;
-  quantity: number;
-  line_total_cents: number;
-}
+type NewLineRow = Omit<OrderLineRow, 'order_id'>;
 
 interface ExistingOrderRow {
   id: string;

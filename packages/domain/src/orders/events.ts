@@ -6,7 +6,7 @@ import { numberById } from '../live/batched.ts';
 import { channels, publishQuietly, type Sequenced } from '../live/stream.ts';
 import { userLiveStream } from '../live/user-stream.ts';
 import { sql } from '../sql.ts';
-import { ORDER_COLUMNS, type OrderRow, withLines } from './orders.service.ts';
+import { ORDER_COLUMNS, type OrderRow, withLines } from './order-row.ts';
 
 export interface OrderEventMessage {
   seq: number;
