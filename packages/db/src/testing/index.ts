@@ -1,3 +1,4 @@
+export { type ColumnKind, type FieldSource, type RowColumns, rowColumnMismatches } from './columns.ts';
 export { createTestDatabase, type TestDatabase } from './database.ts';
 export { startTestServer } from './server.ts';
 

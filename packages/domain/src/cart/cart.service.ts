@@ -12,7 +12,7 @@ import type { ServiceContext } from '../context.ts';
 import { badRequest, notFound, ShopError } from '../errors.ts';
 import { sql } from '../sql.ts';
 
-interface LineRow {
+export interface LineRow {
   product_id: number;
   slug: string;
   name: string;
@@ -187,7 +187,7 @@ export async function removeItem(ctx: ServiceContext, input: CartRemoveInput): P
   return readCart(ctx, cartId);
 }
 
-interface MergeRow {
+export interface MergeRow {
   product_id: number;
   quantity: number;
   stock: number;

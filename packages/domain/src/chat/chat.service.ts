@@ -7,8 +7,8 @@ import { channels, publishQuietly, type Sequenced } from '../live/stream.ts';
 import { userLiveStream } from '../live/user-stream.ts';
 import { sql, violatesUnique } from '../sql.ts';
 
-interface MessageRow {
-  seq: string | number;
+export interface MessageRow {
+  seq: string;
   room_id: string;
   author_id: string;
   author_name: string;

@@ -24,7 +24,7 @@ export interface ShortLine {
 }
 
 /** A cart line with its product, as the checkout reads them under the lock. */
-interface CartLineRow {
+export interface CartLineRow {
   product_id: number;
   quantity: number;
   name: string;
@@ -45,7 +45,7 @@ interface PlacedRow extends OrderRow {
 /** An order line as inserted, in the columns' names. */
 type NewLineRow = Omit<OrderLineRow, 'order_id'>;
 
-interface ExistingOrderRow {
+export interface ExistingOrderRow {
   id: string;
   cart_fingerprint: string;
   shipping_address: Address;
