@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     globalSetup: [
       // Starts (or finds) the PostgreSQL server; each test file then creates its own database.
-      new URL('../../packages/db/src/testing/global-setup.ts', import.meta.url).pathname,
+      '@shop/db/testing/global-setup',
       // Builds the SPA from the current source once for all files.
       new URL('./test/global-setup.ts', import.meta.url).pathname,
     ],

@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { Cluster } from './cluster.ts';
 import { instancePorts } from './render.ts';
 import { type ClusterState, clusterDir, isAlive, readState, writeState } from './state.ts';
+import { defaultWebDist, ensureWebBuild } from './web-build.ts';
 
 const log = (message: string) => console.log(`[cluster] ${message}`);
 
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
     if (!(await portIsFree(port, host))) throw new SetupError(`port ${port} is in use (set HTTP_PORT / FIRST_INSTANCE_PORT to others)`);
   }
   // Loaded once the checks have passed: the ORM and the rest take a while to import.
-  const { defaultWebDist, ensureWebBuild, startCluster } = await import('./cluster.ts');
+  const { startCluster } = await import('./cluster.ts');
   await ensureWebBuild();
 
   // Registered before anything starts, so a signal during start-up still stops what started.

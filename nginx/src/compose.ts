@@ -4,12 +4,11 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, spawnTracked, stop, waitForHttp } from '@shop/proc';
+import { freePort, repoRoot, spawnTracked, stop, waitForHttp } from '@shop/proc';
 import { findNginx, preparePrefix, testConfig, workerUser } from './nginx.ts';
 import { prefixPaths, type RenderOptions, renderNginxConfig } from './render.ts';
 
-export const composeConfigFile = fileURLToPath(new URL('../../apps/server/deploy/nginx.compose.conf', import.meta.url));
+export const composeConfigFile = join(repoRoot, 'apps/server/deploy/nginx.compose.conf');
 
 export const COMPOSE_NGINX = {
   // The Dockerfile's web stage creates its temp and cache folders (nginx makes only the last part).

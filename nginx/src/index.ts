@@ -1,4 +1,5 @@
-export { type Cluster, type ClusterInstance, type ClusterOptions, defaultWebDist, ensureWebBuild, startCluster } from './cluster.ts';
+export { type Cluster, type ClusterInstance, type ClusterOptions, startCluster } from './cluster.ts';
 export { COMPOSE_NGINX, composeConfigFile, type LocalComposeNginx, renderComposeConfig, startComposeNginx } from './compose.ts';
 export { findNginx, nginxProcess, testConfig, workerUser } from './nginx.ts';
 export { CONTENT_SECURITY_POLICY, DEFAULT_RATE_LIMITS, instancePorts, type RenderOptions, renderNginxConfig } from './render.ts';
+export { defaultWebDist, ensureWebBuild } from './web-build.ts';

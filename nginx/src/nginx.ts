@@ -6,11 +6,10 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { spawnTracked } from '@shop/proc';
+import { sleep, spawnTracked } from '@shop/proc';
 import { prefixPaths } from './render.ts';
 
 const execFileAsync = promisify(execFile);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The nginx binary: NGINX_BIN-style override, else the first on PATH, else Debian's /usr/sbin/nginx. */
 export function findNginx(override?: string): string {

@@ -1,6 +1,7 @@
 // `pnpm cluster:restart`: asks the running `pnpm cluster` (found through its state file) for a
 // rolling restart with SIGUSR2, and waits for it. The supervisor restarts the instances itself,
 // so they stay its children.
+import { sleep } from '@shop/proc';
 import { clusterDir, isAlive, readState } from './state.ts';
 
 const dir = clusterDir(process.env);
@@ -19,7 +20,7 @@ console.log(`[cluster:restart] rolling restart requested (supervisor pid ${pid})
 
 const started = Date.now();
 for (;;) {
-  await new Promise((resolve) => setTimeout(resolve, 250));
+  await sleep(250);
   const now = await readState(dir);
   if (!now || !isAlive(pid)) fail('the cluster stopped during the restart');
   if (now && now.restarts.completed >= target) {

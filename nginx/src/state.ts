@@ -2,9 +2,7 @@
 // supervisor (by PID) and learns when the rolling restart it asked for has finished.
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+import { repoRoot } from '@shop/proc';
 
 /** The cluster's prefix dir: CLUSTER_DIR, else .data/cluster in the repository. */
 export const clusterDir = (env: NodeJS.ProcessEnv) => env.CLUSTER_DIR?.trim() || join(repoRoot, '.data', 'cluster');

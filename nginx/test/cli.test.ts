@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createSessionCodec, SESSION_COOKIE } from '@shop/auth';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
-import { freePort } from '@shop/proc';
+import { freePort, type RedisServer, sleep, startRedis } from '@shop/proc';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type RedisServer, register, startRedis } from '../../apps/server/test/harness.ts';
-import { ensureWebBuild } from '../src/cluster.ts';
+import { register } from '../../apps/server/test/harness.ts';
 import { isAlive, readState } from '../src/state.ts';
+import { ensureWebBuild } from '../src/web-build.ts';
 import { tempDir } from './support.ts';
 
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -82,7 +82,7 @@ describe('pnpm cluster', () => {
     const deadline = Date.now() + 90_000;
     while (!output.includes('[cluster] ready: ')) {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the cluster did not start:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
     expect(output).toContain(`[cluster] ready: http://127.0.0.1:${httpPort}/`);
     const before = await readState(dir.path);

@@ -9,17 +9,18 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AppRouter } from '@shop/api';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { type RedisServer, sleep, startRedis } from '@shop/proc';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
-import { type RedisServer, register, startRedis } from '../../apps/server/test/harness.ts';
-import { type Cluster, defaultWebDist, ensureWebBuild, startCluster } from '../src/cluster.ts';
+import { register } from '../../apps/server/test/harness.ts';
+import { type Cluster, startCluster } from '../src/cluster.ts';
+import { defaultWebDist, ensureWebBuild } from '../src/web-build.ts';
 
 let db: TestDatabase;
 let redis: RedisServer;
 let cluster: Cluster;
 const sockets: { close(): void }[] = [];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

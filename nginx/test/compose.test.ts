@@ -8,9 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { type ShopInstance, startShopInstance } from '@shop/proc';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
-import { type Instance, startInstance } from '../../apps/server/test/harness.ts';
 import { COMPOSE_NGINX, composeConfigFile, type LocalComposeNginx, renderComposeConfig, startComposeNginx } from '../src/compose.ts';
 import { CONTENT_SECURITY_POLICY, prefixPaths } from '../src/render.ts';
 import { spaFixture, tempDir } from './support.ts';
@@ -40,28 +40,32 @@ describe('the compose Nginx configuration', () => {
 
 describe('the compose configuration in a real nginx, in front of a real instance', () => {
   let db: TestDatabase;
-  let instance: Instance;
+  let instance: ShopInstance;
   let web: { path: string; remove(): Promise<void> };
   let nginx: LocalComposeNginx;
   let port: number;
 
   beforeAll(async () => {
     db = await createTestDatabase(inject('pgAdminUrl'));
-    instance = await startInstance('compose', {
-      DATABASE_URL: db.url,
-      SESSION_SECRET: 'compose-nginx-test-secret-0123456789abcdef',
-      TRUST_PROXY: 'true',
-      LOG_LEVEL: 'silent',
+    instance = await startShopInstance({
+      name: 'compose',
+      env: {
+        NODE_ENV: 'test',
+        DATABASE_URL: db.url,
+        SESSION_SECRET: 'compose-nginx-test-secret-0123456789abcdef',
+        TRUST_PROXY: 'true',
+        LOG_LEVEL: 'silent',
+      },
     });
     web = await tempDir('shop-compose-web-');
     await spaFixture(web.path);
-    nginx = await startComposeNginx({ upstreams: [{ host: '127.0.0.1', port: Number(new URL(instance.base).port) }], webDist: web.path });
+    nginx = await startComposeNginx({ upstreams: [{ host: '127.0.0.1', port: instance.port }], webDist: web.path });
     port = nginx.port;
   }, 120_000);
 
   afterAll(async () => {
     await nginx?.stop();
-    await instance?.kill('SIGTERM');
+    await instance?.stop('SIGTERM');
     await web?.remove();
     await db?.drop();
   }, 60_000);

@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     // Starts (or finds) the PostgreSQL server; each test file then creates its own database.
-    globalSetup: [new URL('../../packages/db/src/testing/global-setup.ts', import.meta.url).pathname],
+    globalSetup: ['@shop/db/testing/global-setup'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

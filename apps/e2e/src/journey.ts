@@ -1,7 +1,9 @@
 // A new shopper's whole visit, in real Chromium, against any running shop (one instance or Nginx in
 // front of several): browse, search, product, cart, sign-up, checkout, order history, live chat.
+
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sleep } from '@shop/proc';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser } from './browser.ts';
 
@@ -361,6 +363,6 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs: num
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }

@@ -1,13 +1,19 @@
-// Builds the SPA and starts a shop server for browser tests. Everything started here is stopped by PID.
+// Builds the SPA and starts a shop server (@shop/proc's kit) and Redis for browser tests, on the
+// suite's own ports. Everything started here is stopped by PID.
 import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort, freePorts, type PortRange, type RedisServer, spawnTracked, startRedisServer, stop, waitForHttp } from '@shop/proc';
-
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+import {
+  freePorts,
+  type PortRange,
+  type RedisServer,
+  repoRoot,
+  type ShopInstance,
+  startRedis as startRedisIn,
+  startShopInstance,
+} from '@shop/proc';
 
 /** The e2e suite's own port range, so it never collides with other servers on the machine. */
 export const E2E_PORTS: PortRange = { first: 4100, last: 4199 };
@@ -32,67 +38,28 @@ export async function buildWeb(): Promise<string> {
   return outDir;
 }
 
-/**
- * A redis-server of the suite's own: live events (chat) are published on channels named after the
- * room, so a Redis shared with other test runs would mix their lobby messages into ours.
- */
 export type { RedisServer };
 
-export const startRedis = async (): Promise<RedisServer> => startRedisServer(await freePort(E2E_PORTS));
+/** A redis-server of the suite's own (see @shop/proc's startRedis), on a port of E2E_PORTS. */
+export const startRedis = (): Promise<RedisServer> => startRedisIn({ ports: E2E_PORTS });
 
-export interface ServerProcess {
-  url: string;
-  pid: number;
-  /** What the server printed, for the report when something fails. */
-  output(): string;
-  /** SIGTERM (drain), then SIGKILL if it has not exited after 10 s. */
-  stop(): Promise<void>;
-}
+/** What every server of the suite runs with: the test mode, a 200-product catalog, a fixed secret. */
+export const E2E_ENV = { NODE_ENV: 'test', SEED_PRODUCTS: '200', SESSION_SECRET: 'e2e-session-secret-0123456789-abcdefghij' };
 
-/** One shop server (node apps/server/src/main.ts) serving the SPA, ready when /ready answers 200. */
-export async function startServer(options: {
-  databaseUrl: string;
-  redisUrl: string;
-  webDist: string;
-  env?: Record<string, string>;
-}): Promise<ServerProcess> {
-  const port = await freePort(E2E_PORTS);
-  const child = spawnTracked(process.execPath, ['apps/server/src/main.ts'], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      INSTANCE_NAME: 'e2e',
-      DATABASE_URL: options.databaseUrl,
-      REDIS_URL: options.redisUrl,
-      WEB_DIST: options.webDist,
-      SEED_PRODUCTS: '200',
-      SESSION_SECRET: 'e2e-session-secret-0123456789-abcdefghij',
-      ...options.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** A shop server of the suite; `output()` holds what it printed, for the report when something fails. */
+export type ServerProcess = ShopInstance & { output(): string };
+
+/** One shop server serving the SPA, ready when /ready answers 200. */
+export async function startServer(options: { databaseUrl: string; redisUrl: string; webDist: string }): Promise<ServerProcess> {
   let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
+  const server = await startShopInstance({
+    name: 'e2e',
+    ports: E2E_PORTS,
+    env: { ...E2E_ENV, DATABASE_URL: options.databaseUrl, REDIS_URL: options.redisUrl, WEB_DIST: options.webDist },
+    onOutput: (line) => {
+      output += `${line}\n`;
+    },
+    readyTimeoutMs: 30_000,
   });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  const pid = child.pid;
-  if (pid === undefined) throw new Error('could not start the server');
-  const url = `http://127.0.0.1:${port}`;
-  const stopServer = async () => {
-    await stop(child);
-  };
-  try {
-    // An early exit ends the wait too, and is reported with what the server printed.
-    await waitForHttp(`${url}/ready`, `the server on ${url}`, { child, timeoutMs: 30_000 });
-  } catch (error) {
-    await stopServer();
-    throw new Error(`${(error as Error).message}\n${output}`);
-  }
-  return { url, pid, output: () => output, stop: stopServer };
+  return Object.assign(server, { output: () => output });
 }

@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { type Cluster, startCluster } from '@shop/nginx';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runJourney } from '../src/journey.ts';
-import { e2ePorts, type RedisServer, startRedis } from '../src/processes.ts';
+import { E2E_ENV, e2ePorts, type RedisServer, startRedis } from '../src/processes.ts';
 
 let db: TestDatabase | undefined;
 let redis: RedisServer | undefined;
@@ -22,7 +22,7 @@ beforeAll(async () => {
     databaseUrl: db.url,
     redisUrl: redis.url,
     webDist: inject('webDist'),
-    env: { SEED_PRODUCTS: '200', SESSION_SECRET: 'e2e-session-secret-0123456789-abcdefghij', NODE_ENV: 'test' },
+    env: E2E_ENV,
     onOutput: (instance, line) => output.push(`${instance}: ${line}`),
   });
 });

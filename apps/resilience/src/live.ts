@@ -1,5 +1,6 @@
 // tRPC over the WebSocket as a browser would open it: with its session cookie (and Origin).
 import type { AppRouter } from '@shop/api';
+import { sleep } from '@shop/proc';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import WebSocket from 'ws';
 
@@ -58,7 +59,7 @@ export async function rawSocket(base: string, headers: Record<string, string> = 
     const deadline = Date.now() + 15_000;
     while (!test(replies)) {
       if (Date.now() > deadline) throw new Error(`socket: timed out with ${replies.length} replies`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
     }
   };
   return { ws, replies, until, send: (message: unknown) => ws.send(JSON.stringify(message)) };

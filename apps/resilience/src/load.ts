@@ -1,10 +1,10 @@
 // Load for the fault scenarios: virtual users that browse, fill carts, check out and chat, each
 // retrying as a well-behaved client does, and counting what happened.
 import { randomUUID } from 'node:crypto';
+import { sleep } from '@shop/proc';
 import type { ChatMessage, Order } from '@shop/schemas';
 import { mutate, query, type TrpcReply } from './http.ts';
 import { liveClient } from './live.ts';
-import { sleep } from './processes.ts';
 
 export interface Tally {
   /** Requests sent, retries included. */

@@ -1,101 +1,38 @@
-// Processes this suite starts itself: shop instances, a private redis-server and a private
-// PostgreSQL, each restartable. Everything is stopped by PID (stopAll), also when a test fails.
+// Processes this suite starts itself: shop instances and a private redis-server (@shop/proc's
+// kit, on ports of the suite's range) and a private PostgreSQL, each restartable. Everything is
+// stopped by PID (stopAll), also when a test fails.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { hasExited, spawnTracked, startRedisServer, stop, waitFor, waitForHttp } from '@shop/proc';
+import {
+  exitOfShopInstance,
+  type InstanceEnv,
+  type RedisServer,
+  type ShopInstance,
+  spawnTracked,
+  startRedis as startRedisIn,
+  startShopInstance,
+  stop,
+  waitFor,
+} from '@shop/proc';
 import pg from 'pg';
-import { freePort } from './ports.ts';
+import { freePort, RESILIENCE_PORTS } from './ports.ts';
 
-export { stopAll } from '@shop/proc';
-
-const serverDir = fileURLToPath(new URL('../../server/', import.meta.url));
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { type ShopInstance, stopAll } from '@shop/proc';
 
 /** Signals the child (when there is one) and waits for its exit; SIGKILL follows after 10 s. */
 async function signal(child: ChildProcess | undefined, sig: NodeJS.Signals): Promise<void> {
   if (child) await stop(child, sig);
 }
 
-export interface Instance {
-  name: string;
-  port: number;
-  base: string;
-  pid(): number | undefined;
-  alive(): boolean;
-  kill(sig?: NodeJS.Signals): Promise<void>;
-  start(): Promise<void>;
-}
+/** One shop instance in test mode; `env` may leave a variable out by setting it to undefined. */
+export const startInstance = (name: string, env: InstanceEnv): Promise<ShopInstance> =>
+  startShopInstance({ name, ports: RESILIENCE_PORTS, env: { NODE_ENV: 'test', ...env }, readyTimeoutMs: 30_000 });
 
-/**
- * A server's environment: this process's, the suite's defaults, then `env`. A name `env` sets to
- * undefined is left out, as when a person starts the shop without it (`pnpm start`).
- */
-type ServerEnv = Record<string, string | undefined>;
-function serverEnv(port: number, name: string, env: ServerEnv): NodeJS.ProcessEnv {
-  const merged: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: 'test',
-    PORT: String(port),
-    INSTANCE_NAME: name,
-    SEED_PRODUCTS: '0',
-    WEB_DIST: '',
-    ...env,
-  };
-  for (const [key, value] of Object.entries(env)) if (value === undefined) delete merged[key];
-  return merged;
-}
-
-/** One shop server process (apps/server/src/main.ts), ready when /ready answers 200. */
-export async function startInstance(name: string, env: ServerEnv): Promise<Instance> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  let child: ChildProcess | undefined;
-  const start = async () => {
-    child = spawnTracked(process.execPath, ['src/main.ts'], {
-      cwd: serverDir,
-      env: serverEnv(port, name, env),
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    await waitForHttp(`${base}/ready`, `instance ${name}`, { child, timeoutMs: 30_000 });
-  };
-  await start();
-  return {
-    name,
-    port,
-    base,
-    pid: () => child?.pid,
-    alive: () => child !== undefined && !hasExited(child),
-    kill: (sig = 'SIGKILL') => signal(child, sig),
-    start,
-  };
-}
-
-/**
- * A server process that should refuse to start: its exit code and what it wrote to stderr. One still
- * running after `timeoutMs` is killed, and its code is null.
- */
-export async function exitOfInstance(name: string, env: ServerEnv, timeoutMs = 20_000): Promise<{ code: number | null; stderr: string }> {
-  const child = spawnTracked(process.execPath, ['src/main.ts'], {
-    cwd: serverDir,
-    env: serverEnv(await freePort(), name, env),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const code = await Promise.race([exited, sleep(timeoutMs).then(() => 'running' as const)]);
-  if (code === 'running') {
-    await stop(child, 'SIGKILL');
-    return { code: null, stderr };
-  }
-  return { code, stderr };
-}
+/** An instance that should refuse to start: its exit code and stderr (see exitOfShopInstance). */
+export const exitOfInstance = (name: string, env: InstanceEnv) =>
+  exitOfShopInstance(name, { NODE_ENV: 'test', ...env }, { ports: RESILIENCE_PORTS });
 
 export interface Service {
   url: string;
@@ -105,7 +42,7 @@ export interface Service {
 }
 
 /** A redis-server of this suite's own, killed and started again at will. */
-export const startRedis = async (): Promise<Service> => startRedisServer(await freePort());
+export const startRedis = (): Promise<RedisServer> => startRedisIn({ ports: RESILIENCE_PORTS });
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { SESSION_COOKIE, TOTP_PERIOD_S, totpCode } from '@shop/auth';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { type Cluster, defaultWebDist, startComposeNginx } from '@shop/nginx';
+import { sleep } from '@shop/proc';
 import type { Order, ProductSummary } from '@shop/schemas';
 import { sealData } from 'iron-session';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -18,7 +19,7 @@ import { changedTables, type Digest, digest } from '../src/digest.ts';
 import { cookieOf, DEMO, mutate, PASSWORD, query, raw, register, signIn, type TrpcReply } from '../src/http.ts';
 import { liveClient, rawSocket, type SocketReply, upgradeStatus } from '../src/live.ts';
 import { freePort } from '../src/ports.ts';
-import { exitOfInstance, type Instance, type Service, sleep, startInstance, startRedis, stopAll } from '../src/processes.ts';
+import { exitOfInstance, type Service, type ShopInstance, startInstance, startRedis, stopAll } from '../src/processes.ts';
 import { record } from '../src/summary.ts';
 
 const ADDRESS = { name: 'Ada Lovelace', line1: '12 Analytical St', city: 'London', postalCode: 'N1 9GU', country: 'GB' };
@@ -592,7 +593,7 @@ describe('secrets and demo data', () => {
     // A default install: `pnpm start` with no NODE_ENV and no SESSION_SECRET, its own data folder.
     const fresh = await createTestDatabase(inject('pgAdminUrl'));
     const dataDir = await mkdtemp(join(tmpdir(), 'shop-default-install-'));
-    let install: Instance | undefined;
+    let install: ShopInstance | undefined;
     try {
       install = await startInstance('default-install', {
         NODE_ENV: undefined,
@@ -602,13 +603,13 @@ describe('secrets and demo data', () => {
         SEED_PRODUCTS: '5',
         LOG_LEVEL: 'silent',
       });
-      const environ = (await readFile(`/proc/${install.pid()}/environ`, 'utf8')).split('\0');
+      const environ = (await readFile(`/proc/${install.pid}/environ`, 'utf8')).split('\0');
       const secretFile = join(dataDir, 'session-secret');
       const mode = (await stat(secretFile)).mode & 0o777;
 
       const targets = [
         { at: [base, ...cluster.instances.map((i) => i.url)], staff: await staffOf(db), secret: SESSION_SECRET },
-        { at: [install.base], staff: await staffOf(fresh), secret: (await readFile(secretFile, 'utf8')).trim() },
+        { at: [install.url], staff: await staffOf(fresh), secret: (await readFile(secretFile, 'utf8')).trim() },
       ];
       const seen: { url: string; me: TrpcReply; orders: TrpcReply; control: TrpcReply }[] = [];
       for (const { at, staff, secret } of targets) {
@@ -648,7 +649,7 @@ describe('secrets and demo data', () => {
       expect(environ.filter((v) => /^(SESSION_SECRET|NODE_ENV)=/.test(v))).toEqual([]);
       expect(mode).toBe(0o600);
     } finally {
-      await install?.kill('SIGTERM');
+      await install?.stop('SIGTERM');
       await rm(dataDir, { recursive: true, force: true });
       await fresh.drop();
     }
@@ -658,7 +659,7 @@ describe('secrets and demo data', () => {
     const secret = 'production-start-secret-0123456789abcdefghij';
     const dataDir = await mkdtemp(join(tmpdir(), 'shop-production-'));
     const fresh = await createTestDatabase(inject('pgAdminUrl'));
-    let server: Instance | undefined;
+    let server: ShopInstance | undefined;
     try {
       // No DATABASE_URL: the embedded database would live in the container or checkout.
       const embedded = await exitOfInstance('production-embedded', {
@@ -677,7 +678,7 @@ describe('secrets and demo data', () => {
         COOKIE_SECURE: 'false',
         LOG_LEVEL: 'silent',
       });
-      const signIns = [await mutate(server.base, 'auth.login', DEMO.staff), await mutate(server.base, 'auth.login', DEMO.shopper)];
+      const signIns = [await mutate(server.url, 'auth.login', DEMO.staff), await mutate(server.url, 'auth.login', DEMO.shopper)];
       const users = await countRows(fresh, 'users');
       const products = await countRows(fresh, 'products');
       const wrong = (embedded.code === 78 ? 0 : 1) + signIns.filter((r) => r.code !== 'UNAUTHORIZED').length;
@@ -695,7 +696,7 @@ describe('secrets and demo data', () => {
       expect(users).toBe(0);
       expect(products).toBe(5);
     } finally {
-      await server?.kill('SIGTERM');
+      await server?.stop('SIGTERM');
       await fresh.drop();
       await rm(dataDir, { recursive: true, force: true });
     }

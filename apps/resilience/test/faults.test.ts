@@ -3,6 +3,7 @@
 // duplicated orders and messages; any loss fails it.
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import type { Cluster } from '@shop/nginx';
+import { sleep } from '@shop/proc';
 import type { ProductSummary } from '@shop/schemas';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -10,7 +11,7 @@ import { shopCluster, UNTHROTTLED } from '../src/cluster.ts';
 import { settings } from '../src/config.ts';
 import { DEMO, mutate, query, raw, register, resent, signIn } from '../src/http.ts';
 import { browse, type Checkout, cartWork, chatter, deliveryProblems, newTally, type Subscriber, shop, subscribe } from '../src/load.ts';
-import { type Service, sleep, startPostgres, startRedis, stopAll } from '../src/processes.ts';
+import { type Service, startPostgres, startRedis, stopAll } from '../src/processes.ts';
 import { record } from '../src/summary.ts';
 
 let postgres: Service & { remove(): Promise<void> };

@@ -20,7 +20,7 @@ import { settings } from '../src/config.ts';
 import { changedTables, digest } from '../src/digest.ts';
 import { DEMO, query, type RawRequest, raw, signIn } from '../src/http.ts';
 import { type ProcedureInfo, procedures } from '../src/procedures.ts';
-import { type Instance, startInstance, stopAll } from '../src/processes.ts';
+import { type ShopInstance, startInstance, stopAll } from '../src/processes.ts';
 import { record } from '../src/summary.ts';
 
 const PERSONAS = ['guest', 'shopper', 'staff'] as const;
@@ -42,7 +42,7 @@ const BATCH = 200;
 const CONCURRENCY = 8;
 
 let db: TestDatabase;
-let server: Instance;
+let server: ShopInstance;
 const cookies: Record<Persona, string> = { guest: '', shopper: '', staff: '' };
 
 const enc = (v: unknown) => encodeURIComponent(JSON.stringify(v));
@@ -186,7 +186,7 @@ async function send(c: FuzzCase): Promise<{ problem: string | null; wrote: boole
   const cookie = c.cookie ? cookieHeader(own, c.cookie) : own;
   const req = { ...c.req, headers: { ...c.req.headers, ...(cookie ? { cookie } : {}) } };
   try {
-    const reply = await raw(server.base, req, 30_000, c.stream ? 100 : undefined);
+    const reply = await raw(server.url, req, 30_000, c.stream ? 100 : undefined);
     const nested = /"httpStatus":5\d\d|INTERNAL_SERVER_ERROR/.test(reply.text);
     const problem = reply.status >= 500 || nested ? `HTTP ${reply.status}: ${reply.text.slice(0, 300)}` : null;
     // A POST that was not refused may have written (a valid-ish register, cart line, …).
@@ -226,8 +226,8 @@ async function inPool<T, R>(items: T[], size: number, fn: (item: T) => Promise<R
 beforeAll(async () => {
   db = await createTestDatabase(inject('pgAdminUrl'));
   server = await startInstance('fuzz', { DATABASE_URL: db.url, SEED_PRODUCTS: '20' });
-  cookies.shopper = await signIn(server.base, DEMO.shopper.email, DEMO.shopper.password);
-  cookies.staff = await signIn(server.base, DEMO.staff.email, DEMO.staff.password);
+  cookies.shopper = await signIn(server.url, DEMO.shopper.email, DEMO.shopper.password);
+  cookies.staff = await signIn(server.url, DEMO.staff.email, DEMO.staff.password);
 });
 afterAll(async () => {
   await stopAll();
@@ -300,8 +300,8 @@ describe('fuzzing every procedure', () => {
           failures.push(...problems);
           if (problems.length) throw new Error(`${problems.length} bad replies:\n${problems.join('\n')}`);
           // Still alive and answering.
-          expect(server.alive()).toBe(true);
-          expect((await raw(server.base, { method: 'GET', path: '/health' })).status).toBe(200);
+          expect(server.running()).toBe(true);
+          expect((await raw(server.url, { method: 'GET', path: '/health' })).status).toBe(200);
           const previous = before;
           before = await digest(db.url);
           const wrote = refusedPart.filter((_, i) => refusedResults[i]?.wrote);
@@ -350,12 +350,12 @@ describe('fuzzing every procedure', () => {
   );
 
   it('leaves no polluted prototype and no widened role behind', async () => {
-    const me = await query(server.base, 'auth.me', undefined, cookies.shopper);
+    const me = await query(server.url, 'auth.me', undefined, cookies.shopper);
     expect(me.data).toMatchObject({ email: DEMO.shopper.email, role: 'shopper' });
     expect(JSON.stringify(me.data)).not.toContain('polluted');
-    const list = await query(server.base, 'catalog.list', { limit: 5 });
+    const list = await query(server.url, 'catalog.list', { limit: 5 });
     expect(JSON.stringify(list.data)).not.toContain('polluted');
-    expect((await query(server.base, 'admin.order.list', undefined, cookies.shopper)).code).toBe('FORBIDDEN');
-    expect((await query(server.base, 'admin.order.list')).code).toBe('UNAUTHORIZED');
+    expect((await query(server.url, 'admin.order.list', undefined, cookies.shopper)).code).toBe('FORBIDDEN');
+    expect((await query(server.url, 'admin.order.list')).code).toBe('UNAUTHORIZED');
   });
 });

@@ -7,17 +7,16 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
-import { chromiumOptions } from '@shop/proc';
+import { chromiumOptions, repoRoot } from '@shop/proc';
 import type { Order, Product, ProductSummary } from '@shop/schemas';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEMO, mutate, PASSWORD, query, signIn } from '../src/http.ts';
-import { type Instance, startInstance, stopAll } from '../src/processes.ts';
+import { type ShopInstance, startInstance, stopAll } from '../src/processes.ts';
 import { record } from '../src/summary.ts';
 
-const webDir = fileURLToPath(new URL('../../web/', import.meta.url));
+const webDir = join(repoRoot, 'apps/web/');
 
 /**
  * Markup that runs script (setting window.xssRan and opening a dialog) or adds an element if
@@ -30,7 +29,7 @@ const short = (tag: string) => `<img src=x id=xss-${tag} onerror=window.xssRan=1
 const SCRIPT_PAYLOAD = `<script id="xss-script">window.xssRan=1</script><iframe id="xss-frame" src="javascript:alert(2)"></iframe>XSS-chat-2 {{constructor.constructor('alert(3)')()}}`;
 
 let db: TestDatabase;
-let server: Instance;
+let server: ShopInstance;
 let profile: string;
 let browser: BrowserContext;
 let pagesChecked = 0;
@@ -80,7 +79,7 @@ afterAll(async () => {
 async function expectInert(path: string, cookie: string, markers: string[]) {
   const [name, ...rest] = cookie.split('=');
   await browser.clearCookies();
-  await browser.addCookies([{ name: name ?? '', value: rest.join('='), url: server.base }]);
+  await browser.addCookies([{ name: name ?? '', value: rest.join('='), url: server.url }]);
   const page = await browser.newPage();
   const dialogs: string[] = [];
   page.on('dialog', (d) => {
@@ -88,7 +87,7 @@ async function expectInert(path: string, cookie: string, markers: string[]) {
     void d.dismiss();
   });
   try {
-    await page.goto(`${server.base}${path}`);
+    await page.goto(`${server.url}${path}`);
     for (const marker of markers) {
       await page
         .waitForFunction((m) => (document.body.textContent ?? '').includes(m), marker, { timeout: 30_000 })
@@ -132,31 +131,31 @@ async function expectStoredOnce(table: string, where: string, params: unknown[])
 describe('markup entered by users renders as text', () => {
   it('in chat messages and author names', async () => {
     const email = `xss-${randomUUID().slice(0, 8)}@example.test`;
-    const reg = await mutate(server.base, 'auth.register', { email, password: PASSWORD, name: short('name') });
+    const reg = await mutate(server.url, 'auth.register', { email, password: PASSWORD, name: short('name') });
     expect(reg.status).toBe(200);
     const cookie = reg.setCookie[0]?.split(';')[0] ?? '';
-    expect((await mutate(server.base, 'chat.send', { roomId: 'lobby', text: payload('chat') }, cookie)).status).toBe(200);
-    expect((await mutate(server.base, 'chat.send', { roomId: 'lobby', text: SCRIPT_PAYLOAD }, cookie)).status).toBe(200);
+    expect((await mutate(server.url, 'chat.send', { roomId: 'lobby', text: payload('chat') }, cookie)).status).toBe(200);
+    expect((await mutate(server.url, 'chat.send', { roomId: 'lobby', text: SCRIPT_PAYLOAD }, cookie)).status).toBe(200);
     await expectStoredOnce('chat_messages', 'text = ?', [payload('chat')]);
     await expectStoredOnce('chat_messages', 'text = ?', [SCRIPT_PAYLOAD]);
     await expectInert('/chat', cookie, ['XSS-chat', 'XSS-chat-2', 'XSS-name']);
   });
 
   it('in a shipping address on the staff order queue, and a product’s name and description', async () => {
-    const shopper = await signIn(server.base, DEMO.shopper.email, DEMO.shopper.password);
-    const staff = await signIn(server.base, DEMO.staff.email, DEMO.staff.password);
-    const list = await query(server.base, 'catalog.list', { inStock: true, limit: 1 });
+    const shopper = await signIn(server.url, DEMO.shopper.email, DEMO.shopper.password);
+    const staff = await signIn(server.url, DEMO.staff.email, DEMO.staff.password);
+    const list = await query(server.url, 'catalog.list', { inStock: true, limit: 1 });
     const product = (list.data as { items: ProductSummary[] }).items[0];
-    expect((await mutate(server.base, 'cart.add', { productId: product?.id }, shopper)).status).toBe(200);
+    expect((await mutate(server.url, 'cart.add', { productId: product?.id }, shopper)).status).toBe(200);
     const address = { name: short('addr'), line1: payload('line1'), city: short('city'), postalCode: 'N1 9GU', country: 'GB' };
-    const placed = await mutate(server.base, 'checkout.placeOrder', { idempotencyKey: randomUUID(), shippingAddress: address }, shopper);
+    const placed = await mutate(server.url, 'checkout.placeOrder', { idempotencyKey: randomUUID(), shippingAddress: address }, shopper);
     expect(placed.status).toBe(200);
     expect((placed.data as Order).shippingAddress.name).toBe(address.name);
     await expectStoredOnce('orders', "shipping_address->>'line1' = ?", [address.line1]);
     await expectInert('/staff', staff, ['XSS-addr']);
 
     const upserted = await mutate(
-      server.base,
+      server.url,
       'admin.product.upsert',
       {
         slug: 'xss-lamp',

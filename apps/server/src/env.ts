@@ -1,10 +1,8 @@
 // The server's configuration: every environment variable it reads, validated once, here.
 import { hostname } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { repoRoot } from '@shop/proc';
 import { z } from 'zod';
 import { LOG_LEVELS } from './logger.ts';
-
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 const optionalUrl = z
   .string()

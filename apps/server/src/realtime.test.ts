@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { AppRouter } from '@shop/api';
 import { testDeps } from '@shop/api/testing';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { sleep } from '@shop/proc';
 import type { ChatMessage } from '@shop/schemas';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -53,7 +54,7 @@ describe('chat over WebSocket', () => {
         },
       );
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     const live = await ben.http.chat.send.mutate({ roomId: 'lobby', text: 'live' });
     await done;
     expect(received.map((m) => m.id)).toEqual([missed.id, live.id]);
@@ -102,7 +103,7 @@ describe('order updates over WebSocket', () => {
         },
       );
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     await staff.http.admin.order.setStatus.mutate({ id: order.id, status: 'shipped' });
     expect(await update).toBe(`${order.id}:shipped`);
     shopper.socket.close();

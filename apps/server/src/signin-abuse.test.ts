@@ -3,6 +3,7 @@ import { testDeps } from '@shop/api/testing';
 import * as authModule from '@shop/auth';
 import { DEMO_ACCOUNTS, seedDemo } from '@shop/db';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { sleep } from '@shop/proc';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { type App, type AppOptions, createApp } from './app.ts';
@@ -98,7 +99,7 @@ async function socket(cookie?: string) {
     const deadline = Date.now() + 10_000;
     while (!test()) {
       if (Date.now() > deadline) throw new Error(`timed out; replies: ${JSON.stringify(replies).slice(0, 500)}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
     }
   };
   return { ws, replies, until, send: (message: unknown) => ws.send(JSON.stringify(message)) };
@@ -279,7 +280,7 @@ describe('per-socket limits', () => {
     expect(counts.OK ?? 0).toBeLessThan(30);
     expect(counts.TOO_MANY_REQUESTS).toBe(60 - (counts.OK ?? 0));
     // The bucket refills: a call a moment later is answered.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     s.send({ id: 100, method: 'query', params: { path: 'auth.me' } });
     await s.until(() => s.replies.some((r) => r.id === 100));
     expect(s.replies.find((r) => r.id === 100)?.error).toBeUndefined();

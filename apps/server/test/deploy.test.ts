@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { repoRoot } from '@shop/proc';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // The deployment files are checked with the tools that will read them, not just kept in the tree.
 const run = promisify(execFile);
 const deploy = fileURLToPath(new URL('../deploy/', import.meta.url));
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const temp: string[] = [];
 afterAll(() => Promise.all(temp.map((dir) => rm(dir, { recursive: true, force: true }))));
 async function tempDir(): Promise<string> {

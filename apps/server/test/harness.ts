@@ -1,51 +1,33 @@
-// Starts real processes for cross-process tests: server instances (node src/main.ts) and a private
-// redis-server that a test may kill and restart. Everything started here is stopped by PID.
-import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+// Real processes for cross-process tests: shop instances and a private redis-server that a test
+// may kill and restart (@shop/proc's kit), typed clients for them. Everything is stopped by PID.
+
 import type { AppRouter } from '@shop/api';
-import { freePort, type RedisServer, spawnTracked, startRedisServer, stop, waitForHttp } from '@shop/proc';
+import { type InstanceEnv, type ShopInstance, startShopInstance } from '@shop/proc';
 import { createTRPCClient, createWSClient, httpBatchLink, wsLink } from '@trpc/client';
 import WebSocket from 'ws';
 
-export { type RedisServer, stopAll } from '@shop/proc';
+export { type RedisServer, type ShopInstance, startRedis, stopAll } from '@shop/proc';
 
-const serverDir = fileURLToPath(new URL('..', import.meta.url));
-
-/** A redis-server of the test's own, on a free port, that can be killed and restarted. */
-export const startRedis = async (): Promise<RedisServer> => startRedisServer(await freePort());
-
-export interface Instance {
-  name: string;
-  base: string;
-  child: ChildProcess;
-  /** What the process wrote to stdout (its JSON log), when started with `captureStdout`. */
-  stdout(): string;
-  /** Signals the process (SIGKILL by default) and resolves with its exit code once it has exited. */
-  kill(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-/** One shop server process on a free port, ready when /ready answers 200. */
-export async function startInstance(name: string, env: Record<string, string>, { captureStdout = false } = {}): Promise<Instance> {
-  const port = await freePort();
-  const child = spawnTracked(process.execPath, ['src/main.ts'], {
-    cwd: serverDir,
-    env: { ...process.env, NODE_ENV: 'test', PORT: String(port), INSTANCE_NAME: name, SEED_PRODUCTS: '0', WEB_DIST: '', ...env },
-    stdio: ['ignore', captureStdout ? 'pipe' : 'ignore', 'inherit'],
-  });
+/** One shop instance in test mode on a free port; with `captureStdout`, `stdout()` holds its JSON log. */
+export async function startInstance(
+  name: string,
+  env: InstanceEnv,
+  { captureStdout = false } = {},
+): Promise<ShopInstance & { stdout(): string }> {
   let stdout = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  const base = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${base}/ready`, `instance ${name}`, { child });
-  return {
+  const instance = await startShopInstance({
     name,
-    base,
-    child,
-    stdout: () => stdout,
-    // A drain that hangs past the server's own 15 s limit is ended.
-    kill: (signal = 'SIGKILL') => stop(child, signal, 20_000),
-  };
+    env: { NODE_ENV: 'test', ...env },
+    ...(captureStdout
+      ? {
+          onOutput: (line: string, stream: 'stdout' | 'stderr') => {
+            if (stream === 'stdout') stdout += `${line}\n`;
+            else process.stderr.write(`${line}\n`);
+          },
+        }
+      : {}),
+  });
+  return Object.assign(instance, { stdout: () => stdout });
 }
 
 /** Registers a user on an instance; returns its session cookie. */

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { ADDRESS, createProduct } from '@shop/domain/testing';
+import { exitOfShopInstance } from '@shop/proc';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clients, startInstance, startRedis, stopAll } from './harness.ts';
@@ -51,8 +50,8 @@ describe('logs', () => {
     const product = await createProduct(db.orm.em.fork(), { stock: 5 });
     const email = `logs-${randomUUID().slice(0, 8)}@example.test`;
     const password = 'correct-horse-battery-staple';
-    await signUp(instance.base, email, password);
-    const login = await fetch(`${instance.base}/trpc/auth.login`, {
+    await signUp(instance.url, email, password);
+    const login = await fetch(`${instance.url}/trpc/auth.login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': 'login-req-1' },
       body: JSON.stringify({ email, password }),
@@ -62,9 +61,9 @@ describe('logs', () => {
     const cookie = login.headers.getSetCookie()[0]?.split(';')[0] ?? '';
     const cookieValue = cookie.split('=')[1] ?? '';
     expect(cookieValue.length).toBeGreaterThan(20);
-    await clients(instance.base, cookie).http.cart.add.mutate({ productId: product });
-    expect((await placeOrder(instance.base, cookie, 'checkout-req-1')).status).toBe(200);
-    await instance.kill('SIGTERM');
+    await clients(instance.url, cookie).http.cart.add.mutate({ productId: product });
+    expect((await placeOrder(instance.url, cookie, 'checkout-req-1')).status).toBe(200);
+    await instance.stop('SIGTERM');
 
     const lines = instance.stdout().trim().split('\n');
     const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -93,21 +92,21 @@ describe('/ready with REDIS_URL', () => {
       SESSION_SECRET: SECRET,
       LOG_LEVEL: 'silent',
     });
-    expect(await (await fetch(`${instance.base}/ready`)).json()).toMatchObject({
+    expect(await (await fetch(`${instance.url}/ready`)).json()).toMatchObject({
       status: 'ready',
       checks: { postgres: 'ok', redis: 'ok' },
     });
     await redis.stop();
-    await expect.poll(async () => (await fetch(`${instance.base}/ready`)).status).toBe(503);
-    expect(await (await fetch(`${instance.base}/ready`)).json()).toMatchObject({
+    await expect.poll(async () => (await fetch(`${instance.url}/ready`)).status).toBe(503);
+    expect(await (await fetch(`${instance.url}/ready`)).json()).toMatchObject({
       status: 'unavailable',
       checks: { postgres: 'ok', redis: 'down' },
     });
     // Alive all the while: only readiness depends on Redis.
-    expect((await fetch(`${instance.base}/health`)).status).toBe(200);
+    expect((await fetch(`${instance.url}/health`)).status).toBe(200);
     await redis.start();
-    await expect.poll(async () => (await fetch(`${instance.base}/ready`)).status, { timeout: 15_000 }).toBe(200);
-    await instance.kill('SIGTERM');
+    await expect.poll(async () => (await fetch(`${instance.url}/ready`)).status, { timeout: 15_000 }).toBe(200);
+    await instance.stop('SIGTERM');
   }, 90_000);
 });
 
@@ -115,8 +114,8 @@ describe('SIGTERM', () => {
   it('turns /ready to 503, lets a checkout in flight finish, then exits 0', async () => {
     const instance = await startInstance('drain', { DATABASE_URL: db.url, SESSION_SECRET: SECRET, LOG_LEVEL: 'silent' });
     const product = await createProduct(db.orm.em.fork(), { stock: 5 });
-    const cookie = await signUp(instance.base, `drain-${randomUUID().slice(0, 8)}@example.test`, 'drain-password-123');
-    await clients(instance.base, cookie).http.cart.add.mutate({ productId: product });
+    const cookie = await signUp(instance.url, `drain-${randomUUID().slice(0, 8)}@example.test`, 'drain-password-123');
+    await clients(instance.url, cookie).http.cart.add.mutate({ productId: product });
 
     // Another session holds the product row, so the checkout waits for its lock.
     const lock = new pg.Client({ connectionString: db.url });
@@ -124,7 +123,7 @@ describe('SIGTERM', () => {
     await lock.connect();
     await lock.query('begin');
     await lock.query('select id from products where id = $1 for update', [product]);
-    const checkout = placeOrder(instance.base, cookie, 'drain-checkout');
+    const checkout = placeOrder(instance.url, cookie, 'drain-checkout');
     await expect
       .poll(
         async () =>
@@ -136,12 +135,14 @@ describe('SIGTERM', () => {
       )
       .toBe(1);
 
-    const exited = once(instance.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    instance.child.kill('SIGTERM');
-    await expect.poll(async () => (await fetch(`${instance.base}/ready`)).status).toBe(503);
-    const ready = await fetch(`${instance.base}/ready`);
+    const child = instance.process;
+    if (!child) throw new Error('the instance has no process');
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    child.kill('SIGTERM');
+    await expect.poll(async () => (await fetch(`${instance.url}/ready`)).status).toBe(503);
+    const ready = await fetch(`${instance.url}/ready`);
     expect(await ready.json()).toMatchObject({ status: 'draining' });
-    expect(instance.child.exitCode).toBeNull();
+    expect(child.exitCode).toBeNull();
 
     await lock.query('commit');
     const res = await checkout;
@@ -154,23 +155,10 @@ describe('SIGTERM', () => {
 
 describe('configuration', () => {
   it('refuses to start with a bad variable, naming it on stderr, with a non-zero exit', async () => {
-    const child = spawn(process.execPath, ['src/main.ts'], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      env: { ...process.env, PORT: 'eighty', DB_POOL_MAX: '0', DATABASE_URL: db.url },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    try {
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code).toBe(78);
-      expect(stderr).toContain('PORT');
-      expect(stderr).toContain('DB_POOL_MAX');
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }
+    const { code, stderr } = await exitOfShopInstance('bad-variables', { PORT: 'eighty', DB_POOL_MAX: '0', DATABASE_URL: db.url });
+    expect(code).toBe(78);
+    expect(stderr).toContain('PORT');
+    expect(stderr).toContain('DB_POOL_MAX');
   }, 90_000);
 });
 
@@ -185,7 +173,7 @@ describe('first start in production', () => {
         SEED_PRODUCTS: '5',
         LOG_LEVEL: 'silent',
       });
-      await instance.kill('SIGTERM');
+      await instance.stop('SIGTERM');
       const count = async (table: string) =>
         (await fresh.orm.em.getConnection().execute<{ n: number }[]>(`select count(*)::int as n from ${table}`))[0]?.n;
       expect(await count('products')).toBe(5);

@@ -2,10 +2,7 @@ import { ConnectionException, DriverException, NotFoundError } from '@mikro-orm/
 import { ShopError } from '@shop/domain';
 import { TRPCError } from '@trpc/server';
 
-/**
- * The single mapping from failures to tRPC codes. A TRPCError wrapping a domain error (tRPC wraps
- * what procedures throw) is unwrapped first, so the code comes from the domain, not the wrapper.
- */
+/** The SQLSTATE of a database error: the ORM's DriverException, or the driver's own error. */
 function sqlStateOf(cause: unknown): string | undefined {
   if (cause instanceof DriverException) return (cause as DriverException & { code?: string }).code;
   if (
@@ -45,6 +42,10 @@ export function databaseUnavailable(cause: unknown): boolean {
   return false;
 }
 
+/**
+ * The single mapping from failures to tRPC codes. A TRPCError wrapping a domain error (tRPC wraps
+ * what procedures throw) is unwrapped first, so the code comes from the domain, not the wrapper.
+ */
 export function toTRPCError(error: TRPCError): TRPCError {
   const cause = error.cause;
   if (cause instanceof ShopError) {

@@ -1,8 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { freePort, spawnRedis, stop, stopAll } from '@shop/proc';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { type Bus, type BusErrorHandler, BusUnavailableError } from './bus.ts';
@@ -16,12 +13,11 @@ busContract('redis', (options) => createRedisBus({ url: REDIS_URL, name: uniqueN
 
 const buses: Bus[] = [];
 const admins: Redis[] = [];
-const servers: ChildProcess[] = [];
 afterAll(async () => {
   await Promise.all(buses.map((bus) => bus.close()));
   for (const admin of admins) admin.disconnect();
   // Only the redis-server processes this file started, by their PID.
-  for (const server of servers) if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+  await stopAll();
 });
 
 function bus(url: string, options: { name?: string; onError?: BusErrorHandler; timeoutMs?: number; heartbeatMs?: number } = {}): Bus {
@@ -45,46 +41,6 @@ async function subscriberCount(client: Redis, channel: string): Promise<number> 
 async function connectionsNamed(client: Redis, name: string): Promise<number> {
   const list = String(await client.call('CLIENT', 'LIST'));
   return list.split('\n').filter((line) => line.includes(` name=${name} `)).length;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return address.port;
-}
-
-/** Starts a private, non-persistent redis-server on `port` and waits until it answers PING. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    cwd: tmpdir(),
-    stdio: 'ignore',
-  });
-  servers.push(server);
-  await vi.waitFor(() => answersPing(port), { timeout: 5_000, interval: 50 });
-  return server;
-}
-
-function answersPing(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection({ port, host: '127.0.0.1' }, () => socket.write('PING\r\n'));
-    socket.setTimeout(500, () => socket.destroy(new Error('timed out')));
-    socket.once('data', (data) => {
-      socket.destroy();
-      if (data.toString().startsWith('+PONG')) resolve();
-      else reject(new Error(`unexpected reply ${data.toString()}`));
-    });
-    socket.once('error', reject);
-  });
-}
-
-async function kill(server: ChildProcess): Promise<void> {
-  const exited = once(server, 'exit');
-  server.kill('SIGKILL');
-  await exited;
 }
 
 /** Resolves with how long `run` took. */
@@ -152,7 +108,7 @@ describe('redis bus', () => {
     it('survives a Redis restart: publish fails fast while down, then onGap fires and delivery resumes', { timeout: 30_000 }, async () => {
       const port = await freePort();
       const url = `redis://127.0.0.1:${port}`;
-      let server = await startRedis(port);
+      let server = await spawnRedis(port);
       const name = uniqueName();
       const onError = vi.fn<BusErrorHandler>();
       const local = bus(url, { name, onError });
@@ -167,7 +123,7 @@ describe('redis bus', () => {
       await vi.waitFor(() => expect(onKept.messages).toEqual(['before']));
       expect(gaps).toBe(0);
 
-      await kill(server);
+      await stop(server, 'SIGKILL');
       // Once a reconnect attempt has been refused, both connections know Redis is gone.
       await vi.waitFor(() =>
         expect(onError).toHaveBeenCalledWith(expect.objectContaining({ code: 'ECONNREFUSED' }), { source: 'connection' }),
@@ -183,7 +139,7 @@ describe('redis bus', () => {
       expect(await timed(() => unsubscribeLeaving())).toBeLessThan(500);
       expect(local.stats()).toMatchObject({ channels: 2, handlers: 2, published: 1 });
 
-      server = await startRedis(port);
+      server = await spawnRedis(port);
       await vi.waitFor(() => expect(gaps).toBe(1), { timeout: 10_000 });
 
       // onGap fires only once the channels are subscribed again, so this publish is not lost.
@@ -203,13 +159,13 @@ describe('redis bus', () => {
       // Its last handler left during the outage, so it was not re-subscribed.
       expect(await subscriberCount(redis, leaving)).toBe(0);
       expect(gaps).toBe(1);
-      await kill(server);
+      await stop(server, 'SIGKILL');
     });
 
     it('gives up on a Redis that stops answering within the timeout, and recovers when it answers again', { timeout: 30_000 }, async () => {
       const port = await freePort();
       const url = `redis://127.0.0.1:${port}`;
-      const server = await startRedis(port);
+      const server = await spawnRedis(port);
       const onError = vi.fn<BusErrorHandler>();
       const local = bus(url, { onError, timeoutMs: 300 });
       let gaps = 0;
@@ -236,13 +192,13 @@ describe('redis bus', () => {
       } finally {
         server.kill('SIGCONT');
       }
-      await kill(server);
+      await stop(server, 'SIGKILL');
     });
 
     it('notices a silent subscriber connection by its heartbeat and reports the gap', { timeout: 30_000 }, async () => {
       const port = await freePort();
       const url = `redis://127.0.0.1:${port}`;
-      const server = await startRedis(port);
+      const server = await spawnRedis(port);
       const onError = vi.fn<BusErrorHandler>();
       const local = bus(url, { onError, timeoutMs: 300, heartbeatMs: 100 });
       let gaps = 0;
@@ -267,7 +223,7 @@ describe('redis bus', () => {
       await vi.waitFor(() => expect(gaps).toBe(1), { timeout: 10_000 });
       await local.publish(channel, 'end');
       await untilEnd(received);
-      await kill(server);
+      await stop(server, 'SIGKILL');
     });
   });
 });

@@ -1,3 +1,4 @@
+import { sleep } from '@shop/proc';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedDemo } from './seed/demo.ts';
@@ -126,7 +127,7 @@ describe('category counts under concurrent writers', () => {
           [slug, category.id],
         );
       const inserts = Promise.allSettled([insert(a, 'concurrent-a'), insert(b, 'concurrent-b')]);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
       await holder.query('commit');
       const outcomes = await inserts;
       expect(outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'ok'))).toEqual(['ok', 'ok']);

@@ -1,8 +1,20 @@
 // Child processes for test harnesses, benchmarks and the cluster supervisor: started, awaited
-// and stopped by PID, the same way everywhere.
+// and stopped by PID, the same way everywhere. Also the one way to start the shop's own server
+// (shop.ts) and a private redis-server (redis.ts), and the repository's root.
 export { reachableByOthers } from './access.ts';
 export { CHROMIUM, chromiumOptions } from './chromium.ts';
 export { freePort, freePorts, type PortRange, portIsFree } from './ports.ts';
 export { hasExited, type SpawnTrackedOptions, spawnTracked, stop, stopAll, track } from './process.ts';
-export { type RedisServer, spawnRedis, startRedisServer } from './redis.ts';
-export { type WaitOptions, waitFor, waitForHttp, waitForPort } from './wait.ts';
+export { type RedisServer, spawnRedis, startRedis, startRedisServer } from './redis.ts';
+export { repoRoot } from './repo.ts';
+export {
+  exitOfShopInstance,
+  type InstanceEnv,
+  type ShopInstance,
+  type ShopInstanceOptions,
+  serverDir,
+  serverMain,
+  shopInstance,
+  startShopInstance,
+} from './shop.ts';
+export { sleep, type WaitOptions, waitFor, waitForHttp, waitForPort } from './wait.ts';

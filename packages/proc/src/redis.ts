@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
+import { freePort, type PortRange } from './ports.ts';
 import { spawnTracked, stop } from './process.ts';
 import { waitFor } from './wait.ts';
 
@@ -60,4 +61,12 @@ export async function startRedisServer(port: number, extraArgs: readonly string[
       if (child) await stop(child, 'SIGKILL');
     },
   };
+}
+
+/**
+ * A private redis-server on a free port (from `ports` when given): live events are published on
+ * channels named after rooms and users, so a Redis shared with other runs would mix theirs into ours.
+ */
+export async function startRedis(options: { ports?: PortRange; args?: readonly string[] } = {}): Promise<RedisServer> {
+  return startRedisServer(await freePort(options.ports), options.args);
 }

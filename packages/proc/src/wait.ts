@@ -11,7 +11,8 @@ export interface WaitOptions {
   child?: ChildProcess;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` (a throw counts as "not yet") until it returns true; throws naming `what` on timeout. */
 export async function waitFor(check: () => Promise<boolean>, what: string, options: WaitOptions = {}): Promise<void> {

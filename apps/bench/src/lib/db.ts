@@ -1,7 +1,9 @@
 // Benchmark databases on the local PostgreSQL: one seeded catalog per product count, reused
 // across runs, and scratch copies for the scenarios that write.
+
 import { createSessionCodec } from '@shop/auth';
 import { createOrm, DEMO_SEED_VERSION, migrate, seedDemo } from '@shop/db';
+import { sleep } from '@shop/proc';
 import pg from 'pg';
 import { log } from './progress.ts';
 
@@ -77,7 +79,7 @@ export async function databaseIdle(name: string, timeoutMs = 30_000): Promise<vo
         [name],
       );
       quiet = rows[0]?.n === 0 ? quiet + 1 : 0;
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   });
 }

@@ -1,7 +1,7 @@
 // Every process the benchmark starts is tracked by @shop/proc (killed by PID should we exit), and
 // stopped on Ctrl-C after the clean-ups registered here.
 import { type ChildProcess, fork } from 'node:child_process';
-import { stopAll, track } from '@shop/proc';
+import { sleep, stopAll, track } from '@shop/proc';
 
 const cleanups: (() => Promise<void>)[] = [];
 
@@ -37,7 +37,7 @@ export function cleanup(): Promise<void> {
           () => true,
         );
       // Said, not hidden: what is still running after this is killed below.
-      if (!(await Promise.race([done, new Promise((r) => setTimeout(() => r(false), 10_000))]))) {
+      if (!(await Promise.race([done, sleep(10_000).then(() => false)]))) {
         process.stderr.write('a clean-up took over 10 s; what it stops is killed instead\n');
       }
     }

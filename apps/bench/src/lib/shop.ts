@@ -1,20 +1,15 @@
 // The system under test: three shop instances behind Nginx (`startCluster` from @shop/nginx),
 // plus a private redis-server. Without the cluster module it falls back to bare instances.
-import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { ensureWebBuild, startCluster } from '@shop/nginx';
-import { type RedisServer, spawnTracked, startRedisServer, stop as stopChild, waitFor, waitForHttp } from '@shop/proc';
+import { type ClusterInstance, ensureWebBuild, startCluster } from '@shop/nginx';
+import { type RedisServer, type ShopInstance, startRedis as startRedisIn, startShopInstance, waitFor } from '@shop/proc';
 import { SESSION_SECRET } from './db.ts';
-import { port, ports } from './ports.ts';
+import { BENCH_PORTS, ports } from './ports.ts';
 import { onCleanup } from './procs.ts';
 import { log } from './progress.ts';
 
-export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-export const serverMain = `${repoRoot}apps/server/src/main.ts`;
-
 /** A private redis-server (the shared one on 6379 carries other people's tests), stopped on cleanup too. */
 export async function startRedis(): Promise<RedisServer> {
-  const server = await startRedisServer(await port(), ['--maxclients', '10000']);
+  const server = await startRedisIn({ ports: BENCH_PORTS, args: ['--maxclients', '10000'] });
   const off = onCleanup(server.stop);
   return {
     ...server,
@@ -27,19 +22,13 @@ export async function startRedis(): Promise<RedisServer> {
 
 export type { RedisServer };
 
-export interface ShopInstance {
-  name: string;
-  url: string;
-  pid: number | null;
-}
-
 export interface Shop {
   /** Where shoppers go: Nginx, or the first instance when there is no Nginx. */
   url: string;
   nginx: boolean;
   /** Why there is no Nginx, when there is none. */
   nginxProblem?: string;
-  instances: ShopInstance[];
+  instances: ClusterInstance[];
   stop(): Promise<void>;
 }
 
@@ -50,18 +39,9 @@ export const instanceEnv = (): Record<string, string> => ({
   SEED_PRODUCTS: '0',
 });
 
-/** One instance of `node apps/server/src/main.ts`, ready when /ready answers 200. */
-export async function startInstance(name: string, env: Record<string, string>): Promise<{ instance: ShopInstance; child: ChildProcess }> {
-  const instancePort = await port();
-  const child = spawnTracked(process.execPath, [serverMain], {
-    cwd: `${repoRoot}apps/server`,
-    env: { ...process.env, ...instanceEnv(), WEB_DIST: '', PORT: String(instancePort), INSTANCE_NAME: name, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${instancePort}`;
-  await waitForHttp(`${url}/ready`, `instance ${name}`, { child });
-  return { instance: { name, url, pid: child.pid ?? null }, child };
-}
+/** One instance of `node apps/server/src/main.ts` as the benchmark runs them, ready when /ready answers 200. */
+export const startInstance = (name: string, env: Record<string, string>): Promise<ShopInstance> =>
+  startShopInstance({ name, ports: BENCH_PORTS, env: { ...instanceEnv(), ...env } });
 
 export async function startShop(opts: {
   databaseUrl: string;
@@ -107,14 +87,14 @@ export async function startShop(opts: {
     ),
   );
   const stop = async () => {
-    await Promise.all(started.map(({ child }) => stopChild(child)));
+    await Promise.all(started.map((instance) => instance.stop()));
   };
   const off = onCleanup(stop);
   return {
-    url: started[0]?.instance.url ?? '',
+    url: started[0]?.url ?? '',
     nginx: false,
     ...(nginxProblem ? { nginxProblem } : {}),
-    instances: started.map((s) => s.instance),
+    instances: started,
     async stop() {
       off();
       await stop();
@@ -136,7 +116,7 @@ export async function rss(pid: number): Promise<number> {
  * work queued behind it.
  */
 export async function settle(
-  instances: ShopInstance[],
+  instances: ClusterInstance[],
   { via, timeoutMs = 60_000 }: { via?: string; timeoutMs?: number } = {},
 ): Promise<void> {
   const answersFast = async (url: string) => {

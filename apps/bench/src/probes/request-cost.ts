@@ -1,7 +1,6 @@
 // Probe: server CPU per request, by kind, on one instance answering one sequential client, so
 // the figure is the instance's own cost (no contention). Reads /proc/<pid>/stat (Linux).
 //   node src/probes/request-cost.ts        (uses the 10,000-product bench catalog; creates it once)
-import { stop } from '@shop/proc';
 import pg from 'pg';
 import { benchUsers, catalogDatabase, dropDatabase, scratchDatabase } from '../lib/db.ts';
 import { cpuSeconds, startInstance } from '../lib/shop.ts';
@@ -9,8 +8,8 @@ import { cpuSeconds, startInstance } from '../lib/shop.ts';
 const REQUESTS = 300;
 await catalogDatabase(10_000);
 const url = await scratchDatabase('shop_bench_probe', 10_000);
-const { instance, child } = await startInstance('probe', { DATABASE_URL: url, LOG_LEVEL: 'warn' });
-const pid = child.pid ?? 0;
+const instance = await startInstance('probe', { DATABASE_URL: url, LOG_LEVEL: 'warn' });
+const pid = instance.pid ?? 0;
 const base = instance.url;
 const db = new pg.Client({ connectionString: url });
 await db.connect();
@@ -78,6 +77,6 @@ try {
     }),
   );
 } finally {
-  await stop(child);
+  await instance.stop();
   await dropDatabase('shop_bench_probe');
 }

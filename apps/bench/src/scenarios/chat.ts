@@ -1,8 +1,9 @@
 // 4. Chat across instances: subscribers spread over three instances, messages sent through another
 // instance, send-to-receipt latency against a bare ioredis publish → subscribe round trip.
+import type { ClusterInstance } from '@shop/nginx';
 import { benchUsers } from '../lib/db.ts';
 import { log } from '../lib/progress.ts';
-import { type ShopInstance, settle } from '../lib/shop.ts';
+import { settle } from '../lib/shop.ts';
 import { Histogram, ratio, round } from '../lib/stats.ts';
 import { latencyChart } from '../lib/svg.ts';
 import { type RunningWorker, startWorker } from '../lib/workers.ts';
@@ -16,7 +17,7 @@ const LIGHT_RATE = 50;
 const WORKERS = 3;
 
 /** Starts the workers (subscribing), then measures each rate in turn with the same subscribers. */
-async function measure(configs: ChatConfig[], instances: ShopInstance[], rates: number[]): Promise<ChatResult[][]> {
+async function measure(configs: ChatConfig[], instances: ClusterInstance[], rates: number[]): Promise<ChatResult[][]> {
   const workers: RunningWorker<unknown>[] = configs.map((c) => startWorker<unknown>('chat', c));
   try {
     await Promise.all(workers.map((w) => w.next('ready')));

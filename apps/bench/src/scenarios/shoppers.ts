@@ -1,5 +1,6 @@
 // 2. Mixed shoppers, each with a chat socket open: step the number of concurrent shoppers up
 // until p95 passes 200 ms (or errors appear), within a time bound.
+import { sleep } from '@shop/proc';
 import pg from 'pg';
 import { benchUsers } from '../lib/db.ts';
 import { log } from '../lib/progress.ts';
@@ -60,13 +61,13 @@ export const shoppersScenario: Scenario = {
         const ramped = workers.map((w) => w.next('ramped'));
         for (const w of workers) w.post({ type: 'step', active: Math.ceil(n / WORKERS) });
         // Every socket of the step open, then one think time for the first requests to spread.
-        await Promise.race([Promise.all(ramped), new Promise((r) => setTimeout(r, 60_000))]);
-        await new Promise((r) => setTimeout(r, THINK_MS));
+        await Promise.race([Promise.all(ramped), sleep(60_000)]);
+        await sleep(THINK_MS);
         for (const w of workers) w.post({ type: 'report' });
         await Promise.all(workers.map((w) => w.next('stats')));
         const t0 = performance.now();
         for (let s = 0; s < stepS; s++) {
-          await new Promise((r) => setTimeout(r, 1000));
+          await sleep(1000);
         }
         const replies = workers.map((w) => w.next('stats'));
         for (const w of workers) w.post({ type: 'report' });

@@ -1,5 +1,6 @@
 // 5. Idle WebSocket capacity: subscribed sockets held across three instances, and the instances'
 // resident memory per socket.
+import { sleep } from '@shop/proc';
 import { benchUsers } from '../lib/db.ts';
 import { log } from '../lib/progress.ts';
 import { cpuSeconds, rss, settle } from '../lib/shop.ts';
@@ -51,7 +52,7 @@ export const socketsScenario: Scenario = {
       const cpu = async () => (await Promise.all(pids.map(cpuSeconds))).reduce((a, b) => a + b, 0);
       const cpuBefore = await cpu();
       const holdStarted = performance.now();
-      await new Promise((r) => setTimeout(r, holdS * 1000));
+      await sleep(holdS * 1000);
       const idleCpu = (100 * (await cpu()) - 100 * cpuBefore) / ((performance.now() - holdStarted) / 1000);
       for (const w of running) w.post({ type: 'stop' });
       const results = await Promise.all(running.map((w) => w.result));

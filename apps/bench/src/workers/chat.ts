@@ -1,6 +1,7 @@
 // Chat load from one process: subscribers on one instance, senders posting chat.send to another,
 // so the latency is send → stored → Redis → other instance → socket. Mode "bare" measures a
 // plain ioredis publish → subscribe round trip at the same rate instead.
+import { sleep } from '@shop/proc';
 import { Redis } from 'ioredis';
 import type WebSocket from 'ws';
 import { Histogram } from '../lib/stats.ts';
@@ -157,7 +158,7 @@ run(async () => {
     const seconds = (performance.now() - started) / 1000;
     // Stragglers: give in-flight messages a moment to arrive.
     const drainUntil = performance.now() + 15_000;
-    while ((pending.size > 0 || inFlight > 0) && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 50));
+    while ((pending.size > 0 || inFlight > 0) && performance.now() < drainUntil) await sleep(50);
     if (inFlight > 0) statuses.unanswered = inFlight;
     return {
       subscribed: sockets.length,

@@ -1,6 +1,7 @@
 // Simulated shoppers from one process. Each keeps a chat socket open and loops: browse a category,
 // open a product, add it to the cart, and one visit in twenty checks out; with think time between.
 // The parent sets how many are active ("step") and collects latency per step ("report").
+import { sleep } from '@shop/proc';
 import type WebSocket from 'ws';
 import { Histogram } from '../lib/stats.ts';
 import { config, onParent, run, send } from './ipc.ts';
@@ -63,7 +64,7 @@ run(async () => {
     return Number(status) || 0;
   }
 
-  const think = () => new Promise((r) => setTimeout(r, c.thinkMs * (0.5 + Math.random())));
+  const think = () => sleep(c.thinkMs * (0.5 + Math.random()));
 
   async function shopper(k: number) {
     const user = c.users[k % c.users.length];
@@ -83,7 +84,7 @@ run(async () => {
     }
     if (++opened === target) send({ type: 'ramped' });
     // Spread the first requests over one think time, so a step does not start with a stampede.
-    await new Promise((r) => setTimeout(r, Math.random() * c.thinkMs));
+    await sleep(Math.random() * c.thinkMs);
     while (!stopped && k < target) {
       await request('catalog.list', user.cookie, `/trpc/catalog.list?input=${input({ category: pick(c.categories) })}`);
       await think();

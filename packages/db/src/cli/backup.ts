@@ -2,7 +2,8 @@
 // into BACKUP_DIR (default <repo>/backups) as shop-<database>-<UTC time>.dump.
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cliDatabase, repoRoot } from './env.ts';
+import { repoRoot } from '@shop/proc';
+import { cliDatabase } from './env.ts';
 import { backupDatabase } from './pg-tools.ts';
 
 const { values } = parseArgs({ options: { out: { type: 'string' } } });

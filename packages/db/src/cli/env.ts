@@ -1,8 +1,6 @@
 // The database CLI's configuration: the same variables as the server, read once here.
-import { fileURLToPath } from 'node:url';
+import { repoRoot } from '@shop/proc';
 import { type DatabaseHandle, openDatabase } from '../embedded.ts';
-
-export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
 /** DATABASE_URL's database, or the embedded one in DATA_DIR as the server runs it (not in production). */
 export function cliDatabase(): Promise<DatabaseHandle> {

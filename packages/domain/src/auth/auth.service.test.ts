@@ -1,5 +1,6 @@
 import { createRateLimiter } from '@shop/auth';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { sleep } from '@shop/proc';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Limits } from '../context.ts';
 import { MemorySession, testContext } from '../testing/index.ts';
@@ -123,7 +124,7 @@ describe('login', () => {
     await attempt('wrong password');
     await attempt('wrong password');
     expect(await attempt('right password')).toMatchObject({ kind: 'TOO_MANY_REQUESTS' });
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await sleep(1_100);
     expect(await attempt('right password')).toMatchObject({ kind: 'none' });
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Bus, createMemoryBus } from '@shop/bus';
 import { ChatMessage as ChatMessageEntity, User } from '@shop/db';
 import { createTestDatabase, rowColumnMismatches, type TestDatabase } from '@shop/db/testing';
+import { sleep } from '@shop/proc';
 import { type ChatMessage, chatHistoryInput, chatSendInput } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { logout } from '../auth/auth.service.ts';
@@ -122,7 +123,7 @@ describe('send and history', () => {
     const clientId = randomUUID();
     const controller = new AbortController();
     const events = take(stream(as(staff), { roomId }, controller.signal), 2, controller);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     const sent = await say(staff, 'tagged', roomId, clientId);
     const untagged = await say(staff, 'untagged', roomId);
     expect(sent.clientId).toBe(clientId);
@@ -174,7 +175,7 @@ describe('stream', () => {
     const missed = [await say(staff, 'missed 1', roomId), await say(staff, 'missed 2', roomId)];
     const controller = new AbortController();
     const events = take(stream(as(alice), { roomId, lastEventId: before.id }, controller.signal), 4, controller);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     const live = [await say(staff, 'live 1', roomId), await say(alice, 'live 2', roomId)];
     const got = await events;
     expect(got.map((m) => m.id)).toEqual([...missed, ...live].map((m) => m.id));
@@ -187,7 +188,7 @@ describe('stream', () => {
     const ctx = (user: SessionUser) => authedContext(db.orm, user, { bus: lossy });
     const controller = new AbortController();
     const events = take(stream(ctx(bob), { roomId: 'lobby' }, controller.signal), 5, controller);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     const sent = [];
     for (let i = 0; i < 6; i++)
       sent.push(await send(ctx(i % 2 ? alice : staff), chatSendInput.parse({ roomId: 'lobby', text: `lossy ${i}` })));
@@ -198,7 +199,7 @@ describe('stream', () => {
     const leaver = await createTestUser(db.orm.em.fork(), 'shopper', 'Leaver');
     const iterator = stream(as(leaver), { roomId: 'lobby' }, undefined);
     const next = iterator.next();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     await logout(as(leaver));
     expect(await next).toEqual({ done: true, value: undefined });
   });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Bus, createMemoryBus } from '@shop/bus';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { sleep } from '@shop/proc';
 import type { Order } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { placeOrder } from '../checkout/checkout.service.ts';
@@ -29,7 +30,7 @@ async function take(user: SessionUser, lastEventId: number | null, count: number
       if (got.length === count) break;
     }
   })();
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await sleep(50);
   await during();
   await done;
   controller.abort();
