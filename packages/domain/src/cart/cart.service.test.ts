@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { CartItem, Product } from '@shop/db';
-import { createTestDatabase, rowColumnMismatches, type TestDatabase } from '@shop/db/testing';
+import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { cartAddInput, MAX_CART_LINES, MAX_LINE_QUANTITY } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { register } from '../auth/auth.service.ts';
 import type { ServiceContext, SessionUser } from '../context.ts';
 import { createProduct, createTestUser, MemorySession, seedCatalogFixture, testContext } from '../testing/index.ts';
-import { addItem, getCart, type LineRow, type MergeRow, mergeGuestCart, removeItem, updateItem } from './cart.service.ts';
+import { addItem, getCart, mergeGuestCart, removeItem, updateItem } from './cart.service.ts';
 
 let db: TestDatabase;
 
@@ -339,30 +338,5 @@ describe('cart.mergeGuestCart', () => {
       owner?.id,
     ]);
     expect(items).toEqual([{ product_id: p, quantity: 3 }]);
-  });
-});
-
-describe('cart rows match their tables', () => {
-  it('LineRow: cart_items with its product', async () => {
-    const problems = await rowColumnMismatches<LineRow>(CartItem, {
-      product_id: 'int',
-      slug: { of: Product, column: 'slug', kind: 'text' },
-      name: { of: Product, column: 'name', kind: 'text' },
-      image_url: { of: Product, column: 'image_url', kind: 'text' },
-      price_cents: { of: Product, column: 'price_cents', kind: 'int' },
-      quantity: 'int',
-      stock: { of: Product, column: 'stock', kind: 'int' },
-    });
-    expect(problems).toEqual([]);
-  });
-
-  it("MergeRow: the guest's cart_items, its product's stock and the user's line, if any", async () => {
-    const problems = await rowColumnMismatches<MergeRow>(CartItem, {
-      product_id: 'int',
-      quantity: 'int',
-      stock: { of: Product, column: 'stock', kind: 'int' },
-      user_quantity: { column: 'quantity', kind: 'int?', leftJoin: true },
-    });
-    expect(problems).toEqual([]);
   });
 });

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Bus, createMemoryBus } from '@shop/bus';
-import { ChatMessage as ChatMessageEntity, User } from '@shop/db';
-import { createTestDatabase, rowColumnMismatches, type TestDatabase } from '@shop/db/testing';
+import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { sleep } from '@shop/proc';
 import { type ChatMessage, chatHistoryInput, chatSendInput } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -9,7 +8,7 @@ import { logout } from '../auth/auth.service.ts';
 import type { AuthedContext, SessionUser } from '../context.ts';
 import { createLimits } from '../limits.ts';
 import { authedContext, createTestUser } from '../testing/index.ts';
-import { history, listRooms, type MessageRow, send, stream } from './chat.service.ts';
+import { history, listRooms, send, stream } from './chat.service.ts';
 
 let db: TestDatabase;
 let bus: Bus;
@@ -207,21 +206,5 @@ describe('stream', () => {
   it('refuses a room the user may not see', async () => {
     const iterator = stream(as(bob), { roomId: `support:${alice.id}` }, undefined);
     expect(await failure(iterator.next())).toMatchObject({ kind: 'NOT_FOUND' });
-  });
-});
-
-describe('MessageRow', () => {
-  it('matches chat_messages and the author columns of users', async () => {
-    const problems = await rowColumnMismatches<MessageRow>(ChatMessageEntity, {
-      seq: 'bigint',
-      room_id: 'text',
-      author_id: 'uuid',
-      author_name: { of: User, column: 'name', kind: 'text' },
-      author_role: { of: User, column: 'role', kind: 'text' },
-      text: 'text',
-      created_at: 'timestamptz',
-      client_id: 'uuid?',
-    });
-    expect(problems).toEqual([]);
   });
 });

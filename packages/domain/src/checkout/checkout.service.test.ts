@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { CartItem, Order, Product } from '@shop/db';
-import { createTestDatabase, rowColumnMismatches, type TestDatabase } from '@shop/db/testing';
+import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { type Address, addressSchema } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ShopError } from '../errors.ts';
 import { getOrder } from '../orders/orders.service.ts';
 import { ADDRESS, cartLines, createProduct, fillCart, orderCount, outcome, stockOf } from '../testing/fixtures.ts';
 import { authedContext, createTestUser } from '../testing/index.ts';
-import { type CartLineRow, cartFingerprint, type ExistingOrderRow, MAX_ORDER_TOTAL_CENTS, placeOrder } from './checkout.service.ts';
+import { cartFingerprint, MAX_ORDER_TOTAL_CENTS, placeOrder } from './checkout.service.ts';
 
 let db: TestDatabase;
 const em = () => db.orm.em.fork();
@@ -285,27 +284,5 @@ describe('cartFingerprint', () => {
     ).not.toBe(base);
     expect(cartFingerprint([{ productId: 3, quantity: 1 }], ADDRESS)).not.toBe(base);
     expect(cartFingerprint(lines, { ...ADDRESS, line2: 'Flat 2' })).not.toBe(base);
-  });
-});
-
-describe('checkout rows match their tables', () => {
-  it('CartLineRow: cart_items with its product', async () => {
-    const problems = await rowColumnMismatches<CartLineRow>(CartItem, {
-      product_id: 'int',
-      quantity: 'int',
-      name: { of: Product, column: 'name', kind: 'text' },
-      price_cents: { of: Product, column: 'price_cents', kind: 'int' },
-      stock: { of: Product, column: 'stock', kind: 'int' },
-    });
-    expect(problems).toEqual([]);
-  });
-
-  it('ExistingOrderRow: orders', async () => {
-    const problems = await rowColumnMismatches<ExistingOrderRow>(Order, {
-      id: 'uuid',
-      cart_fingerprint: 'text',
-      shipping_address: 'jsonb',
-    });
-    expect(problems).toEqual([]);
   });
 });
