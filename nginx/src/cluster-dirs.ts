@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { reachableByOthers } from '@shop/proc';
 import { workerUser } from './nginx.ts';
-import { prefixPaths } from './render.ts';
+import { prefixPaths } from './prefix.ts';
 
 export interface ClusterDirs {
   /** The instances' DATA_DIR and the logs: `dir`, or a fresh temp dir (`ownDir`). */

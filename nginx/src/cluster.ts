@@ -8,7 +8,9 @@ import { createOrm, isSeeded, migrate, seedDemo } from '@shop/db';
 import { freePort, freePorts, type ShopInstance, shopInstance, sleep } from '@shop/proc';
 import { clusterDirs } from './cluster-dirs.ts';
 import { findNginx, nginxProcess } from './nginx.ts';
-import { drainFlag, type RateLimits, renderNginxConfig, type TlsSettings } from './render.ts';
+import { drainFlag } from './prefix.ts';
+import { renderNginxConfig, type TlsSettings } from './render.ts';
+import type { RateLimits } from './server-block.ts';
 import { builtWebDist } from './web-build.ts';
 
 export interface ClusterOptions {

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, repoRoot, spawnTracked, stop, waitForHttp } from '@shop/proc';
 import { findNginx, preparePrefix, testConfig, workerUser } from './nginx.ts';
-import { prefixPaths, type RenderOptions, renderNginxConfig } from './render.ts';
+import { prefixPaths } from './prefix.ts';
+import { type RenderOptions, renderNginxConfig } from './render.ts';
 
 export const composeConfigFile = join(repoRoot, 'apps/server/deploy/nginx.compose.conf');
 

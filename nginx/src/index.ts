@@ -1,5 +1,6 @@
 export { type Cluster, type ClusterInstance, type ClusterOptions, startCluster } from './cluster.ts';
 export { COMPOSE_NGINX, composeConfigFile, type LocalComposeNginx, renderComposeConfig, startComposeNginx } from './compose.ts';
 export { findNginx, nginxProcess, testConfig, workerUser } from './nginx.ts';
-export { CONTENT_SECURITY_POLICY, DEFAULT_RATE_LIMITS, instancePorts, type RenderOptions, renderNginxConfig } from './render.ts';
+export { instancePorts, type RenderOptions, renderNginxConfig } from './render.ts';
+export { CONTENT_SECURITY_POLICY, DEFAULT_RATE_LIMITS } from './server-block.ts';
 export { defaultWebDist, ensureWebBuild } from './web-build.ts';

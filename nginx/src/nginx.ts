@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { sleep, spawnTracked } from '@shop/proc';
-import { prefixPaths } from './render.ts';
+import { prefixPaths } from './prefix.ts';
 
 const execFileAsync = promisify(execFile);
 

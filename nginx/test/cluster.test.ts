@@ -1,34 +1,23 @@
 // Three real instances behind a real nginx, on one PostgreSQL database and a private Redis:
 // load balancing, a SIGKILL under load, a rolling restart under load, the micro-cache during an
-// outage, and the nginx-layer limits in front of the real app.
+// outage, and the nginx-layer limits in front of the real app. (A checkout its workers cannot
+// reach: cluster-unreachable.test.ts.)
 
 import { execFile } from 'node:child_process';
-import { chmod, cp, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import type { AppRouter } from '@shop/api';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { type RedisServer, sleep, startRedis } from '@shop/proc';
-import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import WebSocket from 'ws';
 import { register } from '../../apps/server/test/harness.ts';
 import { type Cluster, startCluster } from '../src/cluster.ts';
-import { defaultWebDist, ensureWebBuild } from '../src/web-build.ts';
+import { ensureWebBuild } from '../src/web-build.ts';
+import { call, getLoop, input, lobbyListener, type Outcome, until } from './cluster-traffic.ts';
 
 let db: TestDatabase;
 let redis: RedisServer;
 let cluster: Cluster;
 const sockets: { close(): void }[] = [];
-
-async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await sleep(25);
-  }
-}
 
 beforeAll(async () => {
   await ensureWebBuild();
@@ -53,66 +42,11 @@ afterAll(async () => {
 /** Registers straight at an instance (not through nginx, whose sign-in limit is kept small here). */
 const signUp = (name: string) => register(cluster.instances[0]?.url ?? '', name);
 
-/** A lobby subscriber over nginx's WebSocket, counting its socket's opens and closes. */
+/** A lobby subscriber over nginx's WebSocket, closed after the file. */
 async function listen(cookie: string) {
-  const stats = { opens: 0, closes: 0 };
-  const socket = createWSClient({
-    url: `${cluster.url.replace('http', 'ws')}/trpc`,
-    retryDelayMs: () => 200,
-    onOpen: () => {
-      stats.opens++;
-    },
-    onClose: () => {
-      stats.closes++;
-    },
-    WebSocket: class extends WebSocket {
-      constructor(url: string | URL, protocols?: string | string[]) {
-        super(url, protocols, { headers: { cookie } });
-      }
-    } as unknown as typeof globalThis.WebSocket,
-  });
-  sockets.push(socket);
-  const live = createTRPCClient<AppRouter>({ links: [wsLink({ client: socket })] });
-  const ids: number[] = [];
-  await new Promise<void>((resolve, reject) => {
-    live.chat.onMessage.subscribe({ roomId: 'lobby' }, { onStarted: () => resolve(), onData: (e) => ids.push(e.data.id), onError: reject });
-  });
-  return { ids, stats };
-}
-
-interface Outcome {
-  ok: number;
-  failures: string[];
-}
-
-async function call(method: 'GET' | 'POST', path: string, cookie: string | undefined, outcome: Outcome, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${cluster.url}/trpc/${path}`, {
-    method,
-    headers: { ...(cookie ? { cookie } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  }).catch((error: Error) => error);
-  if (res instanceof Error) {
-    outcome.failures.push(`${method} ${path}: ${res.message}`);
-    return undefined;
-  }
-  const text = await res.text();
-  if (res.status !== 200) {
-    outcome.failures.push(`${method} ${path}: ${res.status} from ${res.headers.get('x-instance') ?? 'nginx'} ${text.slice(0, 200)}`);
-    return undefined;
-  }
-  outcome.ok++;
-  return (JSON.parse(text) as { result: { data: unknown } }).result.data;
-}
-
-const input = (value: unknown) => `input=${encodeURIComponent(JSON.stringify(value))}`;
-
-/** GETs in a loop: the signed-in user's own data (never cached) and anonymous catalog reads. */
-async function getLoop(cookie: string, outcome: Outcome, keepGoing: () => boolean, max: number, pauseMs = 0): Promise<void> {
-  for (let n = 0; n < max && keepGoing(); n++) {
-    const path = n % 3 === 0 ? `catalog.list?${input({ limit: 5, sort: 'name' })}` : n % 3 === 1 ? 'auth.me' : 'cart.get';
-    await call('GET', path, n % 3 === 0 ? undefined : cookie, outcome);
-    if (pauseMs) await sleep(pauseMs);
-  }
+  const listener = await lobbyListener(cluster.url, cookie);
+  sockets.push(listener.socket);
+  return listener;
 }
 
 describe('three instances behind nginx', () => {
@@ -170,9 +104,11 @@ describe('three instances behind nginx', () => {
         // A send that failed in flight is retried with its clientId, as the SPA does; the server
         // stores it once. (POSTs are not retried by nginx: only GETs must never fail here.)
         for (let attempt = 0; attempt < 5; attempt++) {
-          const message = (await call('POST', 'chat.send', cookie, sends, { roomId: 'lobby', text: `w${w} ${i}`, clientId })) as
-            | { id: number }
-            | undefined;
+          const message = (await call(cluster.url, 'POST', 'chat.send', cookie, sends, {
+            roomId: 'lobby',
+            text: `w${w} ${i}`,
+            clientId,
+          })) as { id: number } | undefined;
           if (message) {
             if (!sent.includes(message.id)) sent.push(message.id);
             break;
@@ -190,7 +126,7 @@ describe('three instances behind nginx', () => {
     await Promise.all([
       killer(),
       ...writers.map((cookie, w) => sender(cookie as string, w)),
-      ...[0, 1, 2].map(() => getLoop(reader as string, gets, () => true, 100)),
+      ...[0, 1, 2].map(() => getLoop(cluster.url, reader as string, gets, () => true, 100)),
     ]);
     expect(killed).toBe(true);
     expect(gets.failures).toEqual([]);
@@ -208,7 +144,10 @@ describe('three instances behind nginx', () => {
 
   it('restarts every instance in turn under load with zero failed requests, GETs and POSTs alike', async () => {
     const [shopper, ...writers] = await Promise.all(['shopper', 'v1', 'v2', 'v3'].map(signUp));
-    const page = (await call('GET', `catalog.list?${input({ limit: 1, inStock: true })}`, undefined, { ok: 0, failures: [] })) as {
+    const page = (await call(cluster.url, 'GET', `catalog.list?${input({ limit: 1, inStock: true })}`, undefined, {
+      ok: 0,
+      failures: [],
+    })) as {
       items: { id: number }[];
     };
     const productId = page.items[0]?.id;
@@ -222,8 +161,8 @@ describe('three instances behind nginx', () => {
     const keepGoing = () => restarting;
     const mutations = async () => {
       for (let n = 0; keepGoing(); n++) {
-        if (n % 2 === 0) await call('POST', 'cart.add', shopper, outcome, { productId, quantity: 1 });
-        else await call('POST', 'cart.remove', shopper, outcome, { productId });
+        if (n % 2 === 0) await call(cluster.url, 'POST', 'cart.add', shopper, outcome, { productId, quantity: 1 });
+        else await call(cluster.url, 'POST', 'cart.remove', shopper, outcome, { productId });
         await sleep(20);
       }
     };
@@ -231,9 +170,10 @@ describe('three instances behind nginx', () => {
     // under the per-user flood limit.
     const chatter = async () => {
       for (let n = 0; keepGoing(); n++) {
-        const message = (await call('POST', 'chat.send', writers[n % 3], outcome, { roomId: 'lobby', text: `during restart ${n}` })) as
-          | { id: number }
-          | undefined;
+        const message = (await call(cluster.url, 'POST', 'chat.send', writers[n % 3], outcome, {
+          roomId: 'lobby',
+          text: `during restart ${n}`,
+        })) as { id: number } | undefined;
         if (message) sentNow.push(message.id);
         await sleep(400);
       }
@@ -241,7 +181,12 @@ describe('three instances behind nginx', () => {
     const restart = cluster.rollingRestart().finally(() => {
       restarting = false;
     });
-    await Promise.all([restart, mutations(), chatter(), ...[0, 1].map(() => getLoop(shopper as string, outcome, keepGoing, 10_000, 10))]);
+    await Promise.all([
+      restart,
+      mutations(),
+      chatter(),
+      ...[0, 1].map(() => getLoop(cluster.url, shopper as string, outcome, keepGoing, 10_000, 10)),
+    ]);
 
     expect(outcome.failures).toEqual([]);
     expect(outcome.ok).toBeGreaterThan(50);
@@ -338,37 +283,5 @@ describe('three instances behind nginx', () => {
     const back = await fetch(`${cluster.url}/trpc/auth.me`);
     await back.arrayBuffer();
     expect(back.status).toBe(200);
-  }, 120_000);
-});
-
-describe('a checkout its nginx workers cannot reach', () => {
-  it("serves the SPA and caches reads when the cluster's folder and the build sit under a 0700 home", async () => {
-    // As a clone under /root would: the workers (`nobody` when started as root) cannot enter it.
-    const home = await mkdtemp(join(tmpdir(), 'shop-home-'));
-    const webDist = join(home, 'checkout/apps/web/dist');
-    await cp(defaultWebDist, webDist, { recursive: true });
-    // A build made into a mkdtemp folder (as the e2e suite's) is itself 0700.
-    await chmod(webDist, 0o700);
-    const small = await startCluster({
-      databaseUrl: db.url,
-      redisUrl: redis.url,
-      instances: 1,
-      dir: join(home, 'checkout/.data/cluster'),
-      webDist,
-      env: { SEED_PRODUCTS: '0', SESSION_SECRET: 'nginx-cluster-test-secret-0123456789abcdef' },
-    });
-    try {
-      const page = await fetch(`${small.url}/`);
-      expect(page.status).toBe(200);
-      expect(await page.text()).toContain('<div id="root">');
-      const read = `${small.url}/trpc/catalog.categories?unreachable-home`;
-      expect((await fetch(read)).status).toBe(200);
-      expect((await fetch(read)).headers.get('x-cache-status')).toBe('HIT');
-      // Started as root, nginx was given a prefix of its own outside the unreachable home.
-      if (process.getuid?.() === 0) expect(small.dir.startsWith(home)).toBe(false);
-    } finally {
-      await small.stop();
-      await rm(home, { recursive: true, force: true });
-    }
   }, 120_000);
 });

@@ -12,7 +12,8 @@ import { type ShopInstance, startShopInstance } from '@shop/proc';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { COMPOSE_NGINX, composeConfigFile, type LocalComposeNginx, renderComposeConfig, startComposeNginx } from '../src/compose.ts';
-import { CONTENT_SECURITY_POLICY, prefixPaths } from '../src/render.ts';
+import { prefixPaths } from '../src/prefix.ts';
+import { CONTENT_SECURITY_POLICY } from '../src/server-block.ts';
 import { spaFixture, tempDir } from './support.ts';
 
 describe('the compose Nginx configuration', () => {

@@ -4,7 +4,9 @@ import { rm, writeFile } from 'node:fs/promises';
 import { freePort } from '@shop/proc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findNginx, type NginxProcess, nginxProcess, preparePrefix, testConfig, workerUser } from '../src/nginx.ts';
-import { CONTENT_SECURITY_POLICY, drainFlag, instancePorts, prefixPaths, type RenderOptions, renderNginxConfig } from '../src/render.ts';
+import { drainFlag, prefixPaths } from '../src/prefix.ts';
+import { instancePorts, type RenderOptions, renderNginxConfig } from '../src/render.ts';
+import { CONTENT_SECURITY_POLICY } from '../src/server-block.ts';
 import { type FakeUpstream, fakeUpstream, httpsGet, rawRequest, selfSignedCert, spaFixture, tempDir } from './support.ts';
 
 const bin = findNginx();

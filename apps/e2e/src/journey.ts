@@ -3,9 +3,10 @@
 
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sleep } from '@shop/proc';
+import { waitFor } from '@shop/proc';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser } from './browser.ts';
+import { imagesInView, recordLayoutShifts, sidewaysOverflow, twoFrames, watch } from './page-checks.ts';
 
 export const DESKTOP = { width: 1280, height: 800 } as const;
 export const PHONE = { width: 360, height: 740 } as const;
@@ -40,73 +41,6 @@ export interface JourneyResult {
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** Records layout shifts from the first paint on, so a page load's shift can be read later. */
-function recordLayoutShifts() {
-  const w = window as unknown as { __layoutShift: number };
-  w.__layoutShift = 0;
-  new PerformanceObserver((list) => {
-    for (const entry of list.getEntries() as (PerformanceEntry & { value: number; hadRecentInput: boolean })[]) {
-      if (!entry.hadRecentInput) w.__layoutShift += entry.value;
-    }
-  }).observe({ type: 'layout-shift', buffered: true });
-}
-
-/** At the current width: does the page scroll sideways, and which outermost elements stick out? */
-function sidewaysOverflow(): string[] {
-  const width = document.documentElement.clientWidth;
-  if (document.documentElement.scrollWidth <= width) return [];
-  const describe = (el: Element) =>
-    `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.classList.length ? `.${[...el.classList].join('.')}` : ''}`;
-  // Content inside a scrolling or clipping box (a swipeable category bar) does not widen the page.
-  const clipped = (el: Element) => {
-    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
-      if (getComputedStyle(a).overflowX !== 'visible') return true;
-    }
-    return false;
-  };
-  const out: string[] = [];
-  for (const el of document.body.querySelectorAll('*')) {
-    const right = el.getBoundingClientRect().right;
-    const parent = el.parentElement;
-    const outermost = !parent || parent === document.body || parent.getBoundingClientRect().right <= width + 1;
-    if (right > width + 1 && outermost && !clipped(el)) out.push(`${describe(el)} reaches ${Math.round(right)}px`);
-  }
-  return out.length ? out : [`document is ${document.documentElement.scrollWidth}px wide`];
-}
-
-/** Collects everything that went wrong in a page's console and network, and who answered. */
-function watch(page: Page, who: string, problems: string[], instances: Set<string>) {
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`${who}: console error on ${page.url()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`${who}: uncaught error on ${page.url()}: ${error.message}`));
-  page.on('requestfailed', (request) => {
-    const reason = request.failure()?.errorText ?? 'unknown';
-    // The browser itself cancels what a navigation made obsolete (lazy images of the page left).
-    if (reason === 'net::ERR_ABORTED') return;
-    problems.push(`${who}: request failed: ${request.method()} ${request.url()}: ${reason}`);
-  });
-  page.on('response', (response) => {
-    if (response.status() >= 400) problems.push(`${who}: HTTP ${response.status()} for ${response.request().method()} ${response.url()}`);
-    const instance = response.headers()['x-instance'];
-    if (instance && new URL(response.url()).pathname.startsWith('/trpc')) instances.add(instance);
-  });
-}
-
-/** Waits until the images in view have loaded, so screenshots show them. */
-async function imagesInView(page: Page) {
-  await page.waitForFunction(() =>
-    [...document.images].every((img) => {
-      const r = img.getBoundingClientRect();
-      const visible = r.bottom > 0 && r.top < window.innerHeight && r.width > 0;
-      return !visible || img.complete;
-    }),
-  );
-}
-
-const twoFrames = (page: Page) =>
-  page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
 
 export async function runJourney(baseUrl: string, options: JourneyOptions = {}): Promise<JourneyResult> {
   const base = baseUrl.replace(/\/$/, '');
@@ -204,10 +138,10 @@ export async function runJourney(baseUrl: string, options: JourneyOptions = {}):
       await page.waitForURL((url) => url.searchParams.get('q') === product.name);
       // The best match comes first: the grid now shows search results instead of the newest products.
       if (before === `/p/${product.slug}`) throw new Error('the product was first before the search too: the test proves nothing');
-      await until(
+      await waitFor(
         async () => (await grid.getByRole('link').first().getAttribute('href')) === `/p/${product.slug}`,
         'the product first in the results',
-        timeout,
+        { timeoutMs: timeout },
       );
       await capture(page, 'search', false);
     });
@@ -356,13 +290,4 @@ async function openLobby(page: Page) {
   await lobby.first().click();
   await page.getByRole('log', { name: 'Messages' }).waitFor();
   await page.getByRole('textbox', { name: 'Message' }).waitFor();
-}
-
-/** Polls a condition on the page until it holds. */
-async function until(check: () => Promise<boolean>, what: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
