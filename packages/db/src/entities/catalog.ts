@@ -72,6 +72,8 @@ const ProductSchema = defineEntity({
     { name: 'products_category_price_idx', properties: ['category', 'priceCents', 'id'] },
     { name: 'products_category_created_idx', properties: ['category', 'createdAt', 'id'] },
     { name: 'products_category_name_idx', properties: ['category', 'name', 'id'] },
+    // A search within a category reads a window of the category's own rows, in id order.
+    { name: 'products_category_id_idx', properties: ['category', 'id'] },
   ],
 });
 export class Product extends ProductSchema.class {}
@@ -99,3 +101,19 @@ const SearchWordSchema = defineEntity({
 });
 export class SearchWord extends SearchWordSchema.class {}
 SearchWordSchema.setClass(SearchWord);
+
+/**
+ * The categories each search word (a lexeme of products' names and descriptions) occurs in, kept by
+ * triggers on products: a search whose words all occur in one category reads that category's rows
+ * first (catalog.service.ts). Never removed: a stale pair only costs a window.
+ */
+const SearchTermCategorySchema = defineEntity({
+  name: 'SearchTermCategory',
+  tableName: 'search_term_categories',
+  properties: {
+    lexeme: p.text().collation('C').primary(),
+    category: () => p.manyToOne(Category).primary().deleteRule('cascade'),
+  },
+});
+export class SearchTermCategory extends SearchTermCategorySchema.class {}
+SearchTermCategorySchema.setClass(SearchTermCategory);

@@ -31,6 +31,8 @@ export function toPrefixQuery(search: string): string | null {
 interface SortSpec {
   /** The sort key of a product `p`. */
   key: string;
+  /** The sort key's column. */
+  column: string;
   /** SQL printing the key as text for the cursor. */
   keyText(k: string): string;
   orderBy(k: string, id: string): string;
@@ -51,12 +53,14 @@ const UNINDEXED_KEYS: Record<KeyedSort, string> = {
 const SORTS: Record<KeyedSort, SortSpec> = {
   price_asc: {
     key: 'p.price_cents',
+    column: 'price_cents',
     keyText: (k) => `${k}::text`,
     orderBy: (k, id) => `${k} asc, ${id} asc`,
     after: (k, id) => `(${k}, ${id}) > (?::int, ?)`,
   },
   price_desc: {
     key: 'p.price_cents',
+    column: 'price_cents',
     keyText: (k) => `${k}::text`,
     orderBy: (k, id) => `${k} desc, ${id} desc`,
     after: (k, id) => `(${k}, ${id}) < (?::int, ?)`,
@@ -64,11 +68,18 @@ const SORTS: Record<KeyedSort, SortSpec> = {
   // Microseconds since the epoch: exact, unlike a JavaScript Date.
   newest: {
     key: 'p.created_at',
+    column: 'created_at',
     keyText: (k) => `(extract(epoch from ${k}) * 1000000)::bigint::text`,
     orderBy: (k, id) => `${k} desc, ${id} desc`,
     after: (k, id) => `(${k}, ${id}) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?)`,
   },
-  name: { key: 'p.name', keyText: (k) => k, orderBy: (k, id) => `${k} asc, ${id} asc`, after: (k, id) => `(${k}, ${id}) > (?::text, ?)` },
+  name: {
+    key: 'p.name',
+    column: 'name',
+    keyText: (k) => k,
+    orderBy: (k, id) => `${k} asc, ${id} asc`,
+    after: (k, id) => `(${k}, ${id}) > (?::text, ?)`,
+  },
 };
 
 /**
@@ -103,6 +114,19 @@ export const DENSE_WINDOW = 1_600;
  * page, so its full width is only read when the correction is rarer than one in 160.
  */
 export const TYPO_WINDOW = 4_000;
+/**
+ * The one category every word of a search occurs in (as a prefix of a word of its products' names or
+ * descriptions, from `search_term_categories`), or null: none, or several. Its parameter is the
+ * words twice; its lexemes are the ones to_tsquery matches the words by.
+ */
+export const ONE_CATEGORY = `one_category as materialized (select (select case when count(*) = 1 then min(s.category_id) end from (
+    select s.category_id from unnest(tsvector_to_array(to_tsvector('english', ?))) l
+    join search_term_categories s on s.lexeme >= l and s.lexeme < l || chr(1114111)
+    group by s.category_id
+    having count(distinct l) = (select count(*) from unnest(tsvector_to_array(to_tsvector('english', ?))))) s) as id)`;
+const CATEGORY_BY_SLUG = '(select id from categories where slug = ?)';
+/** Words of a search beyond which its name tier reads no window. */
+const MAX_WINDOW_WORDS = 2;
 /** Tier 1 through the index: the words' prefixes expanded to the name words they start (catalog_name_query). */
 const NAME_MATCH = `p.name_search @@ (select catalog_name_query(?))`;
 /**
@@ -194,10 +218,11 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
   // (category_id, sort key, id) index yields the page in order.
   const filters: string[] = [];
   const filterParams: unknown[] = [];
-  if (input.category) {
-    filters.push('p.category_id = (select id from categories where slug = ?)');
-    filterParams.push(input.category);
-  }
+  // A search's windows are the category's own first rows: its words are dense there.
+  const inCategory = input.category ? [`p.category_id = ${CATEGORY_BY_SLUG}`] : [];
+  const categoryParams = input.category ? [input.category] : [];
+  filters.push(...inCategory);
+  filterParams.push(...categoryParams);
   if (input.minPriceCents !== undefined) {
     filters.push('p.price_cents >= ?');
     filterParams.push(input.minPriceCents);
@@ -207,8 +232,60 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
     filterParams.push(input.maxPriceCents);
   }
   if (input.inStock) filters.push('p.stock > 0');
+  const outsideFilters = filters.slice(inCategory.length);
+  const outsideParams = filterParams.slice(categoryParams.length);
   const limit = input.limit + 1;
   const params: unknown[] = [];
+  // Without a category asked for, a search whose words all occur in one category only (a noun of
+  // it: teapot, lamp) has all its matches there: its windows are that category's rows.
+  const implicitCategory = terms !== null && !input.category;
+  const ctes: string[] = [];
+  if (implicitCategory && terms) {
+    ctes.push(ONE_CATEGORY);
+    params.push(terms.words, terms.words);
+  }
+  /**
+   * A window's matches: the first `size` rows in `order` meeting `conds`, read from the search's
+   * category (asked for, or the one its words occur in; `ownCategory` false: only one asked for),
+   * else from the whole catalog; then those meeting `match`, with `columns`, at most a page and one.
+   */
+  const windowMatches = (w: {
+    conds: string[];
+    condParams: unknown[];
+    /** The order, of rows named `t`. */
+    order: (t: string) => string;
+    /** The sort key's column (besides the id), when the order has one. */
+    key?: string;
+    size: number;
+    columns: string;
+    match: string[];
+    matchParams: unknown[];
+    ownCategory?: boolean;
+  }): [string, unknown[]] => {
+    const matches = `join categories c on c.id = p.category_id ${whereSql([...w.match, ...outsideFilters])}`;
+    const tail = [...w.matchParams, ...outsideParams, limit];
+    const catalogWindow = (conds: string[]) =>
+      `select ${w.columns} from (select * from products p ${whereSql(conds)} order by ${w.order('p')} limit ${w.size}) p
+        ${matches} order by ${w.order('p')} limit ?`;
+    // The category's window is read from its (category_id, key, id) index alone (an index-only
+    // scan), cheaper than anything else, so the planner takes it rather than the catalog's order
+    // filtered for the category, which reads every older row first when the category's products are
+    // all new. Its rows are then fetched one by one by id (a lateral lookup the planner cannot turn
+    // into reading every match of the words and joining), in the window's order, so the page stops
+    // at its last match.
+    const categoryWindow = (conds: string[], category: string) =>
+      `select ${w.columns} from (select p.id${w.key ? `, p.${w.key}` : ''} from products p
+          ${whereSql([...conds, `p.category_id = ${category}`])} order by ${w.order('p')} limit ${w.size}) w
+        cross join lateral (select * from products p where p.id = w.id offset 0) p
+        ${matches} order by ${w.order('w')} limit ?`;
+    if (input.category) return [categoryWindow(w.conds, CATEGORY_BY_SLUG), [...w.condParams, input.category, ...tail]];
+    if (!implicitCategory || w.ownCategory === false) return [catalogWindow(w.conds), [...w.condParams, ...tail]];
+    const only = '(select id from one_category)';
+    return [
+      `(${categoryWindow([`${only} is not null`, ...w.conds], only)}) union all (${catalogWindow([`${only} is null`, ...w.conds])})`,
+      [...w.condParams, ...tail, ...w.condParams, ...tail],
+    ];
+  };
 
   if (terms && sort === 'relevance') {
     // Each tier is its own bounded lookup (at most a page and one row), in id order after the
@@ -216,22 +293,33 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
     // the tiers before it found less than a page (a one-time filter: its scan never starts).
     const cursorTier = cursor ? Number(cursor.key) : 0;
     if (cursor && !TIERS.some(({ tier }) => tier === cursorTier)) throw invalidCursor();
-    const ctes: string[] = [];
     const before: string[] = [];
     for (const { tier, match, params: matchParams, window, sparse, windowIf } of TIERS.filter(({ tier }) => tier >= cursorTier)) {
       const after = tier === cursorTier ? ['p.id > ?'] : [];
       const afterParams = tier === cursorTier ? [cursor?.id] : [];
       const gate = before.length ? [`(${before.map((t) => `(select count(*) from ${t})`).join(' + ')}) < ?`] : [];
       const gateParams = before.length ? [limit] : [];
-      const [readIf, readIfParams] = windowIf ? windowIf(terms) : [null, []];
+      // Three words or more are seldom together in one name of 64 (their densities multiply): their
+      // name tier goes to the index without reading a window that would not fill.
+      const [readIf, readIfParams] =
+        tier === 1 && words.length > MAX_WINDOW_WORDS ? ['false', []] : windowIf ? windowIf(terms) : [null, []];
       // Dense matches (a common word, in names for tier 1, in descriptions for tier 2, a common
       // correction for tier 3) are met within the first rows in id order: read a bounded window of
       // them. Fewer than a page there: the index (for tier 1, the name words as exact lexemes), its
       // matches sorted by id.
-      ctes.push(`d${tier} as materialized (select ${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k
-        from (select * from products p ${whereSql([...gate, ...(readIf ? [readIf] : []), ...after])} order by p.id limit ${window}) p
-        join categories c on c.id = p.category_id ${whereSql([match, ...filters])} order by p.id limit ?)`);
-      params.push(...gateParams, ...readIfParams, ...afterParams, ...matchParams(terms), ...filterParams, limit);
+      // (A correction, tier 3, may be a word of any category.)
+      const [found, foundParams] = windowMatches({
+        conds: [...gate, ...(readIf ? [readIf] : []), ...after],
+        condParams: [...gateParams, ...readIfParams, ...afterParams],
+        order: (t) => `${t}.id`,
+        size: window,
+        columns: `${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k`,
+        match: [match],
+        matchParams: matchParams(terms),
+        ownCategory: tier !== 3,
+      });
+      ctes.push(`d${tier} as materialized (${found})`);
+      params.push(...foundParams);
       const [sparseMatch, sparseParams] = sparse ? sparse(terms) : [match, matchParams(terms)];
       ctes.push(`t${tier} as materialized (select * from d${tier} where (select count(*) from d${tier}) >= ?
         union all (select ${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k ${FROM}
@@ -265,10 +353,18 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
   const key = UNINDEXED_KEYS[sort === 'relevance' ? 'newest' : sort];
   const unindexedAfter = cursor ? [spec.after(key, 'p.id')] : [];
   const fullText = `p.search @@ to_tsquery('english', ?)`;
-  const ctes = [
-    `w as materialized (select ${PRODUCT_SUMMARY_COLUMNS}, ${spec.key} as k
-      from (select * from products p ${whereSql(after)} order by ${spec.orderBy(spec.key, 'p.id')} limit ${DENSE_WINDOW}) p
-      join categories c on c.id = p.category_id ${whereSql([fullText, ...filters])} order by ${spec.orderBy(spec.key, 'p.id')} limit ?)`,
+  const [found, foundParams] = windowMatches({
+    conds: after,
+    condParams: cursorParams,
+    order: (t) => spec.orderBy(`${t}.${spec.column}`, `${t}.id`),
+    key: spec.column,
+    size: DENSE_WINDOW,
+    columns: `${PRODUCT_SUMMARY_COLUMNS}, ${spec.key} as k`,
+    match: [fullText],
+    matchParams: [terms.all],
+  });
+  ctes.push(
+    `w as materialized (${found})`,
     `m as materialized (select * from w where (select count(*) from w) >= ?
       union all (select ${PRODUCT_SUMMARY_COLUMNS}, ${spec.key} as k ${FROM}
       ${whereSql(['(select count(*) from w) < ?', fullText, ...filters, ...unindexedAfter])} order by ${spec.orderBy(key, 'p.id + 0')} limit ?))`,
@@ -276,8 +372,8 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
     `t as materialized (select ${PRODUCT_SUMMARY_COLUMNS}, ${spec.key} as k ${FROM}
       ${whereSql([`(select numnode(catalog_typo_query(?))) > 0`, TIERS[2]?.match ?? 'false', ...filters, ...unindexedAfter])}
       order by ${spec.orderBy(key, 'p.id + 0')} limit ?)`,
-  ];
-  params.push(...cursorParams, terms.all, ...filterParams, limit);
+  );
+  params.push(...foundParams);
   params.push(limit, limit, terms.all, ...filterParams, ...cursorParams, limit);
   params.push(terms.words, ...(TIERS[2]?.params(terms) ?? []), ...filterParams, ...cursorParams, limit);
   params.push(limit);

@@ -1,0 +1,105 @@
+// A search whose words all occur in one category reads that category's rows for its windows
+// (search_term_categories, kept by triggers). Every write that puts a word into another category
+// (insert, new name or description, a move) must send the search back to the whole catalog: else
+// the match in the other category would never be found.
+import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { type CatalogListInput, catalogListInput, type ProductSummary } from '@shop/schemas';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { seedCatalogFixture, testContext, walkCatalog } from '../testing/index.ts';
+import { DENSE_WINDOW, listProducts, ONE_CATEGORY } from './catalog.service.ts';
+
+let db: TestDatabase;
+const execute = <T extends object>(query: string, params: unknown[] = []) => db.orm.em.fork().getConnection().execute<T[]>(query, params);
+
+const walk = async (input: Partial<CatalogListInput>) => (await walkCatalog(db.orm, input)).map((p) => p.id);
+
+/** Inserts `count` products named `name` into `category`, in one statement, priced from `price` up. */
+async function insert(count: number, name: string, category: string, price = 500): Promise<void> {
+  await execute(
+    `insert into products (slug, name, description, price_cents, stock, category_id, image_url)
+     select lower(replace(?, ' ', '-')) || '-' || ? || '-' || n || '-' || (random() * 1e9)::bigint, ?, 'Plain.', ? + n, 5,
+       (select id from categories where slug = ?), '/img/x.svg'
+     from generate_series(1, ?) n`,
+    [name, category, name, price, category, count],
+  );
+}
+
+const oneCategory = async (words: string) =>
+  (await execute<{ id: number | null }>(`with ${ONE_CATEGORY} select id from one_category`, [words, words]))[0]?.id ?? null;
+
+const expectedIds = (word: string, order: string) =>
+  execute<{ id: number }>(`select id from products where search @@ to_tsquery('english', ?) order by ${order}`, [`${word}:*`]).then(
+    (rows) => rows.map((r) => r.id),
+  );
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject('pgAdminUrl'));
+  await seedCatalogFixture(db.orm.em.fork());
+  // Kitchen holds the word, sparse in the catalog (far more other products first) and dense in
+  // kitchen; the lighting products are cheaper, so a price sort's catalog window holds none of it.
+  await insert(4 * DENSE_WINDOW, 'Plain Shade', 'lighting', 100);
+  await insert(DENSE_WINDOW / 2, 'Plain Spoon', 'kitchen', 2_000);
+  await insert(60, 'Wombat Kettle', 'kitchen', 2_000);
+  await insert(2 * DENSE_WINDOW, 'Plain Fork', 'kitchen', 2_000);
+  await insert(40, 'Wombat Kettle', 'kitchen', 2_000);
+  await execute('analyze products');
+}, 120_000);
+afterAll(() => db?.drop());
+
+describe('a search whose words occur in one category', () => {
+  it('knows the category of a word, of several words, and none for words of several categories or none', async () => {
+    const [{ id: kitchen } = { id: 0 }] = await execute<{ id: number }>(`select id from categories where slug = 'kitchen'`);
+    expect(await oneCategory('wombat')).toBe(kitchen);
+    expect(await oneCategory('wombat kettle')).toBe(kitchen);
+    expect(await oneCategory('womb')).toBe(kitchen);
+    expect(await oneCategory('plain')).toBeNull();
+    expect(await oneCategory('wombat shade')).toBeNull();
+    expect(await oneCategory('zzyzxq')).toBeNull();
+  });
+
+  it.each([
+    ['relevance', 'id'],
+    ['price_asc', 'price_cents asc, id asc'],
+    ['price_desc', 'price_cents desc, id desc'],
+    ['name', 'name asc, id asc'],
+    ['newest', 'created_at desc, id desc'],
+  ] as const)('walks every match once from the category, sorted by %s', async (sort, order) => {
+    const expected = await expectedIds('wombat', order);
+    expect(expected).toHaveLength(100);
+    expect(await walk({ search: 'wombat', sort, limit: 24 })).toEqual(expected);
+  });
+
+  // Each write on its own word: once one puts the word into a second category, the others would pass
+  // on the whole catalog's route whatever their own trigger did.
+  it.each([
+    ['an insert', 'quoll', (id: number) => insert(1, 'Quoll Lamp', 'lighting', 50).then(() => id)],
+    [
+      'a new description',
+      'bilby',
+      (id: number) => execute(`update products set description = 'Shaped like a bilby.' where id = ?`, [id]).then(() => id),
+    ],
+    ['a new name', 'dunnart', (id: number) => execute(`update products set name = 'Dunnart Chair' where id = ?`, [id]).then(() => id)],
+  ] as const)('finds the word in another category once %s puts it there', async (_, word, write) => {
+    const name = `${word[0]?.toUpperCase()}${word.slice(1)} Pot`;
+    await insert(40, name, 'kitchen', 2_000);
+    await insert(1, 'Plain Chair', 'furniture', 50);
+    const [{ id: chair } = { id: 0 }] = await execute<{ id: number }>(`select max(id)::int as id from products where name = 'Plain Chair'`);
+    expect(await oneCategory(word)).not.toBeNull();
+    await write(chair);
+    expect(await oneCategory(word)).toBeNull();
+    const found = await walk({ search: word, sort: 'price_asc', limit: 24 });
+    expect(found).toEqual(await expectedIds(word, 'price_cents asc, id asc'));
+    expect(found).toHaveLength(41);
+    expect([...(await walk({ search: word, limit: 24 }))].sort((a, b) => a - b)).toEqual(await expectedIds(word, 'id'));
+  });
+
+  it('finds a product moved into another category with its words', async () => {
+    await insert(40, 'Bandicoot Pot', 'kitchen', 2_000);
+    const [{ id } = { id: 0 }] = await execute<{ id: number }>(`select max(id)::int as id from products where name = 'Bandicoot Pot'`);
+    await execute(`update products set category_id = (select id from categories where slug = 'garden') where id = ?`, [id]);
+    expect(await oneCategory('bandicoot')).toBeNull();
+    const found = await walk({ search: 'bandicoot', sort: 'name', limit: 24 });
+    expect(found).toEqual(await expectedIds('bandicoot', 'name asc, id asc'));
+    expect(found).toContain(id);
+  });
+});
