@@ -114,16 +114,20 @@ export const DENSE_WINDOW = 1_600;
  * page, so its full width is only read when the correction is rarer than one in 160.
  */
 export const TYPO_WINDOW = 4_000;
+/** Categories of a search's words beyond which its windows are the whole catalog's. */
+export const MAX_SEARCH_CATEGORIES = 4;
 /**
- * The one category every word of a search occurs in (as a prefix of a word of its products' names or
- * descriptions, from `search_term_categories`), or null: none, or several. Its parameter is the
- * words twice; its lexemes are the ones to_tsquery matches the words by.
+ * The categories every word of a search occurs in (as a prefix of a word of their products' names
+ * or descriptions, from `search_term_categories`): all its matches lie there. Null when there are
+ * more than MAX_SEARCH_CATEGORIES. Its parameter is the words, twice; its lexemes are the ones
+ * to_tsquery matches the words by.
  */
-export const ONE_CATEGORY = `one_category as materialized (select (select case when count(*) = 1 then min(s.category_id) end from (
+export const SEARCH_CATEGORIES = `search_categories as materialized (select (select case when count(*) <= ${MAX_SEARCH_CATEGORIES}
+      then coalesce(array_agg(s.category_id order by s.category_id), '{}') end from (
     select s.category_id from unnest(tsvector_to_array(to_tsvector('english', ?))) l
     join search_term_categories s on s.lexeme >= l and s.lexeme < l || chr(1114111)
     group by s.category_id
-    having count(distinct l) = (select count(*) from unnest(tsvector_to_array(to_tsvector('english', ?))))) s) as id)`;
+    having count(distinct l) = (select count(*) from unnest(tsvector_to_array(to_tsvector('english', ?))))) s) as ids)`;
 const CATEGORY_BY_SLUG = '(select id from categories where slug = ?)';
 /** Words of a search beyond which its name tier reads no window. */
 const MAX_WINDOW_WORDS = 2;
@@ -236,55 +240,75 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
   const outsideParams = filterParams.slice(categoryParams.length);
   const limit = input.limit + 1;
   const params: unknown[] = [];
-  // Without a category asked for, a search whose words all occur in one category only (a noun of
-  // it: teapot, lamp) has all its matches there: its windows are that category's rows.
-  const implicitCategory = terms !== null && !input.category;
+  // Without a category asked for, a search whose words all occur in a few categories (a noun of one:
+  // teapot, lamp) has all its matches there: its windows are those categories' rows.
+  const implicitCategories = terms !== null && !input.category;
   const ctes: string[] = [];
-  if (implicitCategory && terms) {
-    ctes.push(ONE_CATEGORY);
+  if (implicitCategories && terms) {
+    ctes.push(SEARCH_CATEGORIES);
     params.push(terms.words, terms.words);
   }
   /**
-   * A window's matches: the first `size` rows in `order` meeting `conds`, read from the search's
-   * category (asked for, or the one its words occur in; `ownCategory` false: only one asked for),
-   * else from the whole catalog; then those meeting `match`, with `columns`, at most a page and one.
+   * A window's matches, as the CTE `name` (with `columns`, at most a page and one): the first `size`
+   * rows in `order` meeting `conds`, from each of the search's categories (asked for, or those its
+   * words occur in; `ownCategories` false: only one asked for), else from the whole catalog; then
+   * those meeting `match`.
    */
-  const windowMatches = (w: {
-    conds: string[];
-    condParams: unknown[];
-    /** The order, of rows named `t`. */
-    order: (t: string) => string;
-    /** The sort key's column (besides the id), when the order has one. */
-    key?: string;
-    size: number;
-    columns: string;
-    match: string[];
-    matchParams: unknown[];
-    ownCategory?: boolean;
-  }): [string, unknown[]] => {
+  const windowMatches = (
+    name: string,
+    w: {
+      conds: string[];
+      condParams: unknown[];
+      /** The order, of rows named `t`. */
+      order: (t: string) => string;
+      /** The sort key's column (besides the id), when the order has one. */
+      key?: string;
+      size: number;
+      columns: string;
+      match: string[];
+      matchParams: unknown[];
+      ownCategories?: boolean;
+    },
+  ): void => {
     const matches = `join categories c on c.id = p.category_id ${whereSql([...w.match, ...outsideFilters])}`;
     const tail = [...w.matchParams, ...outsideParams, limit];
     const catalogWindow = (conds: string[]) =>
       `select ${w.columns} from (select * from products p ${whereSql(conds)} order by ${w.order('p')} limit ${w.size}) p
         ${matches} order by ${w.order('p')} limit ?`;
-    // The category's window is read from its (category_id, key, id) index alone (an index-only
-    // scan), cheaper than anything else, so the planner takes it rather than the catalog's order
-    // filtered for the category, which reads every older row first when the category's products are
-    // all new. Its rows are then fetched one by one by id (a lateral lookup the planner cannot turn
-    // into reading every match of the words and joining), in the window's order, so the page stops
-    // at its last match.
-    const categoryWindow = (conds: string[], category: string) =>
-      `select ${w.columns} from (select p.id${w.key ? `, p.${w.key}` : ''} from products p
-          ${whereSql([...conds, `p.category_id = ${category}`])} order by ${w.order('p')} limit ${w.size}) w
+    if (input.category ? false : !implicitCategories || w.ownCategories === false) {
+      ctes.push(`${name} as materialized (${catalogWindow(w.conds)})`);
+      params.push(...w.condParams, ...tail);
+      return;
+    }
+    // Each category's window is read from its (category_id, key, id) index alone (an index-only
+    // scan): cheaper than anything else, so the planner takes it rather than the catalog's order
+    // filtered for the category, which reads every older row first when the category's products
+    // are all new. Together, the windows hold every match up to the first end of a window that
+    // stopped before its category did (`…_end`); those rows are fetched one by one by id, in order
+    // (a lateral lookup the planner cannot turn into reading every match of the words), until a
+    // page is found.
+    const columns = `p.id${w.key ? `, p.${w.key}` : ''}`;
+    const key = (t: string) => `${w.key ? `${t}.${w.key}, ` : ''}${t}.id`;
+    const upTo = w.order('w').includes(' desc') ? '>=' : '<=';
+    const categories = input.category ? `array[${CATEGORY_BY_SLUG}]` : '(select ids from search_categories)';
+    ctes.push(`${name}_rows as materialized (select w.* from unnest(${categories}) as cat(id)
+        cross join lateral (select ${columns}, row_number() over (order by ${w.order('p')}) as n from products p
+          ${whereSql([...w.conds, 'p.category_id = cat.id'])} order by ${w.order('p')} limit ${w.size}) w)`);
+    params.push(...(input.category ? [input.category] : []), ...w.condParams);
+    ctes.push(`${name}_end as materialized (select * from ${name}_rows w where w.n = ${w.size} order by ${w.order('w')} limit 1)`);
+    const categoryWindow = `select ${w.columns} from (select * from ${name}_rows w
+          where not exists (select 1 from ${name}_end) or (${key('w')}) ${upTo} (select ${key('e')} from ${name}_end e)
+          order by ${w.order('w')}) w
         cross join lateral (select * from products p where p.id = w.id offset 0) p
         ${matches} order by ${w.order('w')} limit ?`;
-    if (input.category) return [categoryWindow(w.conds, CATEGORY_BY_SLUG), [...w.condParams, input.category, ...tail]];
-    if (!implicitCategory || w.ownCategory === false) return [catalogWindow(w.conds), [...w.condParams, ...tail]];
-    const only = '(select id from one_category)';
-    return [
-      `(${categoryWindow([`${only} is not null`, ...w.conds], only)}) union all (${catalogWindow([`${only} is null`, ...w.conds])})`,
-      [...w.condParams, ...tail, ...w.condParams, ...tail],
-    ];
+    if (input.category) {
+      ctes.push(`${name} as materialized (${categoryWindow})`);
+      params.push(...tail);
+      return;
+    }
+    const none = '(select ids from search_categories) is null';
+    ctes.push(`${name} as materialized ((${categoryWindow}) union all (${catalogWindow([none, ...w.conds])}))`);
+    params.push(...tail, ...w.condParams, ...tail);
   };
 
   if (terms && sort === 'relevance') {
@@ -308,7 +332,7 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
       // them. Fewer than a page there: the index (for tier 1, the name words as exact lexemes), its
       // matches sorted by id.
       // (A correction, tier 3, may be a word of any category.)
-      const [found, foundParams] = windowMatches({
+      windowMatches(`d${tier}`, {
         conds: [...gate, ...(readIf ? [readIf] : []), ...after],
         condParams: [...gateParams, ...readIfParams, ...afterParams],
         order: (t) => `${t}.id`,
@@ -316,10 +340,8 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
         columns: `${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k`,
         match: [match],
         matchParams: matchParams(terms),
-        ownCategory: tier !== 3,
+        ownCategories: tier !== 3,
       });
-      ctes.push(`d${tier} as materialized (${found})`);
-      params.push(...foundParams);
       const [sparseMatch, sparseParams] = sparse ? sparse(terms) : [match, matchParams(terms)];
       ctes.push(`t${tier} as materialized (select * from d${tier} where (select count(*) from d${tier}) >= ?
         union all (select ${PRODUCT_SUMMARY_COLUMNS}, ${tier} as k ${FROM}
@@ -353,7 +375,7 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
   const key = UNINDEXED_KEYS[sort === 'relevance' ? 'newest' : sort];
   const unindexedAfter = cursor ? [spec.after(key, 'p.id')] : [];
   const fullText = `p.search @@ to_tsquery('english', ?)`;
-  const [found, foundParams] = windowMatches({
+  windowMatches('w', {
     conds: after,
     condParams: cursorParams,
     order: (t) => spec.orderBy(`${t}.${spec.column}`, `${t}.id`),
@@ -364,7 +386,6 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
     matchParams: [terms.all],
   });
   ctes.push(
-    `w as materialized (${found})`,
     `m as materialized (select * from w where (select count(*) from w) >= ?
       union all (select ${PRODUCT_SUMMARY_COLUMNS}, ${spec.key} as k ${FROM}
       ${whereSql(['(select count(*) from w) < ?', fullText, ...filters, ...unindexedAfter])} order by ${spec.orderBy(key, 'p.id + 0')} limit ?))`,
@@ -373,7 +394,6 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
       ${whereSql([`(select numnode(catalog_typo_query(?))) > 0`, TIERS[2]?.match ?? 'false', ...filters, ...unindexedAfter])}
       order by ${spec.orderBy(key, 'p.id + 0')} limit ?)`,
   );
-  params.push(...foundParams);
   params.push(limit, limit, terms.all, ...filterParams, ...cursorParams, limit);
   params.push(terms.words, ...(TIERS[2]?.params(terms) ?? []), ...filterParams, ...cursorParams, limit);
   params.push(limit);
