@@ -103,9 +103,9 @@ export class SearchWord extends SearchWordSchema.class {}
 SearchWordSchema.setClass(SearchWord);
 
 /**
- * The categories each search word (a lexeme of products' names and descriptions) occurs in, kept by
- * triggers on products: a search whose words all occur in one category reads that category's rows
- * first (catalog.service.ts). Never removed: a stale pair only costs a window.
+ * How many products of each category hold each search word (a lexeme of their names and
+ * descriptions), kept by triggers on products: a search reads the rows of the few categories its
+ * words occur in, and the index at once when they are rare (catalog.service.ts).
  */
 const SearchTermCategorySchema = defineEntity({
   name: 'SearchTermCategory',
@@ -113,6 +113,7 @@ const SearchTermCategorySchema = defineEntity({
   properties: {
     lexeme: p.text().collation('C').primary(),
     category: () => p.manyToOne(Category).primary().deleteRule('cascade'),
+    products: p.integer().default(0).check('products >= 0'),
   },
 });
 export class SearchTermCategory extends SearchTermCategorySchema.class {}

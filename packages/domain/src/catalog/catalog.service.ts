@@ -116,18 +116,24 @@ export const DENSE_WINDOW = 1_600;
 export const TYPO_WINDOW = 4_000;
 /** Categories of a search's words beyond which its windows are the whole catalog's. */
 export const MAX_SEARCH_CATEGORIES = 4;
+/** The shortest window of a category's rows a search reads. */
+const MIN_CATEGORY_WINDOW = 200;
+/** Matches (at most) a search reads through the index at once, without a window. */
+export const SPARSE_MATCHES = 1_000;
 /**
- * The categories every word of a search occurs in (as a prefix of a word of their products' names
- * or descriptions, from `search_term_categories`): all its matches lie there. Null when there are
- * more than MAX_SEARCH_CATEGORIES. Its parameter is the words, twice; its lexemes are the ones
- * to_tsquery matches the words by.
+ * The categories every word of a search occurs in, each with the most products it can match there
+ * (its rarest word's count: `search_term_categories`, the words as prefixes): all the search's
+ * matches lie there. Its parameter is the words, twice; its lexemes are the ones to_tsquery
+ * matches the words by.
  */
-export const SEARCH_CATEGORIES = `search_categories as materialized (select (select case when count(*) <= ${MAX_SEARCH_CATEGORIES}
-      then coalesce(array_agg(s.category_id order by s.category_id), '{}') end from (
-    select s.category_id from unnest(tsvector_to_array(to_tsvector('english', ?))) l
-    join search_term_categories s on s.lexeme >= l and s.lexeme < l || chr(1114111)
-    group by s.category_id
-    having count(distinct l) = (select count(*) from unnest(tsvector_to_array(to_tsvector('english', ?))))) s) as ids)`;
+export const SEARCH_CATEGORIES = `search_categories as materialized (select category_id, min(n) as matches from (
+    select l, s.category_id, sum(s.products) as n from unnest(tsvector_to_array(to_tsvector('english', ?))) l
+    join search_term_categories s on s.lexeme >= l and s.lexeme < l || chr(1114111) and s.products > 0
+    group by l, s.category_id) s
+  group by category_id
+  having count(*) = (select count(*) from unnest(tsvector_to_array(to_tsvector('english', ?)))))`;
+/** The search's categories, when there are MAX_SEARCH_CATEGORIES or fewer (else null). */
+const FEW_CATEGORIES = `(select case when count(*) <= ${MAX_SEARCH_CATEGORIES} then coalesce(array_agg(category_id), '{}') end from search_categories)`;
 const CATEGORY_BY_SLUG = '(select id from categories where slug = ?)';
 /** Words of a search beyond which its name tier reads no window. */
 const MAX_WINDOW_WORDS = 2;
@@ -242,12 +248,18 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
   const params: unknown[] = [];
   // Without a category asked for, a search whose words all occur in a few categories (a noun of one:
   // teapot, lamp) has all its matches there: its windows are those categories' rows.
-  const implicitCategories = terms !== null && !input.category;
   const ctes: string[] = [];
-  if (implicitCategories && terms) {
+  if (terms) {
     ctes.push(SEARCH_CATEGORIES);
     params.push(terms.words, terms.words);
   }
+  // A rare word's matches (in the category asked for) are read through the index at once.
+  const [dense, denseParams] = input.category
+    ? [
+        `(select coalesce(sum(matches), 0) from search_categories where category_id = ${CATEGORY_BY_SLUG}) > ${SPARSE_MATCHES}`,
+        [input.category],
+      ]
+    : [`(select coalesce(sum(matches), 0) from search_categories) > ${SPARSE_MATCHES}`, []];
   /**
    * A window's matches, as the CTE `name` (with `columns`, at most a page and one): the first `size`
    * rows in `order` meeting `conds`, from each of the search's categories (asked for, or those its
@@ -275,11 +287,13 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
     const catalogWindow = (conds: string[]) =>
       `select ${w.columns} from (select * from products p ${whereSql(conds)} order by ${w.order('p')} limit ${w.size}) p
         ${matches} order by ${w.order('p')} limit ?`;
-    if (input.category ? false : !implicitCategories || w.ownCategories === false) {
+    if (w.ownCategories === false) {
       ctes.push(`${name} as materialized (${catalogWindow(w.conds)})`);
       params.push(...w.condParams, ...tail);
       return;
     }
+    const conds = [dense, ...w.conds];
+    const condParams = [...denseParams, ...w.condParams];
     // Each category's window is read from its (category_id, key, id) index alone (an index-only
     // scan): cheaper than anything else, so the planner takes it rather than the catalog's order
     // filtered for the category, which reads every older row first when the category's products
@@ -290,12 +304,16 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
     const columns = `p.id${w.key ? `, p.${w.key}` : ''}`;
     const key = (t: string) => `${w.key ? `${t}.${w.key}, ` : ''}${t}.id`;
     const upTo = w.order('w').includes(' desc') ? '>=' : '<=';
-    const categories = input.category ? `array[${CATEGORY_BY_SLUG}]` : '(select ids from search_categories)';
-    ctes.push(`${name}_rows as materialized (select w.* from unnest(${categories}) as cat(id)
-        cross join lateral (select ${columns}, row_number() over (order by ${w.order('p')}) as n from products p
-          ${whereSql([...w.conds, 'p.category_id = cat.id'])} order by ${w.order('p')} limit ${w.size}) w)`);
-    params.push(...(input.category ? [input.category] : []), ...w.condParams);
-    ctes.push(`${name}_end as materialized (select * from ${name}_rows w where w.n = ${w.size} order by ${w.order('w')} limit 1)`);
+    const categories = input.category ? `array[${CATEGORY_BY_SLUG}]` : FEW_CATEGORIES;
+    // A window as long as twice a page's worth of the words' matches there (by their counts), so
+    // a common word reads a few hundred rows, not `size`.
+    ctes.push(`${name}_rows as materialized (select w.* from (
+          select c.id, greatest(${MIN_CATEGORY_WINDOW}, least(${w.size}, ceil(2.0 * ${limit} * c.product_count / greatest(s.matches, 1))))::int as size
+          from unnest(${categories}) as u(id) join categories c on c.id = u.id left join search_categories s on s.category_id = u.id) cat
+        cross join lateral (select ${columns}, row_number() over (order by ${w.order('p')}) as n, cat.size from products p
+          ${whereSql([...conds, 'p.category_id = cat.id'])} order by ${w.order('p')} limit cat.size) w)`);
+    params.push(...(input.category ? [input.category] : []), ...condParams);
+    ctes.push(`${name}_end as materialized (select * from ${name}_rows w where w.n = w.size order by ${w.order('w')} limit 1)`);
     const categoryWindow = `select ${w.columns} from (select * from ${name}_rows w
           where not exists (select 1 from ${name}_end) or (${key('w')}) ${upTo} (select ${key('e')} from ${name}_end e)
           order by ${w.order('w')}) w
@@ -306,9 +324,8 @@ export function catalogListQuery(input: CatalogListInput): { query: string; para
       params.push(...tail);
       return;
     }
-    const none = '(select ids from search_categories) is null';
-    ctes.push(`${name} as materialized ((${categoryWindow}) union all (${catalogWindow([none, ...w.conds])}))`);
-    params.push(...tail, ...w.condParams, ...tail);
+    ctes.push(`${name} as materialized ((${categoryWindow}) union all (${catalogWindow([`${FEW_CATEGORIES} is null`, ...conds])}))`);
+    params.push(...tail, ...condParams, ...tail);
   };
 
   if (terms && sort === 'relevance') {

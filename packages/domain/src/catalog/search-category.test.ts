@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { type CatalogListInput, catalogListInput, type ProductSummary } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedCatalogFixture, testContext, walkCatalog } from '../testing/index.ts';
-import { DENSE_WINDOW, listProducts, SEARCH_CATEGORIES } from './catalog.service.ts';
+import { DENSE_WINDOW, MAX_SEARCH_CATEGORIES, SEARCH_CATEGORIES } from './catalog.service.ts';
 
 let db: TestDatabase;
 const execute = <T extends object>(query: string, params: unknown[] = []) => db.orm.em.fork().getConnection().execute<T[]>(query, params);
@@ -24,9 +24,17 @@ async function insert(count: number, name: string, category: string, price = 500
   );
 }
 
-/** The categories a search's words occur in (null: too many to read each one's window). */
+/** The categories a search's words occur in, and how many products they can match at most. */
 const searchCategories = async (words: string) =>
-  (await execute<{ ids: number[] | null }>(`with ${SEARCH_CATEGORIES} select ids from search_categories`, [words, words]))[0]?.ids ?? null;
+  (
+    await execute<{ ids: number[]; matches: number }>(
+      `with ${SEARCH_CATEGORIES} select coalesce(array_agg(category_id order by category_id), '{}') as ids,
+         coalesce(sum(matches), 0)::int as matches from search_categories`,
+      [words, words],
+    )
+  )[0] ?? { ids: [], matches: 0 };
+/** The categories of a search's words. */
+const categoriesOf = async (words: string): Promise<number[]> => (await searchCategories(words)).ids;
 const categoryId = async (slug: string) => (await execute<{ id: number }>(`select id from categories where slug = ?`, [slug]))[0]?.id ?? 0;
 
 const expectedIds = (word: string, order: string) =>
@@ -57,14 +65,16 @@ afterAll(() => db?.drop());
 describe('a search whose words occur in one category', () => {
   it('knows the categories of a word, of several words, and none for words of too many or none', async () => {
     const kitchen = await categoryId('kitchen');
-    expect(await searchCategories('wombat')).toEqual([kitchen]);
-    expect(await searchCategories('wombat kettle')).toEqual([kitchen]);
-    expect(await searchCategories('womb')).toEqual([kitchen]);
-    expect(await searchCategories('echidna')).toEqual([await categoryId('kitchen'), await categoryId('lighting')].sort((a, b) => a - b));
+    expect(await categoriesOf('wombat')).toEqual([kitchen]);
+    expect(await categoriesOf('wombat kettle')).toEqual([kitchen]);
+    expect(await categoriesOf('womb')).toEqual([kitchen]);
+    expect(await categoriesOf('echidna')).toEqual([await categoryId('kitchen'), await categoryId('lighting')].sort((a, b) => a - b));
     // A word of every category's descriptions: more categories than windows are read for.
-    expect(await searchCategories('collection')).toBeNull();
-    expect(await searchCategories('wombat shade')).toEqual([]);
-    expect(await searchCategories('zzyzxq')).toEqual([]);
+    expect((await categoriesOf('collection')).length).toBeGreaterThan(MAX_SEARCH_CATEGORIES);
+    expect((await searchCategories('wombat')).matches).toBe(100);
+    expect((await searchCategories('wombat kettle')).matches).toBe(100);
+    expect(await categoriesOf('wombat shade')).toEqual([]);
+    expect(await categoriesOf('zzyzxq')).toEqual([]);
   });
 
   const sorts = [
@@ -104,9 +114,9 @@ describe('a search whose words occur in one category', () => {
     await insert(40, name, 'kitchen', 2_000);
     await insert(1, 'Plain Chair', 'furniture', 50);
     const [{ id: chair } = { id: 0 }] = await execute<{ id: number }>(`select max(id)::int as id from products where name = 'Plain Chair'`);
-    expect(await searchCategories(word)).toEqual([await categoryId('kitchen')]);
+    expect(await categoriesOf(word)).toEqual([await categoryId('kitchen')]);
     await write(chair);
-    expect(await searchCategories(word)).toHaveLength(2);
+    expect(await categoriesOf(word)).toHaveLength(2);
     const found = await walk({ search: word, sort: 'price_asc', limit: 24 });
     expect(found).toEqual(await expectedIds(word, 'price_cents asc, id asc'));
     expect(found).toHaveLength(41);
@@ -117,9 +127,27 @@ describe('a search whose words occur in one category', () => {
     await insert(40, 'Bandicoot Pot', 'kitchen', 2_000);
     const [{ id } = { id: 0 }] = await execute<{ id: number }>(`select max(id)::int as id from products where name = 'Bandicoot Pot'`);
     await execute(`update products set category_id = (select id from categories where slug = 'garden') where id = ?`, [id]);
-    expect(await searchCategories('bandicoot')).toContain(await categoryId('garden'));
+    expect(await categoriesOf('bandicoot')).toContain(await categoryId('garden'));
     const found = await walk({ search: 'bandicoot', sort: 'name', limit: 24 });
     expect(found).toEqual(await expectedIds('bandicoot', 'name asc, id asc'));
     expect(found).toContain(id);
+  });
+
+  it('keeps every count equal to what the products hold, through inserts, updates, moves and deletes', async () => {
+    await insert(20, 'Platypus Cup', 'kitchen');
+    await execute(`update products set description = 'A platypus, in teal.' where name = 'Plain Spoon' and id % 7 = 0`);
+    await execute(
+      `update products set category_id = (select id from categories where slug = 'toys') where name = 'Platypus Cup' and id % 2 = 0`,
+    );
+    await execute(`update products set name = 'Echidna Spoon' where name = 'Plain Spoon' and id % 5 = 0`);
+    await execute(`delete from products where name = 'Platypus Cup' and id % 3 = 0`);
+    const drift = await execute<{ lexeme: string }>(
+      `select coalesce(t.lexeme, p.lexeme) as lexeme from search_term_categories t
+       full join (select l as lexeme, category_id, count(*)::int as n from products, unnest(tsvector_to_array(search)) l group by 1, 2) p
+         on p.lexeme = t.lexeme and p.category_id = t.category_id
+       where coalesce(t.products, 0) <> coalesce(p.n, 0)`,
+    );
+    expect(drift).toEqual([]);
+    expect((await searchCategories('platypus')).ids).toHaveLength(2);
   });
 });
