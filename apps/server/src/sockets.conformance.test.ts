@@ -21,9 +21,9 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { register } from '../test/harness.ts';
 import { type App, createApp } from './app.ts';
 
-// sockets.ts re-implements tRPC's WebSocket adapter on tRPC internals. Here tRPC's own client
-// (createWSClient + wsLink) talks to it, and every scenario runs against tRPC's own adapter too
-// (applyWSSHandler, same router and context): what passes against both is tRPC's protocol, not ours.
+// sockets.ts re-implements tRPC's WebSocket adapter (for half its memory per socket). Here tRPC's
+// own client (createWSClient + wsLink) talks to it, and every scenario runs against tRPC's adapter
+// too (applyWSSHandler, same router and context): what passes against both is tRPC's protocol.
 const CHECKED_AGAINST = '11.22.1';
 
 it(`runs the tRPC version it was checked against (${CHECKED_AGAINST})`, () => {
