@@ -327,9 +327,19 @@ describe.each([
     });
     expect([quiet.counts, pinging.counts]).toEqual([1, 2].map(() => ({ opened: 1, closed: 0 })));
   });
+});
 
-  // Ours only: tRPC's adapter knows nothing of procedures that need HTTP.
-  it.runIf(start === ours)('refuses auth.login (HTTP only, on its own) with BAD_REQUEST, and keeps serving', async () => {
+// Ours only: tRPC's adapter knows nothing of procedures that need HTTP.
+describe('our socket server beyond the protocol', () => {
+  let server: Running;
+  beforeAll(async () => {
+    server = await ours(0);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('refuses auth.login (HTTP only, on its own) with BAD_REQUEST, and keeps serving', async () => {
     const { ws } = await shopper(server.port);
     const refused = await failure(ws.client.auth.login.mutate({ email: 'someone@example.test', password: 'a-guess' }));
     expect(refused.data).toMatchObject({ code: 'BAD_REQUEST', path: 'auth.login' });

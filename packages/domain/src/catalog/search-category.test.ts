@@ -3,9 +3,9 @@
 // (insert, new name or description, a move) must send the search back to the whole catalog: else
 // the match in the other category would never be found.
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
-import { type CatalogListInput, catalogListInput, type ProductSummary } from '@shop/schemas';
+import type { CatalogListInput } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { seedCatalogFixture, testContext, walkCatalog } from '../testing/index.ts';
+import { seedCatalogFixture, walkCatalog } from '../testing/index.ts';
 import { DENSE_WINDOW, MAX_SEARCH_CATEGORIES, SEARCH_CATEGORIES } from './catalog.service.ts';
 
 let db: TestDatabase;

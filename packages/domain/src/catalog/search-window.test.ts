@@ -2,10 +2,10 @@
 // order (DENSE_WINDOW), rarer matches from the name index. Pages crossing from one to the other,
 // and from tier 1 (name) to tier 2 (description only), must neither skip nor repeat a product.
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
-import { type CatalogListInput, catalogListInput, type ProductSummary } from '@shop/schemas';
+import type { CatalogListInput } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { seedCatalogFixture, testContext, walkCatalog } from '../testing/index.ts';
-import { listProducts, TYPO_WINDOW } from './catalog.service.ts';
+import { seedCatalogFixture, walkCatalog } from '../testing/index.ts';
+import { TYPO_WINDOW } from './catalog.service.ts';
 
 let db: TestDatabase;
 const execute = <T extends object>(query: string, params: unknown[] = []) => db.orm.em.fork().getConnection().execute<T[]>(query, params);
