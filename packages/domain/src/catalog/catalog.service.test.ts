@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ServiceContext } from '../context.ts';
 import { ShopError } from '../errors.ts';
 import { seedCatalogFixture, testContext, walkCatalog } from '../testing/index.ts';
-import { getProduct, listCategories, listProducts, toPrefixQuery } from './catalog.service.ts';
+import { getProduct, listCategories, listProducts } from './catalog.service.ts';
+import { toPrefixQuery } from './search-sql.ts';
 
 let db: TestDatabase;
 const ctx = (): ServiceContext => testContext(db.orm);

@@ -1,8 +1,8 @@
 import { seedDemo } from '@shop/db';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DENSE_WINDOW, TYPO_WINDOW } from './catalog.service.ts';
 import { explainCatalogShapes } from './plans.ts';
+import { DENSE_WINDOW, TYPO_WINDOW } from './search-sql.ts';
 
 // Large enough that the planner's choices are the ones a big catalog gets (a small table is read
 // whole, rightly); seeding it takes a few seconds.

@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import type { CatalogListInput } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedCatalogFixture, walkCatalog } from '../testing/index.ts';
-import { DENSE_WINDOW, MAX_SEARCH_CATEGORIES, SEARCH_CATEGORIES } from './catalog.service.ts';
+import { DENSE_WINDOW, MAX_SEARCH_CATEGORIES, SEARCH_CATEGORIES } from './search-sql.ts';
 
 let db: TestDatabase;
 const execute = <T extends object>(query: string, params: unknown[] = []) => db.orm.em.fork().getConnection().execute<T[]>(query, params);

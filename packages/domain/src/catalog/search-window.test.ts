@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import type { CatalogListInput } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedCatalogFixture, walkCatalog } from '../testing/index.ts';
-import { TYPO_WINDOW } from './catalog.service.ts';
+import { TYPO_WINDOW } from './search-sql.ts';
 
 let db: TestDatabase;
 const execute = <T extends object>(query: string, params: unknown[] = []) => db.orm.em.fork().getConnection().execute<T[]>(query, params);
