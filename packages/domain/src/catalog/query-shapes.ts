@@ -41,6 +41,9 @@ export function catalogQueryShapes(size: number): CatalogQueryShape[] {
     // rows are walked only as far as a bounded window, then the search index answers.
     { name: 'search sorted by price', input: list({ search: 'lamp', sort: 'price_asc' }) },
     { name: 'search within a category', input: list({ search: 'teapot', category: 'kitchen' }) },
+    // A word of two categories' names (board: kitchen's chopping boards, toys' board games), each
+    // category's window read in price order.
+    { name: 'search sorted by price, a word of two categories', input: list({ search: 'board', sort: 'price_asc' }) },
     { name: 'categories with counts', input: 'categories' },
   ];
 }
