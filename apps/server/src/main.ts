@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createSecretBox, createSessionCodec } from '@shop/auth';
 import { createBus } from '@shop/bus';
 import { createOrm, isSeeded, migrate, openDatabase, seedDemo } from '@shop/db';
-import { catalog, createLimits } from '@shop/domain';
+import { catalog, createLimits, createLiveRegistry } from '@shop/domain';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createApp, describeError } from './app.ts';
@@ -69,6 +69,8 @@ const bus = createBus({
 });
 
 const catalogCache = catalog.createCatalogCache({ ttlMs: env.CATALOG_CACHE_MS, bus });
+// The live streams' groups and recheck timer: this process's, stopped below at shutdown.
+const live = createLiveRegistry(bus);
 
 const app = createApp({
   deps: {
@@ -78,6 +80,7 @@ const app = createApp({
     currency: env.CURRENCY,
     bus,
     catalogCache,
+    live,
     // TOTP seeds are sealed with keys derived from the session secrets (any listed one opens).
     mfa: { requiredForStaff: env.STAFF_REQUIRE_MFA, box: createSecretBox(env.SESSION_SECRETS) },
   },
@@ -109,6 +112,7 @@ async function shutdown(signal: string) {
   force.unref();
   await app.close();
   await catalogCache.close();
+  live.stop();
   await bus.close();
   redis?.disconnect();
   await orm.close();

@@ -1,7 +1,7 @@
 import { createSessionCodec, readCookie, SESSION_COOKIE } from '@shop/auth';
 import { createMemoryBus } from '@shop/bus';
 import type { Orm } from '@shop/db';
-import { catalog, createLimits, type Limits } from '@shop/domain';
+import { catalog, createLimits, createLiveRegistry, type Limits } from '@shop/domain';
 import { testMfaSettings } from '@shop/domain/testing';
 import { TRPCError } from '@trpc/server';
 import { expect } from 'vitest';
@@ -22,14 +22,17 @@ export class CookieJar {
   }
 }
 
+/** One app's dependencies; `live` runs on the given `bus` (or `bus` is the given registry's). */
 export function testDeps(orm: Orm, overrides: Partial<ContextDeps> = {}): ContextDeps {
+  const bus = overrides.bus ?? overrides.live?.bus ?? createMemoryBus();
   return {
     orm,
     codec: createSessionCodec({ secrets: [TEST_SESSION_SECRET], secure: false }),
     limits: createLimits() as Limits,
     currency: 'EUR',
-    bus: createMemoryBus(),
+    bus,
     catalogCache: catalog.noCatalogCache,
+    live: overrides.live ?? createLiveRegistry(bus),
     mfa: testMfaSettings(),
     ...overrides,
   };

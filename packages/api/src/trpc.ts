@@ -11,6 +11,7 @@ import {
   auth,
   type catalog,
   type Limits,
+  type LiveRegistry,
   type MfaSettings,
   type ServiceContext,
   type SessionUser,
@@ -51,6 +52,7 @@ export interface ContextDeps {
   currency: string;
   bus: Bus;
   catalogCache: catalog.CatalogCache;
+  live: LiveRegistry;
   mfa: MfaSettings;
   observer?: ProcedureObserver;
 }
@@ -134,6 +136,7 @@ function servicesOf(ctx: Context, em: EntityManager, user: SessionUser | null, s
     currency: ctx.currency,
     bus: ctx.bus,
     catalogCache: ctx.catalogCache,
+    live: ctx.live,
     mfa: ctx.mfa,
   };
 }

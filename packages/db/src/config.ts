@@ -22,6 +22,10 @@ export const SESSION_SETTINGS = {
   // No parallel query: the app runs many short statements at once, and starting workers cost
   // more than they saved (a filtered catalog search took ~80 ms with two workers, ~45 without).
   max_parallel_workers_per_gather: '0',
+  // A catalog's pages are in memory or on SSD, where a random read costs about what a sequential
+  // one does (PostgreSQL's default of 4 is for spinning disks): at 4 the planner reads all of a
+  // word's matches (thousands) rather than look up a window's rows one by one by id.
+  random_page_cost: '1.1',
 } as const;
 
 /** SESSION_SETTINGS as libpq's `options` (`-c name=value …`), for a plain pg client or pool. */

@@ -3,6 +3,7 @@ import type { RateLimiter, SecretBox } from '@shop/auth';
 import type { Bus } from '@shop/bus';
 import type { UserRole } from '@shop/schemas';
 import type { CatalogCache } from './catalog/cache.ts';
+import type { LiveRegistry } from './live/registry.ts';
 
 /** The signed-in user, as loaded from the database for this request. */
 export interface SessionUser {
@@ -60,6 +61,8 @@ export interface ServiceContext {
   bus: Bus;
   /** Catalog reads shared by every visitor for a moment; process-wide. */
   catalogCache: CatalogCache;
+  /** The live streams' shared subscriptions, rechecks and their timer (on `bus`); process-wide. */
+  live: LiveRegistry;
   mfa: MfaSettings;
 }
 

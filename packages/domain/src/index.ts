@@ -7,6 +7,7 @@ export * as checkout from './checkout/index.ts';
 export type { AuthedContext, Limits, MfaSettings, ServiceContext, SessionPort, SessionUser } from './context.ts';
 export { ShopError, type ShopErrorKind, type ShopErrorReason } from './errors.ts';
 export { createLimits } from './limits.ts';
-export { channels, type Sequenced } from './live/stream.ts';
+export { channels, type Sequenced } from './live/publish.ts';
+export { createLiveRegistry, type LiveRegistry } from './live/registry.ts';
 export * as orders from './orders/index.ts';
 export * as wishlist from './wishlist/index.ts';

@@ -119,7 +119,7 @@ export const socketsScenario: Scenario = {
       });
       body.notes.push(
         'Sockets connect straight to the instances (round robin), each with a sealed session cookie, and subscribe to chat.onMessage on the lobby.',
-        "Each subscription re-checks its session and the room's latest message id in PostgreSQL every 15 s (packages/domain/src/live/stream.ts): the idle CPU column shows what that costs at this count.",
+        "Each subscription re-checks its session and the room's latest message id in PostgreSQL every 15 s (packages/domain/src/live/registry.ts): the idle CPU column shows what that costs at this count.",
         'Memory is resident set size read from /proc before opening and after the instances settle; garbage not yet collected counts against the sockets.',
       );
     } finally {

@@ -72,6 +72,8 @@ const ProductSchema = defineEntity({
     { name: 'products_category_price_idx', properties: ['category', 'priceCents', 'id'] },
     { name: 'products_category_created_idx', properties: ['category', 'createdAt', 'id'] },
     { name: 'products_category_name_idx', properties: ['category', 'name', 'id'] },
+    // A search within a category reads a window of the category's own rows, in id order.
+    { name: 'products_category_id_idx', properties: ['category', 'id'] },
   ],
 });
 export class Product extends ProductSchema.class {}
@@ -99,3 +101,20 @@ const SearchWordSchema = defineEntity({
 });
 export class SearchWord extends SearchWordSchema.class {}
 SearchWordSchema.setClass(SearchWord);
+
+/**
+ * How many products of each category hold each search word (a lexeme of their names and
+ * descriptions), kept by triggers on products: a search reads the rows of the few categories its
+ * words occur in, and the index at once when they are rare (catalog.service.ts).
+ */
+const SearchTermCategorySchema = defineEntity({
+  name: 'SearchTermCategory',
+  tableName: 'search_term_categories',
+  properties: {
+    lexeme: p.text().collation('C').primary(),
+    category: () => p.manyToOne(Category).primary().deleteRule('cascade'),
+    products: p.integer().default(0).check('products >= 0'),
+  },
+});
+export class SearchTermCategory extends SearchTermCategorySchema.class {}
+SearchTermCategorySchema.setClass(SearchTermCategory);

@@ -1,5 +1,5 @@
 import { Cart, CartItem } from './cart.ts';
-import { Category, Product, SearchWord } from './catalog.ts';
+import { Category, Product, SearchTermCategory, SearchWord } from './catalog.ts';
 import { ChatMessage, ChatRoom } from './chat.ts';
 import { Order, OrderEvent, OrderLine } from './order.ts';
 import { RecoveryCode, User } from './user.ts';
@@ -17,6 +17,7 @@ export const entities = [
   Category,
   Product,
   SearchWord,
+  SearchTermCategory,
   Cart,
   CartItem,
   WishlistItem,

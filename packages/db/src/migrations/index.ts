@@ -5,6 +5,7 @@ import { Migration20261206145351_staff_mfa } from './Migration20261206145351_sta
 import { Migration20261206155000_catalog_scale } from './Migration20261206155000_catalog_scale.ts';
 import { Migration20261206170000_catalog_name_query } from './Migration20261206170000_catalog_name_query.ts';
 import { Migration20261206174000_catalog_locks } from './Migration20261206174000_catalog_locks.ts';
+import { Migration20261206190000_category_windows } from './Migration20261206190000_category_windows.ts';
 
 // Every migration, in order. `pnpm db:migration:create <name>` writes a file here; add it to this list.
 export const migrationsList: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261206155000_catalog_scale', class: Migration20261206155000_catalog_scale },
   { name: 'Migration20261206170000_catalog_name_query', class: Migration20261206170000_catalog_name_query },
   { name: 'Migration20261206174000_catalog_locks', class: Migration20261206174000_catalog_locks },
+  { name: 'Migration20261206190000_category_windows', class: Migration20261206190000_category_windows },
 ];

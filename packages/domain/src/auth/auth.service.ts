@@ -6,7 +6,7 @@ import type { LoginInput, RegisterInput, User } from '@shop/schemas';
 import { mergeGuestCart } from '../cart/cart.service.ts';
 import type { ServiceContext, SessionUser } from '../context.ts';
 import { ShopError } from '../errors.ts';
-import { revocation } from '../live/stream.ts';
+import { revocation } from '../live/publish.ts';
 import { attemptSucceeded, countAttempt } from './attempts.ts';
 import { passSecondFactor } from './mfa.service.ts';
 

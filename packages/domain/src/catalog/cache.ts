@@ -1,6 +1,6 @@
 import type { Bus } from '@shop/bus';
 import { LRUCache } from 'lru-cache';
-import { publishQuietly } from '../live/stream.ts';
+import { publishQuietly } from '../live/publish.ts';
 
 /** Any instance announces here that catalog data changed, so every instance forgets its copies. */
 export const CATALOG_CHANGED_CHANNEL = 'catalog:changed';

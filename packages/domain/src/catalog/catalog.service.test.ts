@@ -3,26 +3,15 @@ import { CATALOG_SORTS, type CatalogListInput, catalogListInput, type ProductSum
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ServiceContext } from '../context.ts';
 import { ShopError } from '../errors.ts';
-import { seedCatalogFixture, testContext } from '../testing/index.ts';
-import { getProduct, listCategories, listProducts, toPrefixQuery } from './catalog.service.ts';
+import { seedCatalogFixture, testContext, walkCatalog } from '../testing/index.ts';
+import { getProduct, listCategories, listProducts } from './catalog.service.ts';
+import { toPrefixQuery } from './search-sql.ts';
 
 let db: TestDatabase;
 const ctx = (): ServiceContext => testContext(db.orm);
 const list = (input: Partial<CatalogListInput> = {}) => listProducts(ctx(), catalogListInput.parse(input));
 
-/** Follows nextCursor to the end and returns every item in the order received. */
-async function walk(input: Partial<CatalogListInput>): Promise<ProductSummary[]> {
-  const all: ProductSummary[] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < 1_000; page++) {
-    const result = await list({ ...input, ...(cursor ? { cursor } : {}) });
-    expect(result.items.length).toBeLessThanOrEqual(input.limit ?? 24);
-    all.push(...result.items);
-    if (!result.nextCursor) return all;
-    cursor = result.nextCursor;
-  }
-  throw new Error('pagination did not end');
-}
+const walk = (input: Partial<CatalogListInput>) => walkCatalog(db.orm, input);
 
 beforeAll(async () => {
   db = await createTestDatabase(inject('pgAdminUrl'));

@@ -1,4 +1,5 @@
-import { CATEGORIES_QUERY, catalogListQuery } from './catalog.service.ts';
+import { CATEGORIES_QUERY } from './catalog.service.ts';
+import { catalogListQuery } from './list-query.ts';
 import { catalogQueryShapes } from './query-shapes.ts';
 
 /** Runs one statement with `?` placeholders and returns its rows (an ORM connection, or pg with `$n`). */

@@ -29,6 +29,9 @@ export function catalogQueryShapes(size: number): CatalogQueryShape[] {
     { name: 'in stock only, price range', input: list({ inStock: true, minPriceCents: 1_000, maxPriceCents: 5_000 }) },
     // A noun of two categories' names: thousands of matches at 100,000 products and more.
     { name: 'search, common word', input: list({ search: 'lamp' }) },
+    // A noun of one category: one name of ten there, one of 120 in the catalog (~8,400 matches at a
+    // million), too sparse for the catalog's window, read from the category's.
+    { name: 'search, a word of one category', input: list({ search: 'teapot' }) },
     { name: 'search, rare word', input: list({ search: 'heirloom' }) },
     { name: 'search, typo', input: list({ search: 'tepot' }) },
     { name: 'search, several words', input: list({ search: 'walnut desk lamp' }) },
@@ -38,6 +41,9 @@ export function catalogQueryShapes(size: number): CatalogQueryShape[] {
     // rows are walked only as far as a bounded window, then the search index answers.
     { name: 'search sorted by price', input: list({ search: 'lamp', sort: 'price_asc' }) },
     { name: 'search within a category', input: list({ search: 'teapot', category: 'kitchen' }) },
+    // A word of two categories' names (board: kitchen's chopping boards, toys' board games), each
+    // category's window read in price order.
+    { name: 'search sorted by price, a word of two categories', input: list({ search: 'board', sort: 'price_asc' }) },
     { name: 'categories with counts', input: 'categories' },
   ];
 }

@@ -2,25 +2,15 @@
 // order (DENSE_WINDOW), rarer matches from the name index. Pages crossing from one to the other,
 // and from tier 1 (name) to tier 2 (description only), must neither skip nor repeat a product.
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
-import { type CatalogListInput, catalogListInput, type ProductSummary } from '@shop/schemas';
+import type { CatalogListInput } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { seedCatalogFixture, testContext } from '../testing/index.ts';
-import { listProducts, TYPO_WINDOW } from './catalog.service.ts';
+import { seedCatalogFixture, walkCatalog } from '../testing/index.ts';
+import { TYPO_WINDOW } from './search-sql.ts';
 
 let db: TestDatabase;
 const execute = <T extends object>(query: string, params: unknown[] = []) => db.orm.em.fork().getConnection().execute<T[]>(query, params);
 
-async function walk(input: Partial<CatalogListInput>): Promise<ProductSummary[]> {
-  const all: ProductSummary[] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < 500; page++) {
-    const result = await listProducts(testContext(db.orm), catalogListInput.parse({ ...input, ...(cursor ? { cursor } : {}) }));
-    all.push(...result.items);
-    if (!result.nextCursor) return all;
-    cursor = result.nextCursor;
-  }
-  throw new Error('pagination did not end');
-}
+const walk = (input: Partial<CatalogListInput>) => walkCatalog(db.orm, input);
 
 let batch = 0;
 /** Inserts `count` products named `name` (numbered), with `description`, in one statement. */

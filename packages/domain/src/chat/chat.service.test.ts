@@ -7,16 +7,18 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { logout } from '../auth/auth.service.ts';
 import type { AuthedContext, SessionUser } from '../context.ts';
 import { createLimits } from '../limits.ts';
+import { createLiveRegistry, type LiveRegistry } from '../live/registry.ts';
 import { authedContext, createTestUser } from '../testing/index.ts';
 import { history, listRooms, send, stream } from './chat.service.ts';
 
 let db: TestDatabase;
 let bus: Bus;
+let live: LiveRegistry;
 let alice: SessionUser;
 let bob: SessionUser;
 let staff: SessionUser;
 
-const as = (user: SessionUser) => authedContext(db.orm, user, { bus });
+const as = (user: SessionUser) => authedContext(db.orm, user, { live });
 const say = (user: SessionUser, text: string, roomId = 'lobby', clientId?: string) =>
   send(as(user), chatSendInput.parse({ roomId, text, ...(clientId ? { clientId } : {}) }));
 const failure = (promise: Promise<unknown>) =>
@@ -39,12 +41,14 @@ async function take(iterable: AsyncGenerator<{ seq: number; item: ChatMessage }>
 beforeAll(async () => {
   db = await createTestDatabase(inject('pgAdminUrl'), { poolMax: 20 });
   bus = createMemoryBus();
+  live = createLiveRegistry(bus);
   const em = db.orm.em.fork();
   alice = await createTestUser(em, 'shopper', 'Alice');
   bob = await createTestUser(em, 'shopper', 'Bob');
   staff = await createTestUser(em, 'staff', 'Stella');
 });
 afterAll(async () => {
+  live?.stop();
   await bus?.close();
   await db?.drop();
 });
@@ -184,7 +188,8 @@ describe('stream', () => {
     // A bus that drops every other publish, as a Redis outage would.
     let n = 0;
     const lossy: Bus = { ...bus, publish: (channel, message) => (n++ % 2 ? Promise.resolve() : bus.publish(channel, message)) };
-    const ctx = (user: SessionUser) => authedContext(db.orm, user, { bus: lossy });
+    const lossyLive = createLiveRegistry(lossy);
+    const ctx = (user: SessionUser) => authedContext(db.orm, user, { live: lossyLive });
     const controller = new AbortController();
     const events = take(stream(ctx(bob), { roomId: 'lobby' }, controller.signal), 5, controller);
     await sleep(50);

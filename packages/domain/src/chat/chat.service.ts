@@ -2,8 +2,9 @@ import type { ChatHistoryInput, ChatMessage, ChatRoom, ChatSendInput, ChatSubscr
 import { actsAsStaff } from '../auth/mfa.service.ts';
 import type { AuthedContext } from '../context.ts';
 import { notFound, ShopError } from '../errors.ts';
-import { numberById } from '../live/batched.ts';
-import { channels, publishQuietly, type Sequenced } from '../live/stream.ts';
+import type { NumberColumn } from '../live/batched.ts';
+import { channels, publishQuietly, type Sequenced } from '../live/publish.ts';
+import type { LiveRegistry } from '../live/registry.ts';
 import { userLiveStream } from '../live/user-stream.ts';
 import { sql, violatesUnique } from '../sql.ts';
 
@@ -160,7 +161,7 @@ export function stream(
 ): AsyncGenerator<Sequenced<ChatMessage>> {
   return userLiveStream<ChatMessage>(ctx, input.lastEventId, signal, {
     admit: admission(ctx, input.roomId),
-    ...roomEvents(ctx.em.getConnection(), input.roomId),
+    ...roomEvents(ctx.live, ctx.em.getConnection(), input.roomId),
   });
 }
 
@@ -178,10 +179,10 @@ function admission(ctx: AuthedContext, roomId: string): () => Promise<void> {
 type Connection = ReturnType<AuthedContext['em']['getConnection']>;
 
 /** Rooms' newest message numbers, batched: every chat stream's periodic check asks in one tick. */
-const roomLastSeq = numberById('chat_rooms', 'last_seq');
+const ROOM_LAST_SEQ: NumberColumn = { table: 'chat_rooms', column: 'last_seq' };
 
 /** How the stream reads the room: only the shared database connection, never the call's fork. */
-function roomEvents(connection: Connection, roomId: string) {
+function roomEvents(live: LiveRegistry, connection: Connection, roomId: string) {
   return {
     channel: channels.chat(roomId),
     parse(message: string): Sequenced<ChatMessage> {
@@ -196,6 +197,6 @@ function roomEvents(connection: Connection, roomId: string) {
       );
       return rows.map((row) => ({ seq: Number(row.seq), item: toMessage(row) }));
     },
-    latestSeq: async (): Promise<number> => (await roomLastSeq(connection, roomId)) ?? 0,
+    latestSeq: async (): Promise<number> => (await live.readNumber(connection, ROOM_LAST_SEQ, roomId)) ?? 0,
   };
 }

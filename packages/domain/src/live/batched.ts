@@ -46,16 +46,31 @@ export function batched<V>(load: (keys: string[]) => Promise<Map<string, V>>, ma
     });
 }
 
+/** A numeric column read by row id (`select id, <column> from <table> where id in (…)`); our constants. */
+export interface NumberColumn {
+  table: string;
+  column: string;
+}
+
+type Load = (id: string) => Promise<number | undefined>;
+
 /**
- * A numeric column by row id (`select id, <column> from <table> where id in (…)`), batched per
- * tick and per connection (one loader per database); undefined for a row that is gone. Table and
- * column are our constants. Takes the connection, not an EntityManager: a fork per caller would
- * be a loader per caller, and nothing would batch.
+ * Reads of numeric columns by row id, batched per tick, per connection and per column; undefined
+ * for a row that is gone. One per process (a `LiveRegistry` holds it), so the rechecks its timer
+ * starts in one tick share their statements. Takes the connection, not an EntityManager: a fork
+ * per caller would be a loader per caller, and nothing would batch.
  */
-export function numberById(table: string, column: string): (connection: Connection, id: string) => Promise<number | undefined> {
-  const loaders = new WeakMap<Connection, (id: string) => Promise<number | undefined>>();
-  return (connection, id) => {
-    let load = loaders.get(connection);
+export class NumberReads {
+  readonly #loaders = new WeakMap<Connection, Map<string, Load>>();
+
+  read(connection: Connection, { table, column }: NumberColumn, id: string): Promise<number | undefined> {
+    let perColumn = this.#loaders.get(connection);
+    if (!perColumn) {
+      perColumn = new Map();
+      this.#loaders.set(connection, perColumn);
+    }
+    const key = `${table}.${column}`;
+    let load = perColumn.get(key);
     if (!load) {
       load = batched(async (ids) => {
         const rows = await sql<{ id: string; value: string | number }>(
@@ -65,8 +80,8 @@ export function numberById(table: string, column: string): (connection: Connecti
         );
         return new Map(rows.map((row) => [row.id, Number(row.value)]));
       });
-      loaders.set(connection, load);
+      perColumn.set(key, load);
     }
     return load(id);
-  };
+  }
 }

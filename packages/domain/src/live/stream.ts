@@ -1,12 +1,10 @@
-import type { Bus } from '@shop/bus';
-
-export interface Sequenced<T> {
-  seq: number;
-  item: T;
-}
+import { type Member, notify } from './groups.ts';
+import type { EndOn, Sequenced } from './publish.ts';
+import type { Group, LiveRegistry } from './registry.ts';
 
 export interface LiveStreamOptions<T> {
-  bus: Bus;
+  /** The process's live registry (`ctx.live`): the stream joins its groups and its bus. */
+  live: LiveRegistry;
   channel: string;
   /** Reads a bus message; null for one that is not an event of this stream. */
   parse(message: string): Sequenced<T> | null;
@@ -36,7 +34,7 @@ export interface LiveStreamOptions<T> {
   allowKey?: string;
   /**
    * This message on this channel ends the stream at once (a revoked session: the user's id on the
-   * revocation channel). The channel is subscribed once per process for all streams listening to it.
+   * revocation channel). The registry subscribes the channel once for all streams listening to it.
    */
   endOn?: EndOn;
   /** Events held for a slow consumer before falling back to the database. */
@@ -45,282 +43,15 @@ export interface LiveStreamOptions<T> {
   recheckMs?: number;
 }
 
-export interface EndOn {
-  channel: string;
-  message: string;
-}
-
 const BACKFILL_BATCH = 200;
-
-/** One running stream, as the shared per-channel and per-session checks see it. */
-interface Member<T> {
-  queue: Sequenced<T>[];
-  /** The newest seq yielded (or the start). */
-  last: number;
-  behind: boolean;
-  ended: boolean;
-  maxBuffered: number;
-  wake: (() => void) | null;
-  latestSeq(): Promise<number>;
-  stillAllowed(): Promise<boolean>;
-}
-
-function notify(member: Member<unknown>): void {
-  const wake = member.wake;
-  member.wake = null;
-  wake?.();
-}
-
-/**
- * Streams that share their listeners and their periodic check. Per channel: one bus subscription
- * (a message is parsed once for all of them), one gap listener and one anti-entropy check per
- * interval. Per session: the revocation listener and one `stillAllowed` check per interval (per
- * user and session version, not per socket). All checks of an interval start in one tick, so the
- * reads behind them batch into a few statements (see `scheduleRechecks`).
- */
-interface Group {
-  members: Set<Member<unknown>>;
-  /** The bus subscription, if any: resolves to its unsubscribe once it is live. */
-  ready: Promise<(() => Promise<void>) | null>;
-  /** Removes the listeners that are not bus subscriptions (the gap listener). */
-  close: (() => void) | undefined;
-  kind: GroupKind;
-  recheckMs: number;
-  checking: boolean;
-  /** Where the group is registered (under `key`, null for a group of one stream). */
-  groups: Map<string, Group>;
-  key: string | null;
-}
-
-/** How one kind of group listens and what it checks every interval. */
-interface GroupKind {
-  listen(bus: Bus, members: Set<Member<unknown>>): Pick<Group, 'ready' | 'close'>;
-  /** Asked with the first member's queries, which all members answer the same way. */
-  check(first: Member<unknown>, members: Set<Member<unknown>>): Promise<void>;
-}
-
-async function recheck(group: Group, kind: GroupKind): Promise<void> {
-  if (group.checking) return;
-  const first = group.members.values().next().value;
-  if (!first) return;
-  group.checking = true;
-  try {
-    await kind.check(first, group.members);
-  } catch {
-    // Undecided (database unreachable): the next interval asks again. Nothing is lost meanwhile,
-    // and a sign-out still ends the streams at once through the revocation channel.
-  } finally {
-    group.checking = false;
-  }
-}
-
-/**
- * Adds `member` to the group under `key` (a new one made with `kind()` if there is none; with a
- * null key, one of its own), once the group's subscription is live. The stream keeps the group,
- * not a closure, to leave it: per stream, only what differs between streams is kept.
- */
-async function join(
-  bus: Bus,
-  registry: WeakMap<Bus, Map<string, Group>>,
-  key: string | null,
-  recheckMs: number,
-  member: Member<unknown>,
-  kind: () => GroupKind,
-): Promise<Group> {
-  const groups = groupsOf(registry, bus);
-  const group = (key === null ? undefined : groups.get(key)) ?? startGroup(bus, kind(), groups, key, recheckMs);
-  group.members.add(member);
-  try {
-    await group.ready;
-  } catch (error) {
-    await leave(group, member).catch(() => {});
-    throw error;
-  }
-  return group;
-}
-
-/**
- * One timer per interval for every group in the process, not one per group: all checks of an
- * interval start in the same tick, so the queries behind them can be batched (see `batched`),
- * a few statements per interval instead of one per session and per channel.
- */
-const rechecks = new Map<number, { groups: Set<Group>; timer: ReturnType<typeof setInterval> }>();
-
-function scheduleRechecks(group: Group): void {
-  let every = rechecks.get(group.recheckMs);
-  if (!every) {
-    const groups = new Set<Group>();
-    const timer = setInterval(() => {
-      for (const g of groups) void recheck(g, g.kind);
-    }, group.recheckMs);
-    timer.unref();
-    every = { groups, timer };
-    rechecks.set(group.recheckMs, every);
-  }
-  every.groups.add(group);
-}
-
-/** The recheck intervals that have a timer running: for tests (timers are unref'd, so a leak would not show). */
-export function recheckIntervals(): number[] {
-  return [...rechecks.keys()].sort((a, b) => a - b);
-}
-
-function unscheduleRechecks(group: Group): void {
-  const every = rechecks.get(group.recheckMs);
-  if (!every?.groups.delete(group) || every.groups.size > 0) return;
-  clearInterval(every.timer);
-  rechecks.delete(group.recheckMs);
-}
-
-function startGroup(bus: Bus, kind: GroupKind, groups: Map<string, Group>, key: string | null, recheckMs: number): Group {
-  const members = new Set<Member<unknown>>();
-  const group: Group = { members, ...kind.listen(bus, members), kind, recheckMs, checking: false, groups, key };
-  scheduleRechecks(group);
-  if (key !== null) groups.set(key, group);
-  return group;
-}
-
-/** The last member to leave stops the group. */
-async function leave(group: Group, member: Member<unknown>): Promise<void> {
-  group.members.delete(member);
-  if (group.members.size > 0) return;
-  if (group.key !== null && group.groups.get(group.key) === group) group.groups.delete(group.key);
-  unscheduleRechecks(group);
-  group.close?.();
-  await (await group.ready)?.();
-}
-
-/** Streams of one channel. The group keeps the `parse` of the stream that created it. */
-function channelKind(channel: string, parse: (message: string) => Sequenced<unknown> | null): GroupKind {
-  return {
-    listen: (bus, members) => ({
-      ready: bus.subscribe(channel, (message) => {
-        const event = parse(message);
-        if (!event) return;
-        for (const m of members) {
-          if (m.queue.length >= m.maxBuffered) {
-            m.queue.length = 0;
-            m.behind = true;
-          } else {
-            m.queue.push(event);
-          }
-          notify(m);
-        }
-      }),
-      close: bus.onGap(() => {
-        for (const m of members) {
-          m.behind = true;
-          notify(m);
-        }
-      }),
-    }),
-    // Anti-entropy: whatever signal was lost (a publish, a gap notice), an idle stream that is
-    // behind the database catches up within one interval.
-    check: async (first, members) => {
-      const latest = await first.latestSeq();
-      for (const m of members) {
-        if (m.queue.length === 0 && latest > m.last) {
-          m.behind = true;
-          notify(m);
-        }
-      }
-    },
-  };
-}
-
-/**
- * Listeners for end messages, per bus and channel: one bus subscription carries every session's
- * message (the revocation channel names the user), instead of one subscription per session.
- */
-interface EndListeners {
-  ready: Promise<() => Promise<void>>;
-  byMessage: Map<string, Set<() => void>>;
-}
-const endListeners = new WeakMap<Bus, Map<string, EndListeners>>();
-
-/**
- * Calls `end` when `message` arrives on `channel`; resolves, once the shared subscription is live,
- * to the function that stops listening (the last listener of a channel unsubscribes it).
- */
-function listenForEnd(bus: Bus, { channel, message }: EndOn, end: () => void): Promise<() => Promise<void>> {
-  let channels = endListeners.get(bus);
-  if (!channels) {
-    channels = new Map();
-    endListeners.set(bus, channels);
-  }
-  const perBus = channels;
-  let listeners = perBus.get(channel);
-  if (!listeners) {
-    const byMessage = new Map<string, Set<() => void>>();
-    const created: EndListeners = {
-      byMessage,
-      ready: bus.subscribe(channel, (received) => {
-        for (const listener of byMessage.get(received) ?? []) listener();
-      }),
-    };
-    // A failed subscription is forgotten, so the next listener subscribes afresh.
-    created.ready.catch(() => perBus.get(channel) === created && perBus.delete(channel));
-    perBus.set(channel, created);
-    listeners = created;
-  }
-  const shared = listeners;
-  const ends = shared.byMessage.get(message) ?? new Set();
-  shared.byMessage.set(message, ends.add(end));
-  const stop = async () => {
-    ends.delete(end);
-    if (ends.size === 0 && shared.byMessage.get(message) === ends) shared.byMessage.delete(message);
-    if (shared.byMessage.size > 0 || perBus.get(channel) !== shared) return;
-    perBus.delete(channel);
-    await (await shared.ready)();
-  };
-  return shared.ready.then(
-    () => stop,
-    async (error: unknown) => {
-      await stop().catch(ignore);
-      throw error;
-    },
-  );
-}
-
-/** Streams of one session: they all end on the `endOn` message or once `stillAllowed` says no. */
-function sessionKind(endOn: EndOn | undefined): GroupKind {
-  const end = (members: Set<Member<unknown>>) => {
-    for (const m of members) {
-      m.ended = true;
-      notify(m);
-    }
-  };
-  return {
-    listen: (bus, members) => ({
-      ready: endOn ? listenForEnd(bus, endOn, () => end(members)) : Promise.resolve(null),
-      close: undefined,
-    }),
-    check: async (first, members) => {
-      if (!(await first.stillAllowed())) end(members);
-    },
-  };
-}
-
-// Two registries, so a channel key can never meet a session key.
-const channelGroups = new WeakMap<Bus, Map<string, Group>>();
-const sessionGroups = new WeakMap<Bus, Map<string, Group>>();
-
-function groupsOf(registry: WeakMap<Bus, Map<string, Group>>, bus: Bus): Map<string, Group> {
-  let groups = registry.get(bus);
-  if (!groups) {
-    groups = new Map();
-    registry.set(bus, groups);
-  }
-  return groups;
-}
 
 /**
  * Every event after the start, exactly once and in order, then live ones. It subscribes before it
  * reads the backlog; event numbers are dense and become visible in commit order, so a number that
  * skips ahead means a lost publish (or a Redis outage), which the database then fills in. A slow
  * consumer costs at most `maxBuffered` events of memory: beyond that the buffer is dropped and
- * the stream catches up from the database. Streams of one channel (and of one session) in this
- * process share the bus subscription and the periodic checks.
+ * the stream catches up from the database. Streams of one channel (and of one session) in one
+ * registry (one per process) share the bus subscription and the periodic checks.
  *
  * Like an async generator it starts on the first `next()` and ends on `return()`, at the end of
  * the session or at its next step after `signal` aborted; unlike one, an idle stream holds no
@@ -337,6 +68,7 @@ const ignore = () => {};
 class LiveStream<T> implements AsyncGenerator<Sequenced<T>, undefined> {
   /** Until opened: what joining needs (nothing of it is kept afterwards). */
   #options: LiveStreamOptions<T> | null;
+  readonly #live: LiveRegistry;
   readonly #backfill: LiveStreamOptions<T>['backfill'];
   readonly #signal: AbortSignal | undefined;
   readonly #member: Member<T>;
@@ -356,6 +88,7 @@ class LiveStream<T> implements AsyncGenerator<Sequenced<T>, undefined> {
 
   constructor(options: LiveStreamOptions<T>) {
     this.#options = options;
+    this.#live = options.live;
     this.#backfill = options.backfill;
     this.#signal = options.signal;
     this.#member = {
@@ -477,12 +210,10 @@ class LiveStream<T> implements AsyncGenerator<Sequenced<T>, undefined> {
     const options = this.#options as LiveStreamOptions<T>;
     this.#options = null;
     await options.admit?.();
-    const { bus, channel, parse, recheckMs = 15_000 } = options;
+    const { channel, parse, recheckMs = 15_000 } = options;
     const member = this.#member as Member<unknown>;
-    const { endOn } = options;
-    const sessionKey = options.allowKey === undefined ? null : `${recheckMs}\0${endOn?.channel}\0${endOn?.message}\0${options.allowKey}`;
-    this.#channelGroup = await join(bus, channelGroups, `${recheckMs}\0${channel}`, recheckMs, member, () => channelKind(channel, parse));
-    this.#sessionGroup = await join(bus, sessionGroups, sessionKey, recheckMs, member, () => sessionKind(endOn));
+    this.#channelGroup = await this.#live.joinChannel(channel, parse, recheckMs, member);
+    this.#sessionGroup = await this.#live.joinSession(options, recheckMs, member);
     this.#member.last = options.startAfter ?? (await options.latestSeq());
     this.#member.behind = options.startAfter !== null;
   }
@@ -497,32 +228,9 @@ class LiveStream<T> implements AsyncGenerator<Sequenced<T>, undefined> {
     const sessionGroup = this.#sessionGroup;
     this.#channelGroup = this.#sessionGroup = undefined;
     try {
-      if (channelGroup) await leave(channelGroup, member);
+      if (channelGroup) await this.#live.leave(channelGroup, member);
     } finally {
-      if (sessionGroup) await leave(sessionGroup, member);
+      if (sessionGroup) await this.#live.leave(sessionGroup, member);
     }
-  }
-}
-
-export const channels = {
-  chat: (roomId: string) => `chat:${roomId}`,
-  orders: (userId: string) => `orders:${userId}`,
-};
-
-/**
- * Sign-out: ends every live stream of the user, on every instance. One channel for all users,
- * the message names the user, so a process holds one subscription for it, not one per session.
- */
-export const revocation = {
-  publish: (bus: Bus, userId: string) => publishQuietly(bus, 'revoked', userId),
-  endOn: (userId: string): EndOn => ({ channel: 'revoked', message: JSON.stringify(userId) }),
-};
-
-/** Publishes after commit. A failed publish loses nothing: subscribers back-fill from the database. */
-export async function publishQuietly(bus: Bus, channel: string, payload: unknown, onError?: (error: unknown) => void): Promise<void> {
-  try {
-    await bus.publish(channel, JSON.stringify(payload));
-  } catch (error) {
-    onError?.(error);
   }
 }

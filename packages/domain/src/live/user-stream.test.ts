@@ -3,18 +3,22 @@ import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SessionUser } from '../context.ts';
 import { authedContext, createTestUser } from '../testing/index.ts';
-import type { Sequenced } from './stream.ts';
+import type { Sequenced } from './publish.ts';
+import { createLiveRegistry, type LiveRegistry } from './registry.ts';
 import { userLiveStream } from './user-stream.ts';
 
 let db: TestDatabase;
 let bus: Bus;
-const as = (user: SessionUser) => authedContext(db.orm, user, { bus });
+let live: LiveRegistry;
+const as = (user: SessionUser) => authedContext(db.orm, user, { live });
 
 beforeAll(async () => {
   db = await createTestDatabase(inject('pgAdminUrl'));
   bus = createMemoryBus();
+  live = createLiveRegistry(bus);
 });
 afterAll(async () => {
+  live?.stop();
   await bus?.close();
   await db?.drop();
 });

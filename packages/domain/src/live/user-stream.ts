@@ -1,9 +1,10 @@
 import type { AuthedContext } from '../context.ts';
-import { numberById } from './batched.ts';
-import { type LiveStreamOptions, liveStream, revocation, type Sequenced } from './stream.ts';
+import type { NumberColumn } from './batched.ts';
+import { revocation, type Sequenced } from './publish.ts';
+import { type LiveStreamOptions, liveStream } from './stream.ts';
 
 /** Users' session versions (undefined: the user is gone), batched per interval of rechecks. */
-const currentSessionVersion = numberById('users', 'session_version');
+const SESSION_VERSION: NumberColumn = { table: 'users', column: 'session_version' };
 
 /**
  * A live stream for the signed-in caller, resuming after `lastEventId`: it ends when the user signs
@@ -20,10 +21,11 @@ export function userLiveStream<T>(
   source: Pick<LiveStreamOptions<T>, 'channel' | 'parse' | 'backfill' | 'latestSeq' | 'admit' | 'recheckMs'>,
 ): AsyncGenerator<Sequenced<T>> {
   const { id, sessionVersion } = ctx.user;
+  const { live } = ctx;
   const connection = ctx.em.getConnection();
   return liveStream<T>({
     ...source,
-    bus: ctx.bus,
+    live,
     endOn: revocation.endOn(id),
     startAfter: lastEventId ?? null,
     signal,
@@ -31,6 +33,6 @@ export function userLiveStream<T>(
     allowKey: `${id}:${sessionVersion}`,
     // auth's loadSessionUser rule (the user still exists, the session version still matches),
     // read for every session of the process in one statement per interval.
-    stillAllowed: async () => (await currentSessionVersion(connection, id)) === sessionVersion,
+    stillAllowed: async () => (await live.readNumber(connection, SESSION_VERSION, id)) === sessionVersion,
   });
 }

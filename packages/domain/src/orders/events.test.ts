@@ -6,6 +6,7 @@ import type { Order } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { placeOrder } from '../checkout/checkout.service.ts';
 import type { SessionUser } from '../context.ts';
+import { createLiveRegistry, type LiveRegistry } from '../live/registry.ts';
 import { ADDRESS, createProduct, fillCart } from '../testing/fixtures.ts';
 import { authedContext, createTestUser, testContext } from '../testing/index.ts';
 import { streamOrderUpdates } from './events.ts';
@@ -13,7 +14,8 @@ import { changeStatus } from './orders.service.ts';
 
 let db: TestDatabase;
 let bus: Bus;
-const as = (user: SessionUser) => authedContext(db.orm, user, { bus });
+let live: LiveRegistry;
+const as = (user: SessionUser) => authedContext(db.orm, user, { live });
 
 async function order(user: SessionUser): Promise<Order> {
   const productId = await createProduct(db.orm.em.fork(), { stock: 5 });
@@ -40,8 +42,10 @@ async function take(user: SessionUser, lastEventId: number | null, count: number
 beforeAll(async () => {
   db = await createTestDatabase(inject('pgAdminUrl'));
   bus = createMemoryBus();
+  live = createLiveRegistry(bus);
 });
 afterAll(async () => {
+  live?.stop();
   await bus?.close();
   await db?.drop();
 });

@@ -2,8 +2,9 @@ import type { Connection } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Order, OrderStatus, OrdersSubscribeInput } from '@shop/schemas';
 import type { AuthedContext, ServiceContext } from '../context.ts';
-import { numberById } from '../live/batched.ts';
-import { channels, publishQuietly, type Sequenced } from '../live/stream.ts';
+import type { NumberColumn } from '../live/batched.ts';
+import { channels, publishQuietly, type Sequenced } from '../live/publish.ts';
+import type { LiveRegistry } from '../live/registry.ts';
 import { userLiveStream } from '../live/user-stream.ts';
 import { sql } from '../sql.ts';
 import { ORDER_COLUMNS, type OrderRow, withLines } from './order-row.ts';
@@ -52,14 +53,14 @@ export function streamOrderUpdates(
   input: OrdersSubscribeInput,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Sequenced<Order>> {
-  return userLiveStream<Order>(ctx, input.lastEventId, signal, orderEvents(ctx.em.getConnection(), ctx.user.id));
+  return userLiveStream<Order>(ctx, input.lastEventId, signal, orderEvents(ctx.live, ctx.em.getConnection(), ctx.user.id));
 }
 
 /** Users' newest order-event numbers, batched: every orders stream's periodic check asks in one tick. */
-const latestOrderEvent = numberById('users', 'order_event_seq');
+const LATEST_ORDER_EVENT: NumberColumn = { table: 'users', column: 'order_event_seq' };
 
 /** How the stream reads the user's order events: only the shared connection, never the call's fork. */
-function orderEvents(db: Connection, userId: string) {
+function orderEvents(live: LiveRegistry, db: Connection, userId: string) {
   return {
     channel: channels.orders(userId),
     parse(message: string): Sequenced<Order> {
@@ -79,6 +80,6 @@ function orderEvents(db: Connection, userId: string) {
       const orders = await withLines(db, rows);
       return rows.map((row, i) => ({ seq: Number(row.seq), item: { ...(orders[i] as Order), status: row.event_status } }));
     },
-    latestSeq: async (): Promise<number> => (await latestOrderEvent(db, userId)) ?? 0,
+    latestSeq: async (): Promise<number> => (await live.readNumber(db, LATEST_ORDER_EVENT, userId)) ?? 0,
   };
 }

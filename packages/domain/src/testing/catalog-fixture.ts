@@ -1,5 +1,8 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { seedDemo } from '@shop/db';
+import { type CatalogListInput, catalogListInput, type ProductSummary } from '@shop/schemas';
+import { listProducts } from '../catalog/catalog.service.ts';
+import { testContext } from './context.ts';
 
 /**
  * The demo catalog plus rows built to break naive pagination: many products in one category that
@@ -14,4 +17,21 @@ export async function seedCatalogFixture(em: EntityManager, { products = 300, ti
      from generate_series(1, ?) n`,
     [ties],
   );
+}
+
+/**
+ * Every product of a catalog listing, in the order received: follows nextCursor to the end,
+ * checking no page is longer than its limit.
+ */
+export async function walkCatalog(orm: MikroORM, input: Partial<CatalogListInput>): Promise<ProductSummary[]> {
+  const all: ProductSummary[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < 1_000; page++) {
+    const result = await listProducts(testContext(orm), catalogListInput.parse({ ...input, ...(cursor ? { cursor } : {}) }));
+    if (result.items.length > (input.limit ?? 24)) throw new Error(`a page of ${result.items.length} items, over its limit`);
+    all.push(...result.items);
+    if (!result.nextCursor) return all;
+    cursor = result.nextCursor;
+  }
+  throw new Error('pagination did not end');
 }

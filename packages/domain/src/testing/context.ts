@@ -7,6 +7,7 @@ import type { UserRole } from '@shop/schemas';
 import { type CatalogCache, noCatalogCache } from '../catalog/cache.ts';
 import type { AuthedContext, MfaSettings, ServiceContext, SessionPort, SessionUser } from '../context.ts';
 import { createLimits } from '../limits.ts';
+import { createLiveRegistry, type LiveRegistry } from '../live/registry.ts';
 
 /** A SessionPort that keeps its state in memory, standing in for the cookie transport. */
 export class MemorySession implements SessionPort {
@@ -42,9 +43,12 @@ export function testContext(
     clientIp?: string;
     bus?: Bus;
     catalogCache?: CatalogCache;
+    /** Share one across the contexts of a test, as a process does (its bus is then the default `bus`). */
+    live?: LiveRegistry;
     mfa?: MfaSettings;
   } = {},
 ): ServiceContext {
+  const bus = options.bus ?? options.live?.bus ?? createMemoryBus();
   return {
     em: orm.em.fork(),
     user: options.user ?? null,
@@ -52,8 +56,9 @@ export function testContext(
     clientIp: options.clientIp ?? '203.0.113.7',
     limits: createLimits(),
     currency: 'EUR',
-    bus: options.bus ?? createMemoryBus(),
+    bus,
     catalogCache: options.catalogCache ?? noCatalogCache,
+    live: options.live ?? createLiveRegistry(bus),
     mfa: options.mfa ?? testMfaSettings(),
   };
 }
