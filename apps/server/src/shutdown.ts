@@ -1,5 +1,6 @@
 // The end of an instance's life, once it is draining (/ready answers 503, no new socket).
 import type { Server } from 'node:http';
+import { sleep } from '@shop/proc';
 import type { WebSocketServer } from 'ws';
 import { RECONNECT_NOTICE } from './sockets.ts';
 
@@ -24,7 +25,7 @@ export async function closeGracefully({ server, wss, answered, inFlight }: Closa
   await Promise.race([answered(), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
   for (const client of wss.clients) if (client.readyState === client.OPEN) client.send(RECONNECT_NOTICE);
   for (const client of wss.clients) client.close(1012, 'server restarting');
-  while (inFlight() > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (inFlight() > 0 && performance.now() < deadline) await sleep(50);
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { ContextDeps } from '@shop/api';
 import { testDeps } from '@shop/api/testing';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { sleep } from '@shop/proc';
 import { initTRPC } from '@trpc/server';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -64,7 +65,7 @@ async function open() {
 
 /** Polls until `test` holds: the stream joins the bus after "started", while it opens. */
 async function until(test: () => boolean): Promise<void> {
-  while (!test()) await new Promise((resolve) => setTimeout(resolve, 10));
+  while (!test()) await sleep(10);
 }
 
 const isReply = (id: number, type: string) => (r: Reply | string) => typeof r !== 'string' && r.id === id && r.result?.type === type;
@@ -233,7 +234,7 @@ describe('drain', () => {
         where not l.granted and a.datname = current_database()`;
       await expect.poll(async () => (await blocker.query(waiting)).rows[0].n, { timeout: 10_000 }).toBeGreaterThan(0);
       const closing = draining.close();
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
       expect(received).toEqual([]);
       await blocker.query('commit');
       await closing;

@@ -1,4 +1,5 @@
 // Streams over an in-memory log, for the live tests (not exported from the package).
+import { sleep } from '@shop/proc';
 import type { Sequenced } from './publish.ts';
 import type { LiveRegistry } from './registry.ts';
 import { type LiveStreamOptions, liveStream } from './stream.ts';
@@ -48,4 +49,4 @@ export async function take(iterable: AsyncGenerator<Sequenced<string>>, count: n
   return got;
 }
 
-export const tick = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
+export const tick = (ms = 20) => sleep(ms);
