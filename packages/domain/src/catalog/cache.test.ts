@@ -1,5 +1,6 @@
 import { createMemoryBus } from '@shop/bus';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { sleep } from '@shop/proc';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adjustStock, upsertProduct } from '../admin/admin.service.ts';
 import type { AuthedContext, SessionUser } from '../context.ts';
@@ -8,8 +9,6 @@ import { createCategory, createProduct } from '../testing/fixtures.ts';
 import { createTestUser, testContext } from '../testing/index.ts';
 import { type CatalogCache, createCatalogCache } from './cache.ts';
 import { getProduct, listProducts } from './catalog.service.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('catalog cache', () => {
   it('shares one load between concurrent readers and keeps the result for its time to live', async () => {
