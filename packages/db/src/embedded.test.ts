@@ -1,24 +1,14 @@
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { query } from './cli/pg-tools.ts';
 import { closedToPostgres, openDatabase } from './embedded.ts';
 
 const parent = await mkdtemp(join(tmpdir(), 'shop-embedded-'));
 // mkdtemp makes 0700 folders; PostgreSQL runs as another OS user when we are root.
 await chmod(parent, 0o755);
 afterAll(() => rm(parent, { recursive: true, force: true }));
-
-async function query<T>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
 
 describe('openDatabase', () => {
   it('uses the configured URL as it is, starting nothing', async () => {

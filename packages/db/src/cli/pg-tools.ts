@@ -65,7 +65,8 @@ function connection(url: string): { dbname: string; env: NodeJS.ProcessEnv } {
   return { dbname: parsed.toString(), env: { ...process.env, ...(password ? { PGPASSWORD: password } : {}) } };
 }
 
-async function query<T>(url: string, sql: string): Promise<T[]> {
+/** One statement on a connection of its own (closed after). */
+export async function query<T>(url: string, sql: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
