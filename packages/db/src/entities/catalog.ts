@@ -43,7 +43,7 @@ const ProductSchema = defineEntity({
       .lazy()
       .hidden()
       .nullable(),
-    // Search relevance tiers (catalog.service.ts): the name's words, and the description's words
+    // Search relevance tiers (catalog/search-sql.ts): the name's words, and the description's words
     // that are not in the name.
     nameSearch: p
       .type('tsvector')
@@ -105,7 +105,7 @@ SearchWordSchema.setClass(SearchWord);
 /**
  * How many products of each category hold each search word (a lexeme of their names and
  * descriptions), kept by triggers on products: a search reads the rows of the few categories its
- * words occur in, and the index at once when they are rare (catalog.service.ts).
+ * words occur in, and the index at once when they are rare (catalog/windows.ts).
  */
 const SearchTermCategorySchema = defineEntity({
   name: 'SearchTermCategory',

@@ -22,9 +22,12 @@ export class Migration20261206190000_category_windows extends Migration {
     this.addSql(`alter table "search_term_categories" add constraint "search_term_categories_products_check" check (products >= 0);`);
     this.addSql(`alter table "search_term_categories" add constraint "search_term_categories_category_id_foreign"
       foreign key ("category_id") references "categories" ("id") on delete cascade;`);
-    // Counts move in the statement that moves the products. The pairs' rows are locked first, in key
-    // order, so two transactions changing overlapping pairs cannot deadlock; a count goes down by an
-    // update (an insert's row, checked before its conflict is found, would hold a negative count).
+    // Counts move in the statement that moves the products. Each call locks its pairs' rows in key
+    // order, so two statements changing overlapping pairs wait for each other rather than deadlock;
+    // a transaction of several statements (or an update of several rows, one call per row) can still
+    // meet another in the opposite order, and PostgreSQL then aborts one of them (staff edit one
+    // product at a time). A count goes down by an update: an insert's row, checked before its
+    // conflict is found, would hold a negative count.
     this.addSql(`create function search_term_categories_add(lexemes text[], categories int[], deltas int[]) returns void language plpgsql as $$
       begin
         perform 1 from search_term_categories t join unnest(lexemes, categories) d(l, c) on t.lexeme = d.l and t.category_id = d.c
@@ -35,6 +38,8 @@ export class Migration20261206190000_category_windows extends Migration {
         select l, c, n from unnest(lexemes, categories, deltas) d(l, c, n) where n > 0 order by 1, 2
         on conflict (lexeme, category_id) do update set products = t.products + excluded.products;
       end $$;`);
+    // Counted under the create index's share lock, held to the end of the migration's transaction:
+    // no product changes between this count and the triggers below.
     this.addSql(`insert into search_term_categories (lexeme, category_id, products)
       select l, category_id, count(*) from products, unnest(tsvector_to_array(search)) l group by 1, 2;`);
     this.addSql(`create or replace function products_inserted() returns trigger language plpgsql as $$

@@ -108,6 +108,7 @@ export async function seedDatabase(em: EntityManager, options: SeedOptions): Pro
   // touches writes it again, and index-only scans visit the heap): the first reader is not slower.
   await em.getConnection().execute('vacuum (analyze) products');
   await em.getConnection().execute('vacuum (analyze) search_words');
+  await em.getConnection().execute('vacuum (analyze) search_term_categories');
 }
 
 export async function isSeeded(em: EntityManager): Promise<boolean> {

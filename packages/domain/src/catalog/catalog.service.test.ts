@@ -131,6 +131,23 @@ describe('catalog.listProducts search', () => {
 
   it('finds nothing in an unknown category', async () => {
     expect(await list({ search: 'lamp', category: 'no-such-category' })).toEqual({ items: [], nextCursor: null });
+    expect(await list({ search: 'tiedd', category: 'no-such-category' })).toEqual({ items: [], nextCursor: null });
+  });
+
+  // A correction (tier 3) is looked for in the catalog's rows, not the words' categories: the
+  // category asked for still filters what it finds, under every sort, a page of one included.
+  it.each(CATALOG_SORTS)('keeps a typo search within the category asked for, sorted by %s', async (sort) => {
+    const everywhere = await walk({ search: 'tiedd', sort, limit: 1 });
+    expect(everywhere.some((p) => p.category.slug === 'lighting')).toBe(true);
+    for (const category of ['kitchen', 'lighting']) {
+      const items = await walk({ search: 'tiedd', category, sort, limit: 1 });
+      expect(items.map((p) => p.id).sort((a, b) => a - b)).toEqual(
+        everywhere
+          .filter((p) => p.category.slug === category)
+          .map((p) => p.id)
+          .sort((a, b) => a - b),
+      );
+    }
   });
 
   it('treats query syntax as plain words', async () => {

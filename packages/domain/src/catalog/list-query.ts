@@ -127,6 +127,8 @@ export function catalogListQuery(input: CatalogListInput): ListQuery {
   const s: ListStatement = {
     input,
     limit,
+    filters: f.filters,
+    filterParams: f.filterParams,
     outsideFilters: f.filters.slice(input.category ? 1 : 0),
     outsideParams: f.filterParams.slice(input.category ? 1 : 0),
     dense: input.category

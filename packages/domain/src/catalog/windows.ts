@@ -6,7 +6,10 @@ export interface ListStatement {
   input: CatalogListInput;
   /** A page and one row. */
   limit: number;
-  /** The filters after a window (price, stock): a window is the asked category's rows already. */
+  /** The input's filters (category, price, stock), their parameters in text order. */
+  filters: string[];
+  filterParams: unknown[];
+  /** The same less the category: a window of the asked category's rows is in it already. */
   outsideFilters: string[];
   outsideParams: unknown[];
   /** Whether the search has more matches than its index should read at once (and its parameters). */
@@ -27,7 +30,10 @@ export interface Window {
   columns: string;
   match: string[];
   matchParams: unknown[];
-  /** False: the catalog's rows whatever the search's categories (a correction may be of any). */
+  /**
+   * False: the catalog's rows, not the categories the words occur in (a correction may be a word
+   * of any), filtered afterwards for the category asked for like any other filter.
+   */
   ownCategories?: boolean;
 }
 
@@ -37,14 +43,14 @@ export interface Window {
  * words occur in), else from the whole catalog; then those meeting `match`.
  */
 export function windowMatches(s: ListStatement, name: string, w: Window): void {
-  const matches = `join categories c on c.id = p.category_id ${whereSql([...w.match, ...s.outsideFilters])}`;
+  const matches = (filters: string[]) => `join categories c on c.id = p.category_id ${whereSql([...w.match, ...filters])}`;
   const tail = [...w.matchParams, ...s.outsideParams, s.limit];
-  const catalogWindow = (conds: string[]) =>
+  const catalogWindow = (conds: string[], filters = s.outsideFilters) =>
     `select ${w.columns} from (select * from products p ${whereSql(conds)} order by ${w.order('p')} limit ${w.size}) p
-      ${matches} order by ${w.order('p')} limit ?`;
+      ${matches(filters)} order by ${w.order('p')} limit ?`;
   if (w.ownCategories === false) {
-    s.ctes.push(`${name} as materialized (${catalogWindow(w.conds)})`);
-    s.params.push(...w.condParams, ...tail);
+    s.ctes.push(`${name} as materialized (${catalogWindow(w.conds, s.filters)})`);
+    s.params.push(...w.condParams, ...w.matchParams, ...s.filterParams, s.limit);
     return;
   }
   const conds = [s.dense, ...w.conds];
@@ -53,9 +59,9 @@ export function windowMatches(s: ListStatement, name: string, w: Window): void {
   // scan): cheaper than anything else, so the planner takes it rather than the catalog's order
   // filtered for the category, which reads every older row first when the category's products
   // are all new. Together, the windows hold every match up to the first end of a window that
-  // stopped before its category did (`…_end`); those rows are fetched one by one by id, in order
-  // (a lateral lookup the planner cannot turn into reading every match of the words), until a
-  // page is found.
+  // stopped before its category did (`…_end`); those rows are fetched one by one by id, in the
+  // window's order (a lateral lookup the planner cannot turn into reading every match of the
+  // words), and the plan stops at a page (at worst it reads the windows' rows, 6,400).
   const columns = `p.id${w.key ? `, p.${w.key}` : ''}`;
   const key = (t: string) => `${w.key ? `${t}.${w.key}, ` : ''}${t}.id`;
   const upTo = w.order('w').includes(' desc') ? '>=' : '<=';
@@ -73,7 +79,7 @@ export function windowMatches(s: ListStatement, name: string, w: Window): void {
         where not exists (select 1 from ${name}_end) or (${key('w')}) ${upTo} (select ${key('e')} from ${name}_end e)
         order by ${w.order('w')}) w
       cross join lateral (select * from products p where p.id = w.id offset 0) p
-      ${matches} order by ${w.order('w')} limit ?`;
+      ${matches(s.outsideFilters)} order by ${w.order('w')} limit ?`;
   if (s.input.category) {
     s.ctes.push(`${name} as materialized (${categoryWindow})`);
     s.params.push(...tail);
