@@ -26,6 +26,9 @@ export const SESSION_SETTINGS = {
   // one does (PostgreSQL's default of 4 is for spinning disks): at 4 the planner reads all of a
   // word's matches (thousands) rather than look up a window's rows one by one by id.
   random_page_cost: '1.1',
+  // No JIT: it compiles a plan whose estimated cost passes 100,000 (a search's statement is ~45,000
+  // at a million products, one estimate away), tens of milliseconds for a query that runs in a few.
+  jit: 'off',
 } as const;
 
 /** SESSION_SETTINGS as libpq's `options` (`-c name=value …`), for a plain pg client or pool. */
