@@ -84,7 +84,7 @@ const NAME_MATCH = `p.name_search @@ (select catalog_name_query(?))`;
  */
 const NAME_WORDS_KNOWN = `(select coalesce(bool_and(exists (select 1 from search_words k
     where k.lexeme >= w.stem and k.lexeme < w.stem || chr(1114111))), true)
-  from (select (ts_lexize('english_stem', t))[1] as stem from unnest(string_to_array(?, ' ')) t) w where w.stem is not null)`;
+  from (select (tsvector_to_array(to_tsvector('english', t)))[1] as stem from unnest(string_to_array(?, ' ')) t) w where w.stem is not null)`;
 
 export interface Tier {
   tier: number;
