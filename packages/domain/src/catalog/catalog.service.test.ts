@@ -5,7 +5,7 @@ import type { ServiceContext } from '../context.ts';
 import { ShopError } from '../errors.ts';
 import { seedCatalogFixture, testContext, walkCatalog } from '../testing/index.ts';
 import { getProduct, listCategories, listProducts } from './catalog.service.ts';
-import { toPrefixQuery } from './search-sql.ts';
+import { searchTerms, searchWords } from './search-sql.ts';
 
 let db: TestDatabase;
 const ctx = (): ServiceContext => testContext(db.orm);
@@ -151,8 +151,8 @@ describe('catalog.listProducts search', () => {
   });
 
   it('treats query syntax as plain words', async () => {
-    expect(toPrefixQuery(`lamp & !oak | (x:*) '`)).toBe('lamp:* & oak:* & x:*');
-    expect(toPrefixQuery('&&& !!')).toBeNull();
+    expect(searchTerms(searchWords(`lamp & !oak | (x:*) '`))?.all).toBe('lamp:* & oak:* & x:*');
+    expect(searchTerms(searchWords('&&& !!'))).toBeNull();
     await expect(list({ search: `'):* | !!(` })).resolves.toEqual(expect.objectContaining({ items: expect.any(Array) }));
   });
 });

@@ -11,12 +11,6 @@ export function searchWords(search: string): string[] {
   );
 }
 
-/** Words of the query as prefix terms: "oak tab" → oak:* & tab:* (nothing else reaches to_tsquery). */
-export function toPrefixQuery(search: string): string | null {
-  const words = searchWords(search);
-  return words.length ? words.map((w) => `${w}:*`).join(' & ') : null;
-}
-
 /**
  * Relevance is a tier, best first, then the id (catalog order):
  *   1. every word (as a prefix) in the product's name;
@@ -137,7 +131,7 @@ export interface SearchTerms {
   words: string;
 }
 
-/** A search's words as the terms its SQL takes, or null for none. */
+/** A search's words as the terms its SQL takes ("oak tab" → oak:* & tab:*; nothing else reaches to_tsquery), or null for none. */
 export function searchTerms(words: string[]): SearchTerms | null {
   return words.length
     ? { all: words.map((w) => `${w}:*`).join(' & '), any: words.map((w) => `${w}:*`).join(' | '), words: words.join(' ') }
