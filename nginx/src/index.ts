@@ -1,3 +1,4 @@
+export { DEFAULT_SOCKETS, hardOpenFilesLimit, localWorkerCapacity, type WorkerCapacity, workerCapacity } from './capacity.ts';
 export { type Cluster, type ClusterInstance, type ClusterOptions, startCluster } from './cluster.ts';
 export { COMPOSE_NGINX, composeConfigFile, type LocalComposeNginx, renderComposeConfig, startComposeNginx } from './compose.ts';
 export { findNginx, nginxProcess, testConfig, workerUser } from './nginx.ts';
