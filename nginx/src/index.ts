@@ -4,4 +4,5 @@ export { COMPOSE_NGINX, composeConfigFile, type LocalComposeNginx, renderCompose
 export { findNginx, nginxProcess, testConfig, workerUser } from './nginx.ts';
 export { instancePorts, type RenderOptions, renderNginxConfig } from './render.ts';
 export { CONTENT_SECURITY_POLICY, DEFAULT_RATE_LIMITS } from './server-block.ts';
+export { prefixPaths } from './prefix.ts';
 export { defaultWebDist, ensureWebBuild } from './web-build.ts';

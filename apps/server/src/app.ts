@@ -110,6 +110,7 @@ export function createApp({
   const server = createServer(routes.handle);
   const { wss, sockets } = acceptSockets({
     server,
+    instanceName,
     createContext: createSocketContext,
     logFailure,
     origins,

@@ -13,6 +13,8 @@ export interface BenchContext {
    * use and shared by the scenarios that write (starting a cluster costs more than most measurements).
    */
   sharedShop(): Promise<{ shop: Shop; databaseUrl: string }>;
+  /** Nginx and three instances started for the caller alone (on the same scratch catalog); the caller stops them. */
+  freshShop(): Promise<{ shop: Shop; databaseUrl: string }>;
 }
 
 export type ScenarioBody = Omit<ScenarioReport, 'id' | 'title' | 'seconds' | 'error'>;

@@ -5,13 +5,13 @@ import { sleep } from '@shop/proc';
 import type WebSocket from 'ws';
 import { Histogram } from '../lib/stats.ts';
 import { config, onParent, run, send } from './ipc.ts';
-import { subscribe } from './ws-client.ts';
+import { clientAddress, subscribe } from './ws-client.ts';
 
 export interface ShoppersConfig {
-  /** Nginx (HTTP) */
+  /** Nginx, for HTTP and the chat sockets. */
   url: string;
-  /** Instances, for the chat sockets. */
-  instances: string[];
+  /** The first shopper number of this process (for source addresses). */
+  offset: number;
   users: { id: string; cookie: string }[];
   products: { id: number; slug: string }[];
   categories: string[];
@@ -70,13 +70,9 @@ run(async () => {
     const user = c.users[k % c.users.length];
     if (!user) return;
     try {
-      const ws = await subscribe(
-        c.instances[k % c.instances.length] ?? '',
-        user.cookie,
-        'chat.onMessage',
-        { roomId: `support:${user.id}` },
-        () => {},
-      );
+      const { ws } = await subscribe(c.url, user.cookie, 'chat.onMessage', { roomId: `support:${user.id}` }, () => {}, {
+        localAddress: clientAddress(c.offset + k),
+      });
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
     } catch {
