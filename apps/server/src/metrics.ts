@@ -2,12 +2,16 @@
 import type { ProcedureObserver } from '@shop/api';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-/** What a `pg` pool reports: connections open, idle and requests waiting for one. */
+/** What a `pg` pool reports: connections open, idle and requests waiting for one, and its limit. */
 export interface PoolCounts {
   totalCount: number;
   idleCount: number;
   waitingCount: number;
+  options: { max?: number | undefined };
 }
+
+/** `pg`'s pool size when none is configured. */
+const PG_DEFAULT_POOL_MAX = 10;
 
 export interface MetricSources {
   webSockets(): number;
@@ -99,6 +103,16 @@ export function createMetrics(instance: string): Metrics {
       const counts = await pool();
       this.set({ state: 'in_use' }, counts ? counts.totalCount - counts.idleCount : 0);
       this.set({ state: 'idle' }, counts?.idleCount ?? 0);
+    },
+  });
+  // The limit beside the count, so an alert can say "90 % of the pool" whatever DB_POOL_MAX is.
+  new Gauge({
+    name: 'shop_db_pool_max',
+    help: 'Database pool size limit (DB_POOL_MAX): in_use at this limit makes further queries wait',
+    registers: [registry],
+    async collect() {
+      const counts = await pool();
+      this.set(counts ? (counts.options.max ?? PG_DEFAULT_POOL_MAX) : 0);
     },
   });
   new Gauge({

@@ -15,9 +15,10 @@ let app: App;
 let base: string;
 const logLines: Record<string, unknown>[] = [];
 let redisUp = true;
+const POOL_MAX = 4;
 
 beforeAll(async () => {
-  db = await createTestDatabase(inject('pgAdminUrl'));
+  db = await createTestDatabase(inject('pgAdminUrl'), { poolMax: POOL_MAX });
   const metrics = createMetrics('ops-1');
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -115,6 +116,23 @@ describe('/metrics', () => {
     }
     await expect.poll(async () => (await scrape()).get(key('shop_subscriptions_active', { procedure: 'chat.onMessage' }))).toBe(0);
     await expect.poll(async () => (await scrape()).get(key('shop_websockets_open'))).toBe(0);
+  });
+});
+
+describe('/metrics of the database pool', () => {
+  it('reports its limit, and every connection in use with queries waiting once it is saturated', async () => {
+    expect((await scrape()).get(key('shop_db_pool_max'))).toBe(POOL_MAX);
+    // One query more than the pool holds, each keeping its connection for a while.
+    const queries = Array.from({ length: POOL_MAX + 1 }, () => db.orm.em.getConnection().execute('select pg_sleep(1.5)'));
+    try {
+      await expect.poll(async () => (await scrape()).get(key('shop_db_pool_waiting'))).toBe(1);
+      const m = await scrape();
+      expect(m.get(key('shop_db_pool_connections', { state: 'in_use' }))).toBe(POOL_MAX);
+      expect(m.get(key('shop_db_pool_connections', { state: 'idle' }))).toBe(0);
+    } finally {
+      await Promise.all(queries);
+    }
+    await expect.poll(async () => (await scrape()).get(key('shop_db_pool_connections', { state: 'in_use' }))).toBe(0);
   });
 });
 

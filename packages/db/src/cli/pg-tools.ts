@@ -2,7 +2,7 @@
 // major version is at least the server's (an older pg_dump refuses a newer server).
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -96,9 +96,14 @@ function execute(binary: string, args: string[], env: NodeJS.ProcessEnv): Promis
   });
 }
 
+/** The database a URL names (PostgreSQL's default when it names none). */
+export function databaseOf(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.slice(1)) || 'postgres';
+}
+
 /** `shop-<database>-20261130T190000Z.dump`: sortable, and says where it came from. */
 export function backupFileName(url: string, now = new Date()): string {
-  const database = new URL(url).pathname.slice(1) || 'postgres';
+  const database = databaseOf(url);
   const stamp = now
     .toISOString()
     .replace(/[-:]/g, '')
@@ -106,13 +111,23 @@ export function backupFileName(url: string, now = new Date()): string {
   return `shop-${database}-${stamp}.dump`;
 }
 
-/** pg_dump in custom format (compressed, restorable table by table) into `dir`; returns the file. */
+/**
+ * pg_dump in custom format (compressed, restorable table by table) into `dir`; returns the file.
+ * It is written under a `.partial` name and renamed when complete, so a dump that fails halfway
+ * never sits among the backups as the newest one.
+ */
 export async function backupDatabase({ url, dir, file }: { url: string; dir: string; file?: string }): Promise<string> {
   const tool = await findTool('pg_dump', await serverMajor(url));
   await mkdir(dir, { recursive: true });
   const path = resolve(dir, file ?? backupFileName(url));
+  const partial = `${path}.partial`;
   const { dbname, env } = connection(url);
-  await execute(tool.path, ['--format=custom', '--no-owner', '--no-privileges', `--file=${path}`, `--dbname=${dbname}`], env);
+  try {
+    await execute(tool.path, ['--format=custom', '--no-owner', '--no-privileges', `--file=${partial}`, `--dbname=${dbname}`], env);
+    await rename(partial, path);
+  } finally {
+    await rm(partial, { force: true });
+  }
   return path;
 }
 
