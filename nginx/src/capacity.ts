@@ -13,33 +13,42 @@ const RESERVE = 512;
 export const CONTAINER_OPEN_FILES = 65_536;
 
 export interface WorkerCapacity {
-  workerProcesses: number | 'auto';
+  workerProcesses: number;
   workerConnections: number;
   /** worker_rlimit_nofile: a root master raises each worker's limit to this before dropping privileges. */
   openFiles: number;
 }
 
+/** Connections a worker takes beyond its share: the kernel spreads sockets over workers by hash (reuseport), not evenly. */
+const IMBALANCE = 1.25;
+/** Cores assumed where they are not known when rendering (a container's config is rendered elsewhere). */
+const CONTAINER_CORES = 2;
+
 /**
  * Workers and connections for `sockets` proxied WebSockets (plus a tenth for HTTP) when each
- * worker may open `openFiles` files: at least one worker per core ('auto'), more when one core's
- * worth cannot hold them all.
+ * worker may open `openFiles` files: one worker per core, more when that many cannot hold them
+ * all. Each worker gets its share and no more (nginx allocates every connection slot at start:
+ * ~0.4 KB each, so slots for a 524,288-file limit would cost 180 MB per idle worker), and an
+ * open-file limit to match.
  */
 export function workerCapacity({
   sockets = DEFAULT_SOCKETS,
   openFiles,
-  cores,
+  cores = CONTAINER_CORES,
 }: {
   sockets?: number;
+  /** The most a worker may open (the hard limit a root master can raise it to). */
   openFiles: number;
-  /** Known on the machine Nginx runs on; unknown (a container) keeps 'auto'. */
   cores?: number;
 }): WorkerCapacity {
   if (!Number.isInteger(openFiles) || openFiles < 2 * RESERVE) throw new Error(`too few open files for nginx: ${openFiles}`);
-  const workerConnections = openFiles - RESERVE;
+  const most = openFiles - RESERVE;
   const needed = Math.ceil(2 * sockets * 1.1);
-  const workers = Math.ceil(needed / workerConnections);
-  const workerProcesses = cores === undefined ? (workers > 1 ? workers : 'auto') : Math.max(cores, workers);
-  return { workerProcesses, workerConnections, openFiles };
+  let workerProcesses = Math.max(cores, Math.ceil(needed / most));
+  // The hash's unevenness on top; a worker more when that no longer fits.
+  while (Math.ceil((needed / workerProcesses) * IMBALANCE) > most) workerProcesses++;
+  const workerConnections = Math.min(most, Math.max(1024, Math.ceil((needed / workerProcesses) * IMBALANCE)));
+  return { workerProcesses, workerConnections, openFiles: workerConnections + RESERVE };
 }
 
 /**

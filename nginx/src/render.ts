@@ -35,7 +35,7 @@ export interface RenderOptions {
    * workerUser); never root. nginx hands its temp and cache folders to that user at start.
    */
   user?: string | undefined;
-  /** Workers, connections and open files (capacity.ts); default: a container's, for 20,000 sockets. */
+  /** Workers, connections and open files (capacity.ts); default: for 20,000 sockets in a container (two cores assumed). */
   capacity?: WorkerCapacity;
   rateLimits?: Partial<RateLimits>;
   /** Served on the control socket, so a reload can be seen to have taken effect. */

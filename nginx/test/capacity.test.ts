@@ -22,16 +22,27 @@ describe('workerCapacity', () => {
     // This machine's hard limit: 20,000 files. 20,000 sockets are 44,000 connections with HTTP.
     expect(workerCapacity({ sockets: 20_000, openFiles: 20_000, cores: 2 })).toEqual({
       workerProcesses: 3,
-      workerConnections: 19_488,
-      openFiles: 20_000,
+      workerConnections: 18_334,
+      openFiles: 18_846,
     });
     expect(workerCapacity({ sockets: 1_000, openFiles: 20_000, cores: 2 }).workerProcesses).toBe(2);
-    expect(workerCapacity({ sockets: 20_000, openFiles: 4_096, cores: 8 }).workerProcesses).toBe(13);
+    expect(workerCapacity({ sockets: 20_000, openFiles: 4_096, cores: 8 })).toEqual({
+      workerProcesses: 16,
+      workerConnections: 3_438,
+      openFiles: 3_950,
+    });
   });
 
-  it("keeps 'auto' workers for a container, whose cores are not known when rendering", () => {
-    expect(workerCapacity({ openFiles: 65_536 })).toEqual({ workerProcesses: 'auto', workerConnections: 65_024, openFiles: 65_536 });
-    expect(workerCapacity({ sockets: 100_000, openFiles: 65_536 }).workerProcesses).toBe(4);
+  it('gives each worker its share, not every file the limit allows', () => {
+    // systemd's usual hard limit: slots for all of it would cost ~180 MB per idle worker.
+    const big = workerCapacity({ sockets: 20_000, openFiles: 524_288, cores: 16 });
+    expect(big.workerProcesses).toBe(16);
+    expect(big.workerConnections).toBe(3_438);
+    expect(big.openFiles).toBe(3_950);
+  });
+
+  it('assumes two cores for a container, whose cores are not known when rendering', () => {
+    expect(workerCapacity({ openFiles: 65_536 })).toEqual({ workerProcesses: 2, workerConnections: 27_500, openFiles: 28_012 });
   });
 
   it('refuses an open-file limit too small for a worker', () => {

@@ -26,14 +26,20 @@ const wss = new WebSocketServer({ server, path: '/trpc', perMessageDeflate: fals
 
 if (role === 'store') {
   const [databaseUrl, redisUrl] = rest;
-  const db = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  // As many connections as the shop's three instances have in total (3 × DB_POOL_MAX 10).
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 30 });
   await db.query(
     'create table if not exists bench_chat_floor (id bigserial primary key, room text not null, body text not null, created_at timestamptz not null default now())',
   );
   const redis = new Redis(redisUrl ?? '');
   wss.on('connection', (ws: WebSocket) =>
     ws.on('message', async (raw) => {
-      const call = JSON.parse(raw.toString()) as Call;
+      let call: Call;
+      try {
+        call = JSON.parse(raw.toString()) as Call;
+      } catch {
+        return;
+      }
       const { roomId = '', text = '' } = call.params?.input ?? {};
       try {
         const { rows } = await db.query<{ id: string }>('insert into bench_chat_floor (room, body) values ($1, $2) returning id', [
@@ -62,7 +68,12 @@ if (role === 'store') {
   wss.on('connection', (ws: WebSocket) => {
     const joined: string[] = [];
     ws.on('message', (raw) => {
-      const call = JSON.parse(raw.toString()) as Call;
+      let call: Call;
+      try {
+        call = JSON.parse(raw.toString()) as Call;
+      } catch {
+        return;
+      }
       const roomId = call.params?.input?.roomId ?? '';
       const room = rooms.get(roomId) ?? new Map<WebSocket, number>();
       rooms.set(roomId, room);

@@ -21,6 +21,12 @@ describe('loadEnv', () => {
     for (const bad of ['0', '-1', '1.5', 'soon', '86401']) expect(() => loadEnv({ LOGIN_WINDOW_S: bad }), bad).toThrow(/LOGIN_WINDOW_S/);
   });
 
+  it('takes an instance name fit for a header and a metric label, and nothing that could end a line', () => {
+    expect(loadEnv({ INSTANCE_NAME: 'shop-1.example:3001' }).INSTANCE_NAME).toBe('shop-1.example:3001');
+    for (const bad of ['i1\r\nx-injected: 1', 'two words', '', 'x'.repeat(65)])
+      expect(() => loadEnv({ INSTANCE_NAME: bad }), bad).toThrow(/INSTANCE_NAME/);
+  });
+
   it('treats an empty DATABASE_URL as unset', () => {
     expect(loadEnv({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
   });

@@ -69,7 +69,11 @@ export const envSchema = z.object({
   REDIS_SENTINEL_PASSWORD: optionalSecret,
   DATA_DIR: z.string().min(1).default(`${repoRoot}.data`),
   /** Name reported by /health and in metrics and logs. */
-  INSTANCE_NAME: z.string().min(1).max(64).optional(),
+  // Sent in headers (x-instance) and metric labels: a host name, a port, nothing that could end a line.
+  INSTANCE_NAME: z
+    .string()
+    .regex(/^[\w.:@-]{1,64}$/, 'letters, digits and . : @ - _ only, at most 64')
+    .optional(),
   /** Directory of the SPA build to serve; empty disables it (Nginx serves it in the cluster). */
   WEB_DIST: z.string().default(`${repoRoot}apps/web/dist`),
   /** Products the demo seed loads into an empty database on first start; 0 disables seeding. */

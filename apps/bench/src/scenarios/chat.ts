@@ -12,7 +12,7 @@ import { Histogram, ratio, round } from '../lib/stats.ts';
 import { latencyChart } from '../lib/svg.ts';
 import { type RunningWorker, startWorker } from '../lib/workers.ts';
 import type { ChatConfig, ChatResult } from '../workers/chat.ts';
-import { emptyBody, type Scenario } from './context.ts';
+import { emptyBody, entryUrls, type Scenario } from './context.ts';
 
 const SUBSCRIBERS = 3_000;
 const RATE = 1_000;
@@ -69,7 +69,7 @@ function merge(results: ChatResult[]) {
     sendLatency.merge(r.sendLatency);
     for (const [k, v] of Object.entries(r.sendStatuses)) statuses[k] = (statuses[k] ?? 0) + v;
   }
-  const sum = (k: 'sent' | 'received' | 'failed' | 'lost' | 'subscribed' | 'failedSubscriptions' | 'sameInstance') =>
+  const sum = (k: 'sent' | 'received' | 'failed' | 'lost' | 'subscribed' | 'failedSubscriptions' | 'failedSenders' | 'sameInstance') =>
     results.reduce((n, r) => n + r[k], 0);
   const seconds = Math.max(...results.map((r) => r.seconds));
   return {
@@ -82,6 +82,7 @@ function merge(results: ChatResult[]) {
     lost: sum('lost'),
     subscribed: sum('subscribed'),
     failedSubscriptions: sum('failedSubscriptions'),
+    failedSenders: sum('failedSenders'),
     sameInstance: sum('sameInstance'),
     rate: sum('received') / seconds,
   };
@@ -95,7 +96,7 @@ export const chatScenario: Scenario = {
     const { shop, databaseUrl } = await ctx.sharedShop();
     const users = await benchUsers(databaseUrl, SUBSCRIBERS, 'chat');
     const per = Math.ceil(users.length / WORKERS);
-    const configs = (mode: ChatConfig['mode'], urls: { sendUrl: string; subscribeUrl: string }): ChatConfig[] =>
+    const configs = (mode: ChatConfig['mode'], urls: { sendUrls: string[]; subscribeUrls: string[] }): ChatConfig[] =>
       Array.from({ length: WORKERS }, (_, w) => ({
         mode,
         ...urls,
@@ -109,20 +110,24 @@ export const chatScenario: Scenario = {
 
     const rates = [LIGHT_RATE, RATE];
     log(`bare ioredis publish → subscribe, ${rates.join(' and ')} messages/s`);
-    const [bareLight, bare] = (await measure(configs('bare', { sendUrl: '', subscribeUrl: '' }), shop.instances, rates)).map(merge);
+    const [bareLight, bare] = (await measure(configs('bare', { sendUrls: [], subscribeUrls: [] }), shop.instances, rates)).map(merge);
     log(`durable floor (store in PostgreSQL, publish, fan out), ${rates.join(' and ')} messages/s`);
     const floor = await startChatFloor(databaseUrl, ctx.redis.url);
     let floorResults: ChatResult[][];
     try {
-      floorResults = await measure(configs('durable', { sendUrl: floor.sendUrl, subscribeUrl: floor.subscribeUrl }), shop.instances, rates);
+      floorResults = await measure(
+        configs('durable', { sendUrls: [floor.sendUrl], subscribeUrls: [floor.subscribeUrl] }),
+        shop.instances,
+        rates,
+      );
     } finally {
       await floor.stop();
     }
     const [durableLight, durable] = floorResults.map(merge);
     log(`chat: ${SUBSCRIBERS} subscribers through ${shop.nginx ? 'Nginx' : 'one instance'}, ${rates.join(' and ')} messages/s`);
-    const [chatLight, chat] = (await measure(configs('shop', { sendUrl: shop.url, subscribeUrl: shop.url }), shop.instances, rates)).map(
-      merge,
-    );
+    const [chatLight, chat] = (
+      await measure(configs('shop', { sendUrls: entryUrls(shop), subscribeUrls: entryUrls(shop) }), shop.instances, rates)
+    ).map(merge);
     if (!bare || !bareLight || !durable || !durableLight || !chat || !chatLight) throw new Error('a chat phase returned nothing');
 
     type Merged = typeof chat;
@@ -134,7 +139,8 @@ export const chatScenario: Scenario = {
       ratio: ratio(m.latency[p], base.latency[p]),
       ...(times ? { target: `≤ ${times}× ${baseName}`, met: m.latency[p] <= times * base.latency[p] } : {}),
     });
-    const nothingLost = (m: Merged) => m.failed === 0 && m.lost === 0 && m.received === m.sent;
+    const nothingLost = (m: Merged) =>
+      m.failed === 0 && m.lost === 0 && m.received === m.sent && m.failedSubscriptions === 0 && m.failedSenders === 0;
     body.figures.push(
       vs(`send → receipt p99 at ${RATE} messages/s`, 'p99', chat, durable, 'durable floor', 2),
       vs(`send → receipt p50 at ${RATE} messages/s`, 'p50', chat, durable, 'durable floor'),
@@ -170,7 +176,7 @@ export const chatScenario: Scenario = {
       title: `${SUBSCRIBERS} subscribers (each in its own support room), ${LIGHT_RATE} and ${RATE} messages/s offered for ${ctx.durationS} s each; every due message is sent`,
       columns: [
         'path and rate',
-        'subscribed (failed, senders on the same instance)',
+        'subscribed (failed; senders failed; senders on the same instance)',
         'sent',
         'failed sends',
         'lost',
@@ -183,7 +189,7 @@ export const chatScenario: Scenario = {
       ],
       rows: rows.map(([name, m]) => [
         name,
-        m === bare || m === bareLight ? '' : `${m.subscribed} (${m.failedSubscriptions}, ${m.sameInstance})`,
+        m === bare || m === bareLight ? '' : `${m.subscribed} (${m.failedSubscriptions}; ${m.failedSenders}; ${m.sameInstance})`,
         m.sent,
         m.failed,
         m.lost,
@@ -208,7 +214,7 @@ export const chatScenario: Scenario = {
     });
     body.notes.push(
       "Latency runs from just before chat.send is sent over the sender's own WebSocket (through Nginx, to another instance than the one holding the subscriber's socket, told by the upgrade answer's x-instance), as the SPA sends chat, to the message arriving on the subscriber's socket; it includes storing the message in PostgreSQL.",
-      'The durable floor (apps/bench/src/chat-floor.ts) is the least any chat that keeps its messages does: one process inserts each message (an autocommitted INSERT: insert + commit, pool of 10), publishes it on Redis and answers the sender; another subscribes on Redis and writes it to the subscribed WebSockets. Same clients, same rates, connected to the two processes directly (no Nginx).',
+      'The durable floor (apps/bench/src/chat-floor.ts) is the least any chat that keeps its messages does: one process inserts each message (an autocommitted INSERT: insert + commit, a pool of 30 connections as the shop has 3 × 10), publishes it on Redis and answers the sender; another subscribes on Redis and writes it to the subscribed WebSockets. Same clients, same rates, connected to the two processes directly (no Nginx).',
       'Every due message is sent (open loop, 10 ms slices, no cap on messages in flight): a send answered with an error or not at all counts as failed, an accepted message never received within 15 s as lost. Delivered/s divides the messages received by the time up to the last receipt.',
       'Each sender, subscriber and clock live in the same load process, so no cross-process clock is involved.',
     );

@@ -26,3 +26,6 @@ export interface Scenario {
 }
 
 export const emptyBody = (): ScenarioBody => ({ figures: [], tables: [], charts: [], notes: [] });
+
+/** Where clients connect: Nginx, as browsers do; without it (BENCH_NO_NGINX), the instances in turn. */
+export const entryUrls = (shop: Shop): string[] => (shop.nginx ? [shop.url] : shop.instances.map((i) => i.url));

@@ -8,7 +8,7 @@ import { round } from '../lib/stats.ts';
 import { barChart } from '../lib/svg.ts';
 import { startWorker } from '../lib/workers.ts';
 import type { SocketsConfig, SocketsResult } from '../workers/sockets.ts';
-import { type BenchContext, emptyBody, type Scenario, type ScenarioBody } from './context.ts';
+import { type BenchContext, emptyBody, entryUrls, type Scenario, type ScenarioBody } from './context.ts';
 
 const TARGET = Number(process.env.BENCH_SOCKETS ?? 20_000);
 // Each client process stays well under the 20,000 open files it may have here.
@@ -44,7 +44,7 @@ async function holdSockets(ctx: BenchContext, shop: Shop, databaseUrl: string): 
   log(`opening ${TARGET.toLocaleString('en')} subscribed sockets from ${workers} processes`);
   const running = Array.from({ length: workers }, (_, w) =>
     startWorker<SocketsResult>('sockets', {
-      url: shop.url,
+      urls: entryUrls(shop),
       cookies: users.map((u) => u.cookie),
       count: Math.min(PER_WORKER, TARGET - w * PER_WORKER),
       offset: w * PER_WORKER,

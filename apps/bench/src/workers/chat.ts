@@ -11,10 +11,10 @@ import { type Caller, clientAddress, connect, pool, subscribe } from './ws-clien
 
 export interface ChatConfig {
   mode: 'shop' | 'durable' | 'bare';
-  /** Where subscribers connect: Nginx, or the floor's fan-out process. */
-  subscribeUrl: string;
-  /** Where senders connect: Nginx, or the floor's store process. */
-  sendUrl: string;
+  /** Where subscribers connect: Nginx (or, without it, the instances in turn), or the floor's fan-out process. */
+  subscribeUrls: string[];
+  /** Where senders connect: Nginx (or the instances in turn), or the floor's store process. */
+  sendUrls: string[];
   /** Each sender on another instance than its subscriber (told by the upgrade's x-instance). */
   otherInstance: boolean;
   users: { id: string; cookie: string }[];
@@ -28,6 +28,8 @@ export interface ChatConfig {
 export interface ChatResult {
   subscribed: number;
   failedSubscriptions: number;
+  /** Users whose sending socket did not open (they send nothing; nor do those without a subscription). */
+  failedSenders: number;
   /** Senders left on their subscriber's instance after PLACEMENT_TRIES connections. */
   sameInstance: number;
   sent: number;
@@ -48,12 +50,16 @@ const PLACEMENT_TRIES = 8;
 run(async () => {
   const c = await config<ChatConfig>();
   const latency = new Histogram();
+  /** Sent and not yet received: when each was sent. */
   const pending = new Map<string, number>();
+  /** Answered 200 and not yet received. */
+  const accepted = new Set<string>();
   let received = 0;
   const receipt = (key: string) => {
     const t0 = pending.get(key);
     if (t0 === undefined) return;
     pending.delete(key);
+    accepted.delete(key);
     lastReceipt = performance.now();
     latency.record(lastReceipt - t0);
     received++;
@@ -62,7 +68,8 @@ run(async () => {
 
   const sockets: WebSocket[] = [];
   const senders: (Caller | undefined)[] = [];
-  let failed = 0;
+  let failedSubscriptions = 0;
+  let failedSenders = 0;
   let publisher: Redis | undefined;
   let subscriber: Redis | undefined;
   let sameInstance = 0;
@@ -71,7 +78,7 @@ run(async () => {
     await pool(c.users, 50, async (user, k) => {
       try {
         const subscribed = await subscribe(
-          c.subscribeUrl,
+          c.subscribeUrls[k % c.subscribeUrls.length] ?? '',
           user.cookie,
           'chat.onMessage',
           { roomId: `support:${user.id}` },
@@ -81,16 +88,20 @@ run(async () => {
         sockets.push(subscribed.ws);
         listening[k] = subscribed.instance;
       } catch {
-        failed++;
+        failedSubscriptions++;
       }
-      if (k % 100 === 0) send({ type: 'progress', text: `${c.label}: ${sockets.length} subscribed, ${failed} failed` });
+      if (k % 100 === 0) send({ type: 'progress', text: `${c.label}: ${sockets.length} subscribed, ${failedSubscriptions} failed` });
     });
     // Each shopper sends from a socket of their own, as the SPA does; through Nginx, on another
     // instance than the one holding their subscription (a new connection until one lands there).
     await pool(c.users, 50, async (user, k) => {
+      // Only users who listen send: a message nobody subscribed to would count as lost.
+      if (listening[k] === undefined) return;
       try {
         for (let attempt = 1; ; attempt++) {
-          const sender = await connect(c.sendUrl, user.cookie, { localAddress: clientAddress(c.offset + k) });
+          const sender = await connect(c.sendUrls[(k + 1) % c.sendUrls.length] ?? '', user.cookie, {
+            localAddress: clientAddress(c.offset + k),
+          });
           if (!c.otherInstance || sender.instance !== listening[k]) {
             senders[k] = sender;
             break;
@@ -103,7 +114,7 @@ run(async () => {
           sender.ws.terminate();
         }
       } catch {
-        failed++;
+        failedSenders++;
       }
       if (k % 100 === 0) send({ type: 'progress', text: `${c.label}: ${k} senders connected` });
     });
@@ -113,6 +124,8 @@ run(async () => {
     await subscriber.subscribe('bench:bare');
     subscriber.on('message', (_channel, message) => receipt(message));
   }
+  // Who sends: everyone in bare mode; otherwise the users with a subscription and a sending socket.
+  const sending = c.users.map((_, k) => k).filter((k) => c.mode === 'bare' || senders[k] !== undefined);
   send({ type: 'ready' });
 
   const commands: { type: string; ratePerS?: unknown }[] = [];
@@ -130,6 +143,7 @@ run(async () => {
   async function phase(ratePerS: number): Promise<ChatResult> {
     latency.reset();
     pending.clear();
+    accepted.clear();
     received = 0;
     lastReceipt = 0;
     const statuses: Record<string, number> = {};
@@ -139,26 +153,21 @@ run(async () => {
     let inFlight = 0;
     const started = performance.now();
     const sendOne = async () => {
-      const k = seq % c.users.length;
+      const k = sending[seq % sending.length] ?? 0;
       const key = `m${process.pid}-${seq++}`;
       inFlight++;
       const t0 = performance.now();
       pending.set(key, t0);
       sent++;
       try {
-        if (publisher) {
-          await publisher.publish('bench:bare', key);
-          statuses['200'] = (statuses['200'] ?? 0) + 1;
-        } else {
-          const user = c.users[k];
-          const sender = senders[k];
-          const status = sender ? await sender.call('mutation', 'chat.send', { roomId: `support:${user?.id}`, text: key }) : 0;
-          statuses[status] = (statuses[status] ?? 0) + 1;
-          if (status !== 200) {
-            refused++;
-            pending.delete(key);
-          }
-        }
+        let status = 200;
+        if (publisher) await publisher.publish('bench:bare', key);
+        else status = (await senders[k]?.call('mutation', 'chat.send', { roomId: `support:${c.users[k]?.id}`, text: key })) ?? 0;
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        if (status !== 200) {
+          refused++;
+          pending.delete(key);
+        } else if (pending.has(key)) accepted.add(key);
       } catch {
         statuses.error = (statuses.error ?? 0) + 1;
         refused++;
@@ -196,12 +205,12 @@ run(async () => {
     const seconds = (Math.max(lastReceipt, started + 1) - started) / 1000;
     return {
       subscribed: sockets.length,
-      failedSubscriptions: failed,
+      failedSubscriptions,
+      failedSenders,
       sameInstance,
       sent,
       failed: refused + inFlight,
-      // Accepted and never received (pending still holds the unanswered ones, counted as failed).
-      lost: Math.max(0, pending.size - inFlight),
+      lost: accepted.size,
       received,
       sendStatuses: statuses,
       latency: latency.toJSON(),
@@ -220,5 +229,5 @@ run(async () => {
   for (const sender of senders) sender?.ws.terminate();
   publisher?.disconnect();
   subscriber?.disconnect();
-  return { subscribed: sockets.length, failedSubscriptions: failed };
+  return { subscribed: sockets.length, failedSubscriptions, failedSenders };
 });

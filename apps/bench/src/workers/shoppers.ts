@@ -8,8 +8,10 @@ import { config, onParent, run, send } from './ipc.ts';
 import { clientAddress, subscribe } from './ws-client.ts';
 
 export interface ShoppersConfig {
-  /** Nginx, for HTTP and the chat sockets. */
+  /** Nginx, for HTTP. */
   url: string;
+  /** Where the chat sockets connect: Nginx (without it, the instances in turn). */
+  socketUrls: string[];
   /** The first shopper number of this process (for source addresses). */
   offset: number;
   users: { id: string; cookie: string }[];
@@ -70,9 +72,16 @@ run(async () => {
     const user = c.users[k % c.users.length];
     if (!user) return;
     try {
-      const { ws } = await subscribe(c.url, user.cookie, 'chat.onMessage', { roomId: `support:${user.id}` }, () => {}, {
-        localAddress: clientAddress(c.offset + k),
-      });
+      const { ws } = await subscribe(
+        c.socketUrls[k % c.socketUrls.length] ?? '',
+        user.cookie,
+        'chat.onMessage',
+        { roomId: `support:${user.id}` },
+        () => {},
+        {
+          localAddress: clientAddress(c.offset + k),
+        },
+      );
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
     } catch {

@@ -5,8 +5,8 @@ import { config, onParent, run, send } from './ipc.ts';
 import { clientAddress, pool, subscribe } from './ws-client.ts';
 
 export interface SocketsConfig {
-  /** Nginx, as browsers reach the shop. */
-  url: string;
+  /** Nginx, as browsers reach the shop (without it, the instances in turn). */
+  urls: string[];
   cookies: string[];
   count: number;
   /** The first client number of this process (for cookies and source addresses). */
@@ -33,9 +33,16 @@ run(async () => {
     if (performance.now() > deadline) return;
     const client = c.offset + k;
     try {
-      const { ws } = await subscribe(c.url, c.cookies[client % c.cookies.length] ?? '', 'chat.onMessage', { roomId: 'lobby' }, () => {}, {
-        localAddress: clientAddress(client),
-      });
+      const { ws } = await subscribe(
+        c.urls[client % c.urls.length] ?? '',
+        c.cookies[client % c.cookies.length] ?? '',
+        'chat.onMessage',
+        { roomId: 'lobby' },
+        () => {},
+        {
+          localAddress: clientAddress(client),
+        },
+      );
       sockets.push(ws);
     } catch (error) {
       failed++;
