@@ -24,7 +24,7 @@ try {
 }
 
 const { logger, flush: flushLogs, exit } = createStdoutLog({ level: env.LOG_LEVEL, instance: env.INSTANCE_NAME });
-const metrics = createMetrics(env.INSTANCE_NAME);
+const metrics = createMetrics(env.INSTANCE_NAME, { poolMax: env.DB_POOL_MAX });
 const log = (message: string) => logger.info(message);
 process.on('uncaughtException', (error) => {
   metrics.error('uncaught');

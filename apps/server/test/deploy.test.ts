@@ -159,15 +159,18 @@ describe('systemd units', () => {
     const db = await createTestDatabase(inject('pgAdminUrl'));
     try {
       const name = new URL(db.url).pathname.slice(1);
-      await mkdir(backups);
+      // As systemd creates it: StateDirectoryMode.
+      await mkdir(backups, { mode: Number.parseInt(service.get('StateDirectoryMode')?.[0] ?? '', 8) });
       const old = Array.from({ length: keep }, (_, i) => `shop-${name}-202001${String(i + 1).padStart(2, '0')}T031500Z.dump`);
       for (const file of old) await writeFile(join(backups, file), 'old');
       const [command = '', ...args] = execStart.replace('/usr/bin/node', process.execPath).split(' ');
-      const { stdout: written } = await run(command, args, {
+      const { stdout: written, stderr } = await run(command, args, {
         cwd: repoRoot,
         env: { ...process.env, ...env, BACKUP_DIR: backups, DATABASE_URL: db.url },
       });
       expect((await readdir(backups)).sort()).toEqual([...old.slice(1), basename(written.trim())]);
+      // Neither a folder others can open nor a failure deleting the oldest.
+      expect(stderr).not.toContain('warning');
     } finally {
       await db.drop();
     }

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
-import { repoRoot } from '@shop/proc';
+import { freePorts, repoRoot, spawnTracked, stop, waitForHttp } from '@shop/proc';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { startInstance, stopAll } from './harness.ts';
@@ -19,7 +19,7 @@ const monitoring = fileURLToPath(new URL('../deploy/monitoring/', import.meta.ur
 const read = (file: string) => readFileSync(join(monitoring, file), 'utf8');
 
 /** Series that come from elsewhere than the instances; alerts.yml and the README name each. */
-const EXTERNAL = ['up', 'redis_memory_used_bytes', 'redis_memory_max_bytes'];
+const EXTERNAL = ['up', 'redis_up', 'redis_memory_used_bytes', 'redis_memory_max_bytes'];
 
 interface Rule {
   alert?: string;
@@ -76,7 +76,7 @@ describe('Prometheus configuration and alert rules', () => {
     for (const rule of rules) expect(tested, `no test of ${rule.alert}`).toContain(`alertname: ${rule.alert}\n`);
   }, 60_000);
 
-  it('cover what operations asked for: instance down, errors, p99 per procedure, pool, bus lag, Redis memory', () => {
+  it('cover what operations asked for: instance down, errors, p99 per procedure, pool, bus lag, Redis down and its memory', () => {
     const byName = new Map(rules.map((r) => [r.alert, metricNames(r.expr)]));
     expect(byName.get('ShopInstanceDown')).toEqual(['up']);
     expect(byName.get('ShopHighErrorRate')).toEqual(['shop_trpc_calls_total']);
@@ -85,6 +85,7 @@ describe('Prometheus configuration and alert rules', () => {
     expect(byName.get('ShopDbPoolSaturated')).toEqual(['shop_db_pool_connections', 'shop_db_pool_max']);
     expect(byName.get('ShopDbPoolQueueing')).toEqual(['shop_db_pool_waiting']);
     expect(byName.get('ShopBusDeliveryLag')).toEqual(['shop_bus_delivery_lag_seconds_bucket']);
+    expect(byName.get('RedisDown')).toEqual(['redis_up', 'up']);
     expect(byName.get('RedisMemoryHigh')).toEqual(['redis_memory_used_bytes', 'redis_memory_max_bytes']);
   });
 });
@@ -163,8 +164,10 @@ describe('metric names in the rules and the dashboard', () => {
     const variables = dashboard.templating.list.flatMap((v) =>
       v.definition ? [/label_values\((\w+),/.exec(v.definition)?.[1] ?? '?'] : [],
     );
-    expect(variables).toEqual(['shop_trpc_calls_total']);
+    expect(variables).toEqual(['shop_db_pool_max']);
     expect(unknown([...dashboardExprs, ...variables])).toEqual([]);
+    // With a sample from the start, not only once something was called: an idle instance is listed.
+    for (const name of variables) expect(exposition, name).toMatch(new RegExp(`^${name}\\{`, 'm'));
   });
 
   it('from outside the instances are documented where an operator reads them', () => {
@@ -177,4 +180,72 @@ describe('metric names in the rules and the dashboard', () => {
       expect(readme.includes(`\`${name}\``), `README.md does not name ${name}`).toBe(true);
     }
   });
+});
+
+describe('Prometheus with prometheus.yml, scraping a real instance', () => {
+  let db: TestDatabase | undefined;
+  let dir: string | undefined;
+  let prometheus: ChildProcess | undefined;
+  afterAll(async () => {
+    if (prometheus) await stop(prometheus, 'SIGTERM', 5_000);
+    await stopAll();
+    await db?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('labels `up` and the shop series with the same instance (its own name kept as instance_name), and raises RedisDown', async () => {
+    db = await createTestDatabase(inject('pgAdminUrl'));
+    // As the systemd units name it (INSTANCE_NAME=%H:%i): not the address Prometheus scrapes.
+    const instance = await startInstance('shop-host:3001', { DATABASE_URL: db.url, DB_POOL_MAX: '3', LOG_LEVEL: 'silent' });
+    dir = await mkdtemp(join(tmpdir(), 'shop-prometheus-'));
+    // The redis job's port has nothing listening: an exporter that is down.
+    const [port, noExporter] = await freePorts(2);
+    const config = parseYaml(read('prometheus.yml')) as {
+      global: Record<string, string>;
+      rule_files: string[];
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    config.global = { scrape_interval: '1s', evaluation_interval: '1s' };
+    config.rule_files = config.rule_files.map((file) => join(monitoring, file));
+    const targets: Record<string, string> = { shop: `127.0.0.1:${instance.port}`, redis: `127.0.0.1:${noExporter}` };
+    for (const job of config.scrape_configs) job.static_configs = [{ targets: [targets[job.job_name] ?? '?'] }];
+    await writeFile(join(dir, 'prometheus.yml'), toYaml(config));
+    prometheus = spawnTracked(
+      'prometheus',
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    const api = `http://127.0.0.1:${port}/api/v1`;
+    await waitForHttp(`http://127.0.0.1:${port}/-/ready`, 'prometheus', { child: prometheus, timeoutMs: 30_000 });
+    const query = async (promql: string) =>
+      ((await (await fetch(`${api}/query?query=${encodeURIComponent(promql)}`)).json()) as { data: { result: { metric: object }[] } }).data
+        .result;
+
+    const address = `127.0.0.1:${instance.port}`;
+    await expect
+      .poll(() => query('up{job="shop"}'), { timeout: 20_000 })
+      .toEqual([{ metric: { __name__: 'up', job: 'shop', instance: address }, value: [expect.any(Number), '1'] }]);
+    await expect
+      .poll(() => query('shop_db_pool_max'), { timeout: 20_000 })
+      .toEqual([
+        {
+          metric: { __name__: 'shop_db_pool_max', job: 'shop', instance: address, instance_name: 'shop-host:3001' },
+          value: [expect.any(Number), '3'],
+        },
+      ]);
+    const alerts = async () =>
+      ((await (await fetch(`${api}/alerts`)).json()) as { data: { alerts: { labels: Record<string, string>; state: string }[] } }).data
+        .alerts;
+    // Pending: its `for` (a minute) has not passed yet; evaluated on the series a real scrape made.
+    await expect.poll(alerts, { timeout: 20_000 }).toEqual([
+      expect.objectContaining({
+        labels: { alertname: 'RedisDown', job: 'redis', instance: `127.0.0.1:${noExporter}`, severity: 'critical' },
+        state: 'pending',
+      }),
+    ]);
+  }, 90_000);
 });

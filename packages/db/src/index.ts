@@ -3,4 +3,4 @@ export { type DatabaseHandle, openDatabase } from './embedded.ts';
 export * from './entities/index.ts';
 export { createOrm, migrate, type Orm } from './orm.ts';
 export { DEFAULT_PRODUCT_COUNT, DEMO_ACCOUNTS, DEMO_SEED_VERSION, seedDemo } from './seed/demo.ts';
-export { isSeeded } from './seed/seed.ts';
+export { isSeeded, resetShop } from './seed/seed.ts';

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,8 +8,8 @@ import { sleep } from '@shop/proc';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../testing/database.ts';
-import { backupFileName, databaseOf } from './pg-tools.ts';
-import { datedBackups } from './retention.ts';
+import { backupFileName, backupPrefix, databaseOf } from './pg-tools.ts';
+import { datedBackups, STALE_PARTIAL_MS } from './retention.ts';
 
 const run = promisify(execFile);
 const cli = (script: string) => new URL(`./${script}`, import.meta.url).pathname;
@@ -81,8 +81,11 @@ afterAll(async () => {
 });
 
 describe('db:backup and db:restore', () => {
-  it('names backups by database and UTC time', () => {
+  it('names backups by database and UTC time, a database name made one safe file-name part', () => {
     expect(backupFileName('postgres://u@h:5432/shop', new Date('2026-11-30T19:05:07.123Z'))).toBe('shop-shop-20261130T190507Z.dump');
+    expect(backupFileName('postgres://u@h/../x%2F..%2Fy', new Date('2026-11-30T19:05:07Z'))).toBe('shop-x%2F..%2Fy-20261130T190507Z.dump');
+    expect(databaseOf('postgres://u@h/caf%C3%A9%20100%25')).toBe('caf%C3%A9%20100%25');
+    expect(databaseOf('postgres://u@h:5432')).toBe('postgres');
   });
 
   it('round-trips users, orders and stock into a new database, and refuses to restore over data', async () => {
@@ -191,5 +194,68 @@ describe('db:backup retention', () => {
       stderr: expect.stringContaining('--keep'),
     });
     expect((await readdir(folder)).sort()).toEqual(kept);
+  }, 60_000);
+
+  it('writes the dump readable by its owner only, in a folder it creates for its owner only, and warns of one others can open', async () => {
+    const folder = join(await mkdtemp(join(dir, 'modes-')), 'backups', 'daily');
+    const written = (await backup({ BACKUP_DIR: folder })).stdout.trim();
+    expect((await stat(written)).mode & 0o777).toBe(0o600);
+    expect((await stat(folder)).mode & 0o777).toBe(0o700);
+
+    await chmod(folder, 0o755);
+    const open = await backup({ BACKUP_DIR: folder });
+    expect((await stat(open.stdout.trim())).mode & 0o777).toBe(0o600);
+    expect(open.stderr).toContain(`${folder} is open to its group or other users (mode 0755)`);
+  }, 60_000);
+
+  it('never deletes the dump it just wrote, even when another has a later stamp', async () => {
+    const folder = await mkdtemp(join(dir, 'clock-'));
+    // From a host whose clock ran ahead, or written before this one's clock was stepped back.
+    const ahead = `${backupPrefix(source.url)}20991231T000000Z.dump`;
+    await writeFile(join(folder, ahead), 'not a dump');
+    const written = (await backup({ BACKUP_DIR: folder, BACKUP_KEEP: '1' })).stdout.trim();
+    expect(await readdir(folder)).toEqual([basename(written)]);
+  }, 60_000);
+
+  it('deletes the stale partial files of killed runs, and two runs writing one file at once both succeed', async () => {
+    const folder = await mkdtemp(join(dir, 'partial-'));
+    const prefix = backupPrefix(source.url);
+    const stale = [`${prefix}20200101T030000Z.dump.4242.partial`, `${prefix}20200102T030000Z.dump.partial`];
+    // A run still writing, and another database's (its own runs clean up after themselves).
+    const kept = [`${prefix}20200103T030000Z.dump.4343.partial`, 'shop-other_db-20200101T030000Z.dump.4242.partial'];
+    for (const name of [...stale, ...kept]) await writeFile(join(folder, name), 'half a dump');
+    const long = (Date.now() - STALE_PARTIAL_MS - 60_000) / 1000;
+    for (const name of [...stale, kept[1] ?? '']) await utimes(join(folder, name), long, long);
+    await utimes(join(folder, kept[0] ?? ''), long + 120, long + 120);
+
+    const written = (await backup({ BACKUP_DIR: folder })).stdout.trim();
+    expect((await readdir(folder)).sort()).toEqual([basename(written), ...kept].sort());
+
+    const out = join(folder, 'before-upgrade.dump');
+    const both = await Promise.all([backup({}, ['--out', out]), backup({}, ['--out', out])]);
+    expect(both.map((r) => r.stdout.trim())).toEqual([out, out]);
+    expect((await readFile(out)).subarray(0, 5).toString()).toBe('PGDMP');
+    expect((await readdir(folder)).filter((name) => name.startsWith('before-upgrade'))).toEqual(['before-upgrade.dump']);
+  }, 60_000);
+
+  it('leaves --out outside retention, and warns (exit 0) when deleting old backups fails after a good dump', async () => {
+    const folder = await mkdtemp(join(dir, 'out-'));
+    const old = [`${backupPrefix(source.url)}20200101T030000Z.dump`, `${backupPrefix(source.url)}20200102T030000Z.dump`];
+    for (const name of old) await writeFile(join(folder, name), 'not a dump');
+    const named = await backup({ BACKUP_DIR: folder, BACKUP_KEEP: '1' }, ['--out', join(folder, 'named.dump')]);
+    expect(named.stderr).toContain('BACKUP_KEEP not applied');
+    expect((await readdir(folder)).sort()).toEqual([...old, 'named.dump'].sort());
+    expect(await backup({}, ['--out', join(folder, 'x.dump'), '--keep', '1']).catch(failure)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--keep'),
+    });
+
+    // A dated name retention cannot delete (a folder).
+    await rm(join(folder, old[0] ?? ''));
+    await mkdir(join(folder, old[0] ?? ''));
+    const pruned = await backup({ BACKUP_DIR: folder, BACKUP_KEEP: '1' });
+    expect(pruned.stderr).toContain('warning: the backup was written, but deleting older ones failed');
+    expect(pruned.stderr).not.toContain('backup failed');
+    expect(existsSync(pruned.stdout.trim())).toBe(true);
   }, 60_000);
 });
