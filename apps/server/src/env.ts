@@ -11,6 +11,9 @@ const optionalUrl = z
   .pipe(z.url().optional())
   .optional();
 
+// `orders@example.com` or `Shop <orders@example.com>`: nodemailer parses it, this only refuses what it would misread.
+const MAIL_FROM_PATTERN = /^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/;
+
 const booleanFlag = z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 
 // Once the fallback secret in this file: published, so it can never seal a session again.
@@ -71,16 +74,21 @@ export const envSchema = z.object({
    * on in production; off elsewhere, so the demo staff account works without one.
    */
   STAFF_REQUIRE_MFA: booleanFlag.optional(),
+  /** SMTP server for the order e-mails (credentials in the URL); unset, they are written as .eml files to DATA_DIR/mail. */
+  SMTP_URL: optionalUrl.refine((v) => v === undefined || ['smtp:', 'smtps:'].includes(new URL(v).protocol), 'an smtp:// or smtps:// URL'),
+  /** The e-mails' sender; required with SMTP_URL in production (the default's domain is not a real one). */
+  MAIL_FROM: z.string().trim().regex(MAIL_FROM_PATTERN, 'an address such as "Shop <orders@example.com>"').optional(),
   /** Least severe level written to the JSON log on stdout; `silent` writes nothing. */
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });
 
-export type Env = Omit<z.infer<typeof envSchema>, 'SESSION_SECRET' | 'COOKIE_SECURE' | 'STAFF_REQUIRE_MFA'> & {
+export type Env = Omit<z.infer<typeof envSchema>, 'SESSION_SECRET' | 'COOKIE_SECURE' | 'STAFF_REQUIRE_MFA' | 'MAIL_FROM'> & {
   INSTANCE_NAME: string;
   /** From SESSION_SECRET; empty outside production when unset (see resolveSessionSecrets). */
   SESSION_SECRETS: string[];
   COOKIE_SECURE: boolean;
   STAFF_REQUIRE_MFA: boolean;
+  MAIL_FROM: string;
 };
 
 /** A secret too weak to seal sessions with: short, one repeated character, or the published one. */
@@ -98,7 +106,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     const problems = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
     throw new Error(`invalid configuration:\n${problems}`);
   }
-  const { SESSION_SECRET, COOKIE_SECURE, STAFF_REQUIRE_MFA, ...env } = result.data;
+  const { SESSION_SECRET, COOKIE_SECURE, STAFF_REQUIRE_MFA, MAIL_FROM, ...env } = result.data;
   const production = env.NODE_ENV === 'production';
   const secrets = (SESSION_SECRET ?? '')
     .split(',')
@@ -111,11 +119,14 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   }
   // Embedded PostgreSQL is for trying the shop: its data would live inside the container or checkout.
   if (production && !env.DATABASE_URL) throw new Error('invalid configuration:\n  DATABASE_URL: required in production');
+  if (production && env.SMTP_URL && !MAIL_FROM)
+    throw new Error('invalid configuration:\n  MAIL_FROM: required with SMTP_URL in production');
   return {
     ...env,
     INSTANCE_NAME: env.INSTANCE_NAME ?? `${hostname()}:${env.PORT}`,
     SESSION_SECRETS: secrets,
     COOKIE_SECURE: COOKIE_SECURE ?? production,
     STAFF_REQUIRE_MFA: STAFF_REQUIRE_MFA ?? production,
+    MAIL_FROM: MAIL_FROM ?? 'Shop <shop@localhost>',
   };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createSecretBox, createSessionCodec } from '@shop/auth';
 import { createBus } from '@shop/bus';
 import { createOrm, isSeeded, migrate, openDatabase, seedDemo } from '@shop/db';
-import { catalog, createLimits, createLiveRegistry } from '@shop/domain';
+import { catalog, createLimits, createLiveRegistry, mail } from '@shop/domain';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createApp, describeError } from './app.ts';
@@ -72,6 +72,17 @@ const catalogCache = catalog.createCatalogCache({ ttlMs: env.CATALOG_CACHE_MS, b
 // The live streams' groups and recheck timer: this process's, stopped below at shutdown.
 const live = createLiveRegistry(bus);
 
+// The order e-mails' outbox, delivered by every instance (they share the rows); stopped below at shutdown.
+const mailDir = join(env.DATA_DIR, 'mail');
+const mailer = mail.createMailWorker({
+  db: orm.em.getConnection(),
+  transport: env.SMTP_URL ? mail.smtpTransport(env.SMTP_URL) : mail.emlTransport(mailDir),
+  from: env.MAIL_FROM,
+  log: logger.child({ component: 'mail' }),
+});
+if (!env.SMTP_URL) log(`no SMTP_URL: e-mails are written to ${mailDir} as .eml files`);
+mailer.start();
+
 const app = createApp({
   deps: {
     orm,
@@ -111,6 +122,8 @@ async function shutdown(signal: string) {
   }, 15_000);
   force.unref();
   await app.close();
+  // Requests are done, so nothing more is queued by this instance; another instance sends the rest.
+  await mailer.stop();
   await catalogCache.close();
   live.stop();
   await bus.close();
