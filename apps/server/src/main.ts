@@ -121,9 +121,9 @@ async function shutdown(signal: string) {
     exit(1);
   }, 15_000);
   force.unref();
-  await app.close();
-  // Requests are done, so nothing more is queued by this instance; another instance sends the rest.
-  await mailer.stop();
+  // The worker stops claiming at once; its sends under way get 5 s, then are left to the other
+  // instances (due again at once). Meanwhile the server drains.
+  await Promise.all([app.close(), mailer.stop(5_000)]);
   await catalogCache.close();
   live.stop();
   await bus.close();

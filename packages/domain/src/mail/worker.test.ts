@@ -118,6 +118,20 @@ describe('delivery over SMTP', () => {
   });
 });
 
+describe('stopping', () => {
+  it('aborts a send still unanswered after the grace period and leaves it due at once', async () => {
+    await orderWithMail(db);
+    smtp.reply = () => 'hold';
+    const w = worker({ leaseMs: 60_000 });
+    w.start();
+    await smtp.nextHeld();
+    await w.stop(100);
+    const [row] = await outboxRows(db);
+    expect(row).toMatchObject({ attempts: 1, sent: false, failed: false, last_error: expect.stringContaining('shutting down') });
+    expect(row?.due_in_ms).toBeLessThanOrEqual(0);
+  });
+});
+
 describe('giving up', () => {
   it('stops after maxAttempts temporary refusals', async () => {
     await orderWithMail(db);

@@ -103,6 +103,7 @@ export function createMailWorker(options: MailWorkerOptions): MailWorker {
 
   async function deliver(mail: ClaimedMail): Promise<void> {
     const fields = { outboxId: mail.id, orderId: mail.order.id, kind: mail.kind, attempt: mail.attempt };
+    const timeout = AbortSignal.timeout(sendTimeoutMs);
     let receipt: string;
     try {
       const outgoing: OutgoingMail = {
@@ -113,12 +114,16 @@ export function createMailWorker(options: MailWorkerOptions): MailWorker {
         messageId: `<${mail.id}@${domain}>`,
         date: mail.createdAt,
       };
-      receipt = await transport.send(outgoing, AbortSignal.any([shutdown.signal, AbortSignal.timeout(sendTimeoutMs)]));
+      receipt = await transport.send(outgoing, AbortSignal.any([shutdown.signal, timeout]));
     } catch (error) {
       const stopping = shutdown.signal.aborted;
       const giveUp = !stopping && (refusedForGood(error) || mail.attempt >= retry.maxAttempts);
       const retryInMs = stopping ? 0 : backoffMs(mail.attempt, retry);
-      const err = describeError(error);
+      const err = stopping
+        ? 'aborted: this instance is shutting down'
+        : timeout.aborted
+          ? `aborted: no answer within ${sendTimeoutMs} ms`
+          : describeError(error);
       await markFailed(db, mail, { error: err, retryInMs, giveUp }).catch((e: unknown) =>
         log.warn({ ...fields, err: describeError(e) }, 'recording a failed e-mail failed: due again when its lease ends'),
       );
