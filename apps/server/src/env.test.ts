@@ -31,6 +31,33 @@ describe('loadEnv', () => {
     expect(loadEnv({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
   });
 
+  it('takes an smtp:// or smtps:// SMTP_URL, and a sender that defaults outside production only', () => {
+    expect(loadEnv({}).SMTP_URL).toBeUndefined();
+    expect(loadEnv({}).MAIL_FROM).toBe('Shop <shop@localhost>');
+    expect(loadEnv({ SMTP_URL: 'smtps://user:pw@mail.example.com:465', MAIL_FROM: 'orders@example.com' })).toMatchObject({
+      SMTP_URL: 'smtps://user:pw@mail.example.com:465',
+      MAIL_FROM: 'orders@example.com',
+    });
+    expect(loadEnv({ SMTP_URL: '' }).SMTP_URL).toBeUndefined();
+    for (const bad of ['http://mail.example.com', 'mail.example.com:25']) expect(() => loadEnv({ SMTP_URL: bad }), bad).toThrow(/SMTP_URL/);
+    // The error names the variable, never the credentials in its value.
+    expect(() => loadEnv({ SMTP_URL: 'ftp://user:hunter2@mail.example.com' })).not.toThrow(/hunter2/);
+    for (const bad of ['shop', 'Shop <shop>', 'a@b\r\nBcc: x@y.z', 'Shop <a@b> <c@d>'])
+      expect(() => loadEnv({ MAIL_FROM: bad }), bad).toThrow(/MAIL_FROM/);
+    expect(loadEnv({ MAIL_FROM: '"Shop, Inc." <orders@example.com>' }).MAIL_FROM).toBe('"Shop, Inc." <orders@example.com>');
+    const production = {
+      NODE_ENV: 'production',
+      SESSION_SECRET: 'k7#Qm2$vLp9@xR4!wZ8^nB3&cT6*yH1%',
+      DATABASE_URL: 'postgres://db/shop',
+    } as const;
+    expect(() => loadEnv({ ...production, SMTP_URL: 'smtp://mail.example.com' })).toThrow(
+      /MAIL_FROM: required with SMTP_URL in production/,
+    );
+    expect(loadEnv({ ...production, SMTP_URL: 'smtp://mail.example.com', MAIL_FROM: 'orders@example.com' }).MAIL_FROM).toBe(
+      'orders@example.com',
+    );
+  });
+
   it('names every bad variable', () => {
     expect(() => loadEnv({ PORT: 'eighty', DATABASE_URL: 'not a url' })).toThrow(/PORT[\s\S]*DATABASE_URL|DATABASE_URL[\s\S]*PORT/);
   });

@@ -41,6 +41,9 @@ const sentinelAddress = z.string().transform((value, ctx) => {
   return { host, port };
 });
 
+// `orders@example.com` or `Shop <orders@example.com>`: nodemailer parses it, this only refuses what it would misread.
+const MAIL_FROM_PATTERN = /^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/;
+
 const booleanFlag = z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 
 // Once the fallback secret in this file: published, so it can never seal a session again.
@@ -107,13 +110,20 @@ export const envSchema = z.object({
    * on in production; off elsewhere, so the demo staff account works without one.
    */
   STAFF_REQUIRE_MFA: booleanFlag.optional(),
+  /** SMTP server for the order e-mails (credentials in the URL); unset, they are written as .eml files to DATA_DIR/mail. */
+  SMTP_URL: optionalUrl.refine((v) => v === undefined || ['smtp:', 'smtps:'].includes(new URL(v).protocol), 'an smtp:// or smtps:// URL'),
+  /** The e-mails' sender; required with SMTP_URL in production (the default's domain is not a real one). */
+  MAIL_FROM: z.string().trim().regex(MAIL_FROM_PATTERN, 'an address such as "Shop <orders@example.com>"').optional(),
   /** Least severe level written to the JSON log on stdout; `silent` writes nothing. */
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });
 
 type RedisVariables = 'REDIS_URL' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME' | 'REDIS_PASSWORD' | 'REDIS_SENTINEL_PASSWORD';
 
-export type Env = Omit<z.infer<typeof envSchema>, 'SESSION_SECRET' | 'COOKIE_SECURE' | 'STAFF_REQUIRE_MFA' | RedisVariables> & {
+export type Env = Omit<
+  z.infer<typeof envSchema>,
+  'SESSION_SECRET' | 'COOKIE_SECURE' | 'STAFF_REQUIRE_MFA' | RedisVariables | 'MAIL_FROM'
+> & {
   INSTANCE_NAME: string;
   /** From the REDIS_* variables: every Redis client of the server connects with it; unset means no Redis. */
   REDIS: RedisConnection | undefined;
@@ -121,6 +131,7 @@ export type Env = Omit<z.infer<typeof envSchema>, 'SESSION_SECRET' | 'COOKIE_SEC
   SESSION_SECRETS: string[];
   COOKIE_SECURE: boolean;
   STAFF_REQUIRE_MFA: boolean;
+  MAIL_FROM: string;
 };
 
 /** A secret too weak to seal sessions with: short, one repeated character, or the published one. */
@@ -165,6 +176,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     REDIS_SENTINEL_NAME,
     REDIS_PASSWORD,
     REDIS_SENTINEL_PASSWORD,
+    MAIL_FROM,
     ...env
   } = result.data;
   const production = env.NODE_ENV === 'production';
@@ -179,6 +191,8 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   }
   // Embedded PostgreSQL is for trying the shop: its data would live inside the container or checkout.
   if (production && !env.DATABASE_URL) throw new Error('invalid configuration:\n  DATABASE_URL: required in production');
+  if (production && env.SMTP_URL && !MAIL_FROM)
+    throw new Error('invalid configuration:\n  MAIL_FROM: required with SMTP_URL in production');
   return {
     ...env,
     REDIS: redisConnection(result.data),
@@ -186,5 +200,6 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     SESSION_SECRETS: secrets,
     COOKIE_SECURE: COOKIE_SECURE ?? production,
     STAFF_REQUIRE_MFA: STAFF_REQUIRE_MFA ?? production,
+    MAIL_FROM: MAIL_FROM ?? 'Shop <shop@localhost>',
   };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createSecretBox, createSessionCodec } from '@shop/auth';
 import { connectRedis, createBus, describeRedis } from '@shop/bus';
 import { createOrm, isSeeded, migrate, openDatabase, seedDemo } from '@shop/db';
-import { catalog, createLimits, createLiveRegistry } from '@shop/domain';
+import { catalog, createLimits, createLiveRegistry, mail } from '@shop/domain';
 import { pino } from 'pino';
 import { createApp, describeError } from './app.ts';
 import { loadEnv } from './env.ts';
@@ -77,6 +77,17 @@ const catalogCache = catalog.createCatalogCache({ ttlMs: env.CATALOG_CACHE_MS, b
 // The live streams' groups and recheck timer: this process's, stopped below at shutdown.
 const live = createLiveRegistry(bus);
 
+// The order e-mails' outbox, delivered by every instance (they share the rows); stopped below at shutdown.
+const mailDir = join(env.DATA_DIR, 'mail');
+const mailer = mail.createMailWorker({
+  db: orm.em.getConnection(),
+  transport: env.SMTP_URL ? mail.smtpTransport(env.SMTP_URL) : mail.emlTransport(mailDir),
+  from: env.MAIL_FROM,
+  log: logger.child({ component: 'mail' }),
+});
+if (!env.SMTP_URL) log(`no SMTP_URL: e-mails are written to ${mailDir} as .eml files`);
+mailer.start();
+
 const app = createApp({
   deps: {
     orm,
@@ -115,7 +126,9 @@ async function shutdown(signal: string) {
     exit(1);
   }, 15_000);
   force.unref();
-  await app.close();
+  // The worker stops claiming at once; its sends under way get 5 s, then are left to the other
+  // instances (due again at once). Meanwhile the server drains.
+  await Promise.all([app.close(), mailer.stop(5_000)]);
   await catalogCache.close();
   live.stop();
   await bus.close();

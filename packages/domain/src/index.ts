@@ -9,5 +9,6 @@ export { ShopError, type ShopErrorKind, type ShopErrorReason } from './errors.ts
 export { createLimits } from './limits.ts';
 export { channels, type Sequenced } from './live/publish.ts';
 export { createLiveRegistry, type LiveRegistry } from './live/registry.ts';
+export * as mail from './mail/index.ts';
 export * as orders from './orders/index.ts';
 export * as wishlist from './wishlist/index.ts';

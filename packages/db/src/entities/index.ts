@@ -1,6 +1,7 @@
 import { Cart, CartItem } from './cart.ts';
 import { Category, Product, SearchTermCategory, SearchWord } from './catalog.ts';
 import { ChatMessage, ChatRoom } from './chat.ts';
+import { EmailOutbox } from './mail.ts';
 import { Order, OrderEvent, OrderLine } from './order.ts';
 import { RecoveryCode, User } from './user.ts';
 import { WishlistItem } from './wishlist.ts';
@@ -8,6 +9,7 @@ import { WishlistItem } from './wishlist.ts';
 export * from './cart.ts';
 export * from './catalog.ts';
 export * from './chat.ts';
+export * from './mail.ts';
 export * from './order.ts';
 export * from './user.ts';
 export * from './wishlist.ts';
@@ -24,6 +26,7 @@ export const entities = [
   Order,
   OrderLine,
   OrderEvent,
+  EmailOutbox,
   ChatRoom,
   ChatMessage,
   RecoveryCode,

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Address, Order, PlaceOrderInput } from '@shop/schemas';
 import type { AuthedContext } from '../context.ts';
 import { badRequest, ShopError } from '../errors.ts';
+import { queueOrderEmail } from '../mail/outbox.ts';
 import { ORDER_EVENT_CTES, publishOrderEvent } from '../orders/events.ts';
 import { loadOrder, ORDER_COLUMNS, type OrderLineRow, type OrderRow, toOrder, toOrderLine } from '../orders/order-row.ts';
 import { sql } from '../sql.ts';
@@ -193,6 +194,7 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
       if (!raced) throw new Error('idempotency key conflicted, but no order holds it');
       return { order: await replay(em, raced, false, fingerprint, address) };
     }
+    await queueOrderEmail(em, written.id, 'placed');
     const order = toOrder(written, lines.map(toOrderLine));
     return { order, event: { userId, seq: Number(written.seq) } };
   });

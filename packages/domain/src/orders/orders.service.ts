@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Order, OrderStatus, OrdersListInput, Page } from '@shop/schemas';
 import type { AuthedContext, ServiceContext } from '../context.ts';
 import { notFound } from '../errors.ts';
+import { queueOrderEmail } from '../mail/outbox.ts';
 import { sql } from '../sql.ts';
 import { decodeOrderCursor, encodeOrderCursor } from './cursor.ts';
 import { publishOrderEvent, recordOrderEvent } from './events.ts';
@@ -92,6 +93,7 @@ export async function changeStatus(ctx: ServiceContext, id: string, to: OrderSta
     await sql(em, 'update orders set status = ?, updated_at = now() where id = ?', [status, id]);
     if (status === 'cancelled') await returnStock(em, id);
     const event = await recordOrderEvent(em, id, status);
+    await queueOrderEmail(em, id, status);
     const updated = await loadOrder(em, id);
     if (!updated) throw notFound('order');
     return { order: updated, event };
