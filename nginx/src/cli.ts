@@ -1,8 +1,7 @@
 // `pnpm cluster`: PostgreSQL and Redis checked, the SPA built if missing, migrations applied,
 // INSTANCES instances and nginx started. Ctrl-C or SIGTERM stops everything; SIGUSR2 (what
 // `pnpm cluster:restart` sends) restarts the instances one at a time.
-import { portIsFree } from '@shop/proc';
-import { Redis } from 'ioredis';
+import { portIsFree, withRedis } from '@shop/proc';
 import pg from 'pg';
 import type { Cluster } from './cluster.ts';
 import { instancePorts } from './render.ts';
@@ -76,18 +75,13 @@ async function ensureDatabase(url: string): Promise<void> {
 }
 
 async function ensureRedis(url: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3_000 });
-  redis.on('error', () => {});
   try {
-    await redis.connect();
-    await redis.ping();
+    await withRedis(url, (redis) => redis.ping(), { timeoutMs: 3_000 });
   } catch (error) {
     throw new SetupError(
       `Redis at ${redact(url)} does not answer (${(error as Error).message}).\n` +
         '  Start it (redis-server --daemonize yes --bind 127.0.0.1 --port 6379) or point REDIS_URL at a running server.',
     );
-  } finally {
-    redis.disconnect();
   }
 }
 

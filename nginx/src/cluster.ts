@@ -120,7 +120,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
           port,
           env: {
             ...instanceEnv,
-            // Only opts.redisUrl: one in this process's environment is not the cluster's.
+            // Only opts.redisUrl: naming REDIS_URL (even unset) leaves out every REDIS_* variable of this
+            // process's environment (a shell's REDIS_SENTINELS or REDIS_PASSWORD is not the cluster's).
             REDIS_URL: opts.redisUrl,
             DATABASE_URL: opts.databaseUrl,
             // Without SESSION_SECRET, every instance seals with the one random secret kept here (the

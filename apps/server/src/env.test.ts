@@ -142,6 +142,13 @@ describe('loadEnv', () => {
     expect(() => loadEnv({ REDIS_URL: 'redis://:one@cache:6379', REDIS_PASSWORD: 'two' })).toThrow(/REDIS_PASSWORD: differs/);
   });
 
+  it('names REDIS_URL when its password has a malformed %-escape, without showing the password', () => {
+    for (const env of [{ REDIS_URL: 'redis://:50%off@cache:6379' }, { REDIS_URL: 'redis://:50%off@cache:6379', REDIS_PASSWORD: 'x' }]) {
+      expect(() => loadEnv(env)).toThrow(/invalid configuration:\n {2}REDIS_URL: its password has a malformed %-escape/);
+      expect(() => loadEnv(env)).not.toThrow(/50%off/);
+    }
+  });
+
   it('takes the Redis password from REDIS_URL or REDIS_PASSWORD', () => {
     expect(loadEnv({ REDIS_URL: 'redis://cache:6379', REDIS_PASSWORD: 'p@ss' }).REDIS).toEqual({
       url: 'redis://cache:6379',

@@ -144,6 +144,15 @@ export function weakSecret(secret: string): string | null {
 
 const invalid = (variable: string, problem: string) => new Error(`invalid configuration:\n  ${variable}: ${problem}`);
 
+/** REDIS_URL's password, decoded; a malformed %-escape (`%zz`) is a configuration error naming REDIS_URL. */
+function urlPassword(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).password);
+  } catch {
+    throw invalid('REDIS_URL', 'its password has a malformed %-escape (write % as %25)');
+  }
+}
+
 /** Where Redis is, from one server's URL or the Sentinels; undefined when neither is set. */
 function redisConnection(vars: Pick<z.infer<typeof envSchema>, RedisVariables>): RedisConnection | undefined {
   const { REDIS_URL: url, REDIS_SENTINELS: sentinels, REDIS_PASSWORD: password, REDIS_SENTINEL_PASSWORD: sentinelPassword } = vars;
@@ -154,7 +163,7 @@ function redisConnection(vars: Pick<z.infer<typeof envSchema>, RedisVariables>):
     if (password) throw invalid('REDIS_PASSWORD', 'set REDIS_URL or REDIS_SENTINELS too');
     return undefined;
   }
-  const inUrl = decodeURIComponent(new URL(url).password);
+  const inUrl = urlPassword(url);
   if (inUrl && password && inUrl !== password) throw invalid('REDIS_PASSWORD', 'differs from the password in REDIS_URL: give one');
   return { url, password };
 }

@@ -1,6 +1,6 @@
 // The Redis bus through Sentinel, against real processes: a primary, its replica and three
 // Sentinels (with passwords, as in production), each group private to its test.
-import { type SentinelGroup, startSentinelGroup } from '@shop/proc';
+import { clientNames, type SentinelGroup, startSentinelGroup } from '@shop/proc';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Bus } from './bus.ts';
@@ -11,11 +11,6 @@ import { createRedisBus } from './redis.ts';
 const PASSWORDS = { password: 'data-password-for-tests', sentinelPassword: 'sentinel-password-for-tests' };
 
 const through = (group: SentinelGroup): RedisConnection => ({ sentinels: [...group.sentinels], name: group.masterName, ...PASSWORDS });
-
-async function namesConnected(redis: Redis): Promise<string[]> {
-  const list = String(await redis.call('CLIENT', 'LIST'));
-  return [...list.matchAll(/ name=(\S+) /g)].map((m) => m[1] as string).filter((name) => !name.startsWith('sentinel-'));
-}
 
 async function subscribers(redis: Redis, channel: string): Promise<number> {
   return Number((await redis.pubsub('NUMSUB', channel))[1]);
@@ -41,7 +36,7 @@ describe('redis bus through Sentinel, failing over', () => {
 
   async function setUp() {
     group = await startSentinelGroup(PASSWORDS);
-    const [primary, replica] = group.servers;
+    const { primary, replica } = await group.roles();
     const publisher = createRedisBus({ redis: through(group), name: 'pub-side', onError: () => {} });
     const listener = createRedisBus({ redis: through(group), name: 'sub-side', onError: () => {} });
     buses.push(publisher, listener);
@@ -72,7 +67,7 @@ describe('redis bus through Sentinel, failing over', () => {
     expect(received.messages).toEqual(['before', 'end']);
     await group.query(replica, async (redis) => {
       expect(await subscribers(redis, channel)).toBe(1);
-      expect((await namesConnected(redis)).sort()).toEqual(['pub-side:pub', 'pub-side:sub', 'sub-side:pub', 'sub-side:sub']);
+      expect(await clientNames(redis)).toEqual(['pub-side:pub', 'pub-side:sub', 'sub-side:pub', 'sub-side:sub']);
     });
   }, 60_000);
 
@@ -90,6 +85,6 @@ describe('redis bus through Sentinel, failing over', () => {
     await untilEnd(received);
     expect(received.messages).toEqual(['before', 'end']);
     await group.query(replica, async (redis) => expect(await subscribers(redis, channel)).toBe(1));
-    await group.query(primary, async (redis) => expect(await namesConnected(redis)).toEqual([]));
+    await group.query(primary, async (redis) => expect(await clientNames(redis)).toEqual([]));
   }, 60_000);
 });

@@ -5,9 +5,9 @@ export { reachableByOthers } from './access.ts';
 export { CHROMIUM, chromiumOptions } from './chromium.ts';
 export { freePort, freePorts, type PortRange, portIsFree } from './ports.ts';
 export { hasExited, type SpawnTrackedOptions, spawnTracked, stop, stopAll, track } from './process.ts';
-export { type RedisServer, spawnRedis, startRedis, startRedisServer } from './redis.ts';
+export { type RedisServer, type RedisTarget, spawnRedis, startRedis, startRedisServer, withRedis } from './redis.ts';
 export { repoRoot } from './repo.ts';
-export { type SentinelGroup, type SentinelGroupOptions, startSentinelGroup } from './sentinel.ts';
+export { clientNames, type SentinelGroup, type SentinelGroupOptions, startSentinelGroup } from './sentinel.ts';
 export {
   exitOfShopInstance,
   type InstanceEnv,

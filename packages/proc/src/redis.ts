@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
+import { Redis } from 'ioredis';
 import { freePort, type PortRange } from './ports.ts';
 import { spawnTracked, stop } from './process.ts';
 import { waitFor } from './wait.ts';
@@ -73,4 +74,41 @@ export async function startRedisServer(port: number, extraArgs: readonly string[
  */
 export async function startRedis(options: { ports?: PortRange; args?: readonly string[] } = {}): Promise<RedisServer> {
   return startRedisServer(await freePort(options.ports), options.args);
+}
+
+/** A Redis server: a redis:// URL, or a port (on 127.0.0.1 unless `host`) with its password if it has one. */
+export type RedisTarget = string | { port: number; host?: string; password?: string | undefined };
+
+/**
+ * Runs `fn` on a fresh connection to `target`, then closes it. The connection gives up at once
+ * (no retries, no offline queue) and each step within `timeoutMs`: for a check or a one-off command.
+ */
+export async function withRedis<T>(
+  target: RedisTarget,
+  fn: (redis: Redis) => Promise<T>,
+  { timeoutMs = 2_000 }: { timeoutMs?: number } = {},
+): Promise<T> {
+  const options = {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+  };
+  const redis =
+    typeof target === 'string'
+      ? new Redis(target, options)
+      : new Redis({
+          host: target.host ?? '127.0.0.1',
+          port: target.port,
+          ...(target.password ? { password: target.password } : {}),
+          ...options,
+        });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    return await fn(redis);
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -5,10 +5,10 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { freePort, type PortRange } from './ports.ts';
 import { stop } from './process.ts';
-import { spawnRedis, spawnRedisWith } from './redis.ts';
+import { spawnRedis, spawnRedisWith, withRedis } from './redis.ts';
 import { waitFor } from './wait.ts';
 
 export interface SentinelGroupOptions {
@@ -18,7 +18,10 @@ export interface SentinelGroupOptions {
   password?: string;
   /** AUTH password of the Sentinels (their requirepass, also used between them). */
   sentinelPassword?: string;
-  /** How long the primary may stay silent before a Sentinel counts it down; default 1000 ms. */
+  /**
+   * How long the primary may stay silent before a Sentinel counts it down; default 3000 ms: long
+   * enough that a busy machine (a load of 10 on 2 cores) does not fail it over by itself.
+   */
   downAfterMs?: number;
   /** Sentinel's failover-timeout; default 5000 ms. */
   failoverTimeoutMs?: number;
@@ -28,12 +31,15 @@ export interface SentinelGroupOptions {
 export interface SentinelGroup {
   readonly masterName: string;
   readonly sentinels: readonly { host: string; port: number }[];
-  /** The data servers' ports: the first primary, then its replica. */
+  /** The data servers' ports: the primary at the start, then its replica. */
   readonly servers: readonly [number, number];
   /** SIGKILL of the data server on `port`, by PID. */
   kill(port: number): Promise<void>;
-  /** The primary's port as every Sentinel reports it, once they agree. */
-  primaryPort(): Promise<number>;
+  /**
+   * The primary's port, once every Sentinel names it and its ROLE says so, and the other data
+   * server's: the roles now, which a failover may have swapped since the start.
+   */
+  roles(timeoutMs?: number): Promise<{ primary: number; replica: number }>;
   /** Resolves once every Sentinel names `port` the primary and that server's ROLE says so too. */
   waitForPrimary(port: number, timeoutMs?: number): Promise<void>;
   /** Runs `fn` on a fresh connection to the group's server or Sentinel on `port` (with its password), then closes it. */
@@ -42,25 +48,16 @@ export interface SentinelGroup {
   stop(): Promise<void>;
 }
 
-/** Runs `fn` on a fresh connection that gives up at once rather than retrying. */
-async function withRedis<T>(port: number, password: string | undefined, fn: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis({
-    host: '127.0.0.1',
-    port,
-    ...(password ? { password } : {}),
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 2_000,
-    commandTimeout: 2_000,
-  });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    return await fn(redis);
-  } finally {
-    redis.disconnect();
-  }
+/**
+ * The names of the clients connected to a Redis server (CLIENT LIST), sorted, without the
+ * Sentinels' own connections: which processes are on it, when each names its connections.
+ */
+export async function clientNames(redis: Redis): Promise<string[]> {
+  const list = String(await redis.call('CLIENT', 'LIST'));
+  return [...list.matchAll(/ name=(\S+) /g)]
+    .map((m) => m[1] as string)
+    .filter((name) => !name.startsWith('sentinel-'))
+    .sort();
 }
 
 /** SENTINEL MASTER's flat field list as an object. */
@@ -73,7 +70,7 @@ function fields(reply: unknown): Record<string, string> {
 
 /** A primary, a replica of it and three Sentinels (quorum 2) watching them, all discovered by each other. */
 export async function startSentinelGroup(options: SentinelGroupOptions = {}): Promise<SentinelGroup> {
-  const { masterName = 'mymaster', password, sentinelPassword, downAfterMs = 1_000, failoverTimeoutMs = 5_000 } = options;
+  const { masterName = 'mymaster', password, sentinelPassword, downAfterMs = 3_000, failoverTimeoutMs = 5_000 } = options;
   const dir = await mkdtemp(join(tmpdir(), 'shop-sentinel-'));
   const children: ChildProcess[] = [];
   const byPort = new Map<number, ChildProcess>();
@@ -98,7 +95,7 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
     await server(primaryPort, []);
     await server(replicaPort, ['--replicaof', '127.0.0.1', String(primaryPort)]);
     await waitFor(
-      () => withRedis(replicaPort, password, async (r) => (await r.info('replication')).includes('master_link_status:up')),
+      () => withRedis({ port: replicaPort, password }, async (r) => (await r.info('replication')).includes('master_link_status:up')),
       'the replica to sync with the primary',
       { timeoutMs: 30_000 },
     );
@@ -128,7 +125,7 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
     }
 
     const askSentinels = (fn: (redis: Redis) => Promise<unknown>) =>
-      Promise.all(sentinels.map((s) => withRedis(s.port, sentinelPassword, fn)));
+      Promise.all(sentinels.map((s) => withRedis({ port: s.port, password: sentinelPassword }, fn)));
     await waitFor(
       async () => {
         const masters = (await askSentinels((r) => r.call('SENTINEL', 'MASTER', masterName))).map(fields);
@@ -145,6 +142,8 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
       return [...ports][0] as number;
     };
 
+    const isPrimary = (port: number) => withRedis({ port, password }, async (r) => ((await r.call('ROLE')) as string[])[0] === 'master');
+
     return {
       masterName,
       sentinels,
@@ -154,17 +153,26 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
         if (!child) throw new Error(`no data server of this group on port ${port}`);
         await stop(child, 'SIGKILL');
       },
-      primaryPort: primaryPortNow,
+      async roles(timeoutMs = 30_000) {
+        let primary = 0;
+        await waitFor(
+          async () => {
+            primary = await primaryPortNow();
+            return isPrimary(primary);
+          },
+          'the Sentinels to agree on a primary',
+          { timeoutMs, intervalMs: 100 },
+        );
+        return { primary, replica: primary === primaryPort ? replicaPort : primaryPort };
+      },
       async waitForPrimary(port, timeoutMs = 30_000) {
         await waitFor(
-          async () =>
-            (await primaryPortNow()) === port &&
-            (await withRedis(port, password, async (r) => ((await r.call('ROLE')) as string[])[0] === 'master')),
+          async () => (await primaryPortNow()) === port && (await isPrimary(port)),
           `the Sentinels to promote the server on port ${port}`,
           { timeoutMs, intervalMs: 100 },
         );
       },
-      query: (port, fn) => withRedis(port, sentinels.some((s) => s.port === port) ? sentinelPassword : password, fn),
+      query: (port, fn) => withRedis({ port, password: sentinels.some((s) => s.port === port) ? sentinelPassword : password }, fn),
       stop: stopGroup,
     };
   } catch (error) {

@@ -12,7 +12,11 @@ import { sleep, waitForHttp } from './wait.ts';
 export const serverDir = join(repoRoot, 'apps/server');
 export const serverMain = join(serverDir, 'src/main.ts');
 
-/** An instance's environment over this process's; a name set to undefined is left out, as if never set. */
+/**
+ * An instance's environment over this process's; a name set to undefined is left out, as if never
+ * set. One that names any REDIS_* variable chooses the instance's Redis: the REDIS_* variables of
+ * this process are then left out, so a shell's REDIS_SENTINELS or REDIS_PASSWORD never mixes with it.
+ */
 export type InstanceEnv = Record<string, string | undefined>;
 
 export interface ShopInstanceOptions {
@@ -57,9 +61,15 @@ export interface ShopInstance {
 
 const RECENT_LINES = 20;
 
-function instanceEnv(name: string, port: number, env: InstanceEnv): NodeJS.ProcessEnv {
+// The variables that together say where Redis is (apps/server/src/env.ts): REDIS_URL, or
+// REDIS_SENTINELS with its name and passwords.
+const isRedisVariable = (name: string) => name.startsWith('REDIS_');
+
+/** What an instance runs with: `inherited` (this process's environment), the defaults, then `env` (see InstanceEnv). */
+export function instanceEnv(name: string, port: number, env: InstanceEnv, inherited = process.env): NodeJS.ProcessEnv {
+  const choosesRedis = Object.keys(env).some(isRedisVariable);
   const merged: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...Object.fromEntries(Object.entries(inherited).filter(([key]) => !(choosesRedis && isRedisVariable(key)))),
     PORT: String(port),
     HOST: '127.0.0.1',
     INSTANCE_NAME: name,
