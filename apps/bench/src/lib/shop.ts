@@ -1,6 +1,9 @@
 // The system under test: three shop instances behind Nginx (`startCluster` from @shop/nginx),
 // plus a private redis-server. Without the cluster module it falls back to bare instances.
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type ClusterInstance, ensureWebBuild, prefixPaths, startCluster } from '@shop/nginx';
 import { type RedisServer, type ShopInstance, startRedis as startRedisIn, startShopInstance, waitFor } from '@shop/proc';
 import { SESSION_SECRET } from './db.ts';
@@ -42,11 +45,26 @@ async function withChildren(pid: number): Promise<number[]> {
   return [pid, ...children.flatMap((c) => c.split(' ').filter(Boolean).map(Number))];
 }
 
+/**
+ * The instances' DATA_DIR: without SMTP_URL they write every order's e-mail there as a file, and a
+ * checkout run places thousands (not into the checkout's .data). Removed at clean-up.
+ */
+let dataDir: string | undefined;
+function benchDataDir(): string {
+  if (!dataDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'shop-bench-data-'));
+    dataDir = dir;
+    onCleanup(() => rm(dir, { recursive: true, force: true }));
+  }
+  return dataDir;
+}
+
 export const instanceEnv = (): Record<string, string> => ({
   NODE_ENV: 'production',
   SESSION_SECRET,
   COOKIE_SECURE: 'false',
   SEED_PRODUCTS: '0',
+  DATA_DIR: benchDataDir(),
 });
 
 /** One instance of `node apps/server/src/main.ts` as the benchmark runs them, ready when /ready answers 200. */
