@@ -4,14 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildWebInto } from '@shop/nginx';
-import {
-  freePorts,
-  type PortRange,
-  type RedisServer,
-  type ShopInstance,
-  startRedis as startRedisIn,
-  startShopInstance,
-} from '@shop/proc';
+import { freePorts, type PortRange, type RedisServer, type ShopInstance, startRedis as startRedisIn, startShopInstance } from '@shop/proc';
 
 /** The e2e suite's own port range, so it never collides with other servers on the machine. */
 export const E2E_PORTS: PortRange = { first: 4100, last: 4199 };
