@@ -1,5 +1,6 @@
-// The database CLI's configuration: the server's variables for the database (../env.ts), read once here.
-
+// The database CLI's configuration: the server's variables for the database (../env.ts) and the
+// scripts' own (BACKUP_DIR, BACKUP_KEEP), read once here.
+import { repoRoot } from '@shop/proc';
 import { z } from 'zod';
 import { type DatabaseHandle, openDatabase } from '../embedded.ts';
 import { type DatabaseEnv, databaseEnvProblem, databaseEnvShape, embeddedDataDir, parseEnv } from '../env.ts';
