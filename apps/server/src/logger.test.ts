@@ -75,9 +75,9 @@ process.kill(process.pid, 'SIGKILL');`);
     expect(JSON.parse(stdout.trim())).toMatchObject({ level: 'info', msg: 'request', reqId: 'r-1', status: 200, instance: 'log-test' });
   });
 
-  it('prints readable lines, not JSON, when stdout is a terminal, the last words before exit included', async () => {
+  it('prints readable lines, not JSON, when stdout is a terminal, through flush and exit', async () => {
     const { code, stdout } = await runRaw(
-      `logger.info({ reqId: 'r-1', status: 200 }, 'request'); logger.fatal({ password: 'hunter2' }, 'last words'); exit(3);`,
+      `logger.info({ reqId: 'r-1', status: 200 }, 'request'); await flush(); logger.fatal({ password: 'hunter2' }, 'last words'); exit(3);`,
       true,
     );
     expect(code).toBe(3);

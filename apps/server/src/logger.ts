@@ -67,12 +67,14 @@ export interface StdoutLog {
  * a second when quiet) rather than one blocking write per request. Whatever is still buffered when
  * the process ends is lost unless it is flushed first, hence `flush` and `exit`.
  *
- * When stdout is a terminal (`pnpm start` by hand) each line is printed readably by pino-pretty, at
- * once; anywhere else (a pipe, a file, a container's log) it stays JSON for the log shipper.
+ * When stdout is a terminal (`pnpm start` by hand) each line is printed readably by pino-pretty and
+ * written synchronously: a person reads it as it happens, and an asynchronous write still in flight
+ * could land after the last lines `exit` writes. Anywhere else (a pipe, a file, a container's log)
+ * it stays JSON for the log shipper.
  */
 export function createStdoutLog(options: { level: LevelWithSilent; instance: string }): StdoutLog {
   const pretty = process.stdout.isTTY === true;
-  const stdout = pino.destination({ dest: 1, sync: false, ...(pretty ? { minLength: 0 } : { minLength: 4096, periodicFlush: 1000 }) });
+  const stdout = pino.destination(pretty ? { dest: 1, sync: true } : { dest: 1, sync: false, minLength: 4096, periodicFlush: 1000 });
   const destination = pretty ? prettyDestination(stdout) : stdout;
   const logger = createLogger({ ...options, destination });
   return {
