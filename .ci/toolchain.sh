@@ -17,6 +17,20 @@ if [ -x "$_shop_tools/bin/node" ]; then
   export PATH="$_shop_tools/bin:$PATH"
 fi
 
+# npm fetches Node and pnpm from the registry; a bare Debian/Ubuntu has none: its own npm (and the
+# old Node beside it) is enough to fetch ours.
+if ! _shop_node_ok || ! command -v pnpm >/dev/null 2>&1; then
+  if ! command -v npm >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "toolchain: installing npm (apt-get) to fetch Node and pnpm with" >&2
+      apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >&2
+    else
+      echo "toolchain: npm is needed to install Node $_shop_node_version and pnpm; install npm (or Node >= 22.18 and pnpm 12) first" >&2
+      return 1 2>/dev/null || exit 1
+    fi
+  fi
+fi
+
 if ! _shop_node_ok; then
   case "$(uname -m)" in
     x86_64) _shop_arch=x64 ;;

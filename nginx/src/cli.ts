@@ -5,7 +5,7 @@ import { portIsFree, withRedis } from '@shop/proc';
 import pg from 'pg';
 import type { Cluster } from './cluster.ts';
 import { instancePorts } from './render.ts';
-import { type ClusterState, clusterDir, isAlive, readState, writeState } from './state.ts';
+import { type ClusterState, clusterDir, isAlive, readState, removeState, writeState } from './state.ts';
 import { defaultWebDist, ensureWebBuild } from './web-build.ts';
 
 const log = (message: string) => console.log(`[cluster] ${message}`);
@@ -111,8 +111,7 @@ async function main(): Promise<void> {
     log(`${signal}: stopping the instances and nginx`);
     if (!cluster) return; // still starting: stopped as soon as it is up
     await cluster.stop();
-    const state = await readState(settings.dir);
-    if (state) await writeState(settings.dir, { ...state, pid: 0 });
+    await removeState(settings.dir);
     log('stopped');
     process.exit(0);
   };

@@ -5,4 +5,4 @@ export { findNginx, nginxProcess, testConfig, workerUser } from './nginx.ts';
 export { prefixPaths } from './prefix.ts';
 export { instancePorts, type RenderOptions, renderNginxConfig } from './render.ts';
 export { CONTENT_SECURITY_POLICY, DEFAULT_RATE_LIMITS } from './server-block.ts';
-export { defaultWebDist, ensureWebBuild } from './web-build.ts';
+export { buildWebInto, defaultWebDist, ensureWebBuild } from './web-build.ts';

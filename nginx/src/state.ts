@@ -1,6 +1,6 @@
 // The running cluster's state file, in its prefix dir: how `pnpm cluster:restart` finds the
 // supervisor (by PID) and learns when the rolling restart it asked for has finished.
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repoRoot } from '@shop/proc';
 
@@ -32,7 +32,14 @@ export async function writeState(dir: string, state: ClusterState): Promise<void
   await rename(`${path}.tmp`, path);
 }
 
+/** Removed when the supervisor stops: no file, no cluster. */
+export async function removeState(dir: string): Promise<void> {
+  await rm(statePath(dir), { force: true });
+}
+
+/** Whether a process `pid` runs. Only a positive pid names one process: 0 and below name process groups (ours for 0). */
 export function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;

@@ -1,22 +1,40 @@
 // The SPA build Nginx serves: apps/web/dist, built once when missing.
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { repoRoot, sleep } from '@shop/proc';
 
 export const defaultWebDist = join(repoRoot, 'apps/web/dist');
 
 /**
- * Builds the SPA into apps/web/dist when there is no build yet (`pnpm --filter @shop/web build`).
- * Test files in parallel processes may all ask at once: one builds, the others wait for it.
+ * `pnpm --filter @shop/web build` into `outDir`, always a production build: called from a test,
+ * the build would otherwise inherit vitest's NODE_ENV=test and bundle React's development build
+ * (half as large again), which `pnpm cluster` would then serve from apps/web/dist.
  */
-export async function ensureWebBuild(): Promise<void> {
-  const index = join(defaultWebDist, 'index.html');
+export async function buildWebInto(outDir: string): Promise<void> {
+  // pnpm lives beside the Node running us (.tools/bin) when the toolchain script installed both.
+  const env = { ...process.env, NODE_ENV: 'production', PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
+  await promisify(execFile)('pnpm', ['--filter', '@shop/web', 'build', '--outDir', resolve(outDir), '--emptyOutDir'], {
+    cwd: repoRoot,
+    env,
+    maxBuffer: 10 * 1024 * 1024,
+  }).catch((error: Error & { stdout?: string; stderr?: string }) => {
+    throw new Error(`building the SPA failed: ${error.message}\n${error.stdout ?? ''}${error.stderr ?? ''}`);
+  });
+}
+
+/**
+ * Builds the SPA into `webDist` (apps/web/dist by default) when it holds no build yet. Test files
+ * in parallel processes may all ask at once: one builds, the others wait for it.
+ */
+export async function ensureWebBuild(webDist = defaultWebDist): Promise<void> {
+  const index = join(webDist, 'index.html');
   if (existsSync(index)) return;
-  const lock = join(tmpdir(), `shop-web-build-${createHash('sha1').update(repoRoot).digest('hex').slice(0, 12)}.lock`);
+  const lock = join(tmpdir(), `shop-web-build-${createHash('sha1').update(resolve(webDist)).digest('hex').slice(0, 12)}.lock`);
   const deadline = Date.now() + 180_000;
   for (;;) {
     try {
@@ -29,14 +47,7 @@ export async function ensureWebBuild(): Promise<void> {
     }
   }
   try {
-    if (existsSync(index)) return;
-    const build = spawn('pnpm', ['--filter', '@shop/web', 'build'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
-    // 'error' (pnpm not on PATH) comes instead of 'exit': without it the wait would never end.
-    const code = await new Promise<number | null>((done, fail) => {
-      build.once('exit', done);
-      build.once('error', (error) => fail(new Error(`could not run pnpm to build the SPA: ${error.message}`)));
-    });
-    if (code !== 0) throw new Error(`building the SPA failed (exit ${code})`);
+    if (!existsSync(index)) await buildWebInto(webDist);
   } finally {
     await rm(lock, { recursive: true, force: true });
   }

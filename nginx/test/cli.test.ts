@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createSessionCodec, SESSION_COOKIE } from '@shop/auth';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
-import { freePort, type RedisServer, sleep, startRedis } from '@shop/proc';
+import { freePort, type RedisServer, sleep, startRedis, stop } from '@shop/proc';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { register } from '../../apps/server/test/harness.ts';
 import { isAlive, readState } from '../src/state.ts';
@@ -32,15 +32,54 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (supervisor && supervisor.exitCode === null) {
-    const exited = new Promise((resolve) => supervisor?.once('exit', resolve));
-    supervisor.kill('SIGTERM');
-    await exited;
+  if (supervisor?.pid && supervisor.exitCode === null) {
+    await stop(supervisor, 'SIGTERM', 30_000);
+    // Its own process group: anything of it still there goes too.
+    try {
+      process.kill(-supervisor.pid, 'SIGKILL');
+    } catch {}
   }
   await redis?.stop();
   await db?.drop();
   await dir?.remove();
 }, 60_000);
+
+/** `pnpm cluster` with one instance, in a process group of its own as a terminal runs it; resolves once ready. */
+async function startSupervisor(httpPort: number, firstInstancePort: number): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [cli], {
+    env: {
+      ...process.env,
+      // One instance keeps this short: the rotation itself is proven in cluster.test.ts.
+      INSTANCES: '1',
+      HTTP_PORT: String(httpPort),
+      FIRST_INSTANCE_PORT: String(firstInstancePort),
+      CLUSTER_DIR: dir.path,
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      SEED_PRODUCTS: '0',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  });
+  supervisor = child;
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const deadline = Date.now() + 90_000;
+  while (!output.includes('[cluster] ready: ')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the cluster did not start:\n${output}`);
+    await sleep(100);
+  }
+  return { child, output: () => output };
+}
+
+/** Ctrl-C in a terminal: SIGINT to the whole foreground process group, instances and nginx included. */
+async function pressCtrlC(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  process.kill(-(child.pid ?? 0), 'SIGINT');
+  return exited;
+}
 
 describe('pnpm cluster', () => {
   it('says clearly when PostgreSQL or Redis does not answer', async () => {
@@ -60,31 +99,8 @@ describe('pnpm cluster', () => {
 
   it('starts, restarts every instance on request, and stops everything on SIGTERM', async () => {
     const [httpPort, firstInstancePort] = [await freePort(), await freePort()];
-    const child = spawn(process.execPath, [cli], {
-      env: {
-        ...process.env,
-        // One instance keeps this short: the rotation itself is proven in cluster.test.ts.
-        INSTANCES: '1',
-        HTTP_PORT: String(httpPort),
-        FIRST_INSTANCE_PORT: String(firstInstancePort),
-        CLUSTER_DIR: dir.path,
-        DATABASE_URL: db.url,
-        REDIS_URL: redis.url,
-        SEED_PRODUCTS: '0',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    supervisor = child;
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const deadline = Date.now() + 90_000;
-    while (!output.includes('[cluster] ready: ')) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the cluster did not start:\n${output}`);
-      await sleep(100);
-    }
-    expect(output).toContain(`[cluster] ready: http://127.0.0.1:${httpPort}/`);
+    const { child, output } = await startSupervisor(httpPort, firstInstancePort);
+    expect(output()).toContain(`[cluster] ready: http://127.0.0.1:${httpPort}/`);
     const before = await readState(dir.path);
     expect(before?.pid).toBe(child.pid);
     expect(before?.instances).toEqual([{ name: 'i1', port: firstInstancePort }]);
@@ -114,18 +130,38 @@ describe('pnpm cluster', () => {
     const restarted = await run(process.execPath, [restart], { env: { ...process.env, CLUSTER_DIR: dir.path } });
     expect(restarted.stdout).toMatch(/done in/);
     expect((await readState(dir.path))?.restarts).toEqual({ completed: 1, lastError: null, running: false });
-    expect(output).toContain('[cluster] rolling restart done');
+    expect(output()).toContain('[cluster] rolling restart done');
     // The restarted instance read the same secret: the session survives.
     expect(await me(cookie)).not.toBeNull();
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(output).toContain('[cluster] stopped');
-    expect((await readState(dir.path))?.pid).toBe(0);
+    expect(output()).toContain('[cluster] stopped');
+    expect(await readState(dir.path)).toBeNull();
     const nginxPid = Number((await readFile(`${dir.path}/nginx.pid`, 'utf8').catch(() => '0')).trim());
     expect(nginxPid === 0 || !isAlive(nginxPid)).toBe(true);
     await expect(fetch(`http://127.0.0.1:${httpPort}/`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${firstInstancePort}/health`)).rejects.toThrow();
   }, 180_000);
+
+  it('starts again after Ctrl-C, and again after that', async () => {
+    const [httpPort, firstInstancePort] = [await freePort(), await freePort()];
+    for (let round = 1; round <= 2; round++) {
+      const { child, output } = await startSupervisor(httpPort, firstInstancePort);
+      expect((await readState(dir.path))?.pid, `round ${round}`).toBe(child.pid);
+      expect((await fetch(`http://127.0.0.1:${httpPort}/trpc/auth.me`)).status).toBe(200);
+      expect(await pressCtrlC(child), output()).toBe(0);
+      expect(output()).toContain('[cluster] stopped');
+      expect(await readState(dir.path)).toBeNull();
+    }
+  }, 180_000);
+});
+
+describe('isAlive', () => {
+  it('is false for pid 0 and negative pids, which name process groups, not a process', () => {
+    expect(isAlive(process.pid)).toBe(true);
+    expect(isAlive(0)).toBe(false);
+    expect(isAlive(-1)).toBe(false);
+  });
 });

@@ -1,19 +1,10 @@
 // Builds the SPA and starts a shop server (@shop/proc's kit) and Redis for browser tests, on the
 // suite's own ports. Everything started here is stopped by PID.
-import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
-import {
-  freePorts,
-  type PortRange,
-  type RedisServer,
-  repoRoot,
-  type ShopInstance,
-  startRedis as startRedisIn,
-  startShopInstance,
-} from '@shop/proc';
+import { join } from 'node:path';
+import { buildWebInto } from '@shop/nginx';
+import { freePorts, type PortRange, type RedisServer, type ShopInstance, startRedis as startRedisIn, startShopInstance } from '@shop/proc';
 
 /** The e2e suite's own port range, so it never collides with other servers on the machine. */
 export const E2E_PORTS: PortRange = { first: 4100, last: 4199 };
@@ -27,14 +18,7 @@ export const e2ePorts = (n: number): Promise<number[]> => freePorts(n, E2E_PORTS
  */
 export async function buildWeb(): Promise<string> {
   const outDir = await mkdtemp(join(tmpdir(), 'shop-e2e-web-'));
-  // pnpm lives beside the Node running us (.tools/bin); the build must not inherit vitest's NODE_ENV=test,
-  // which would bundle React's development build.
-  const env = { ...process.env, NODE_ENV: 'production', PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
-  await promisify(execFile)('pnpm', ['--filter', '@shop/web', 'build', '--outDir', outDir, '--emptyOutDir'], {
-    cwd: repoRoot,
-    env,
-    maxBuffer: 10 * 1024 * 1024,
-  });
+  await buildWebInto(outDir);
   return outDir;
 }
 

@@ -2,6 +2,7 @@
 // kit, on ports of the suite's range) and a private PostgreSQL, each restartable. Everything is
 // stopped by PID (stopAll), also when a test fails.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,20 +45,28 @@ export interface Service {
 /** A redis-server of this suite's own, killed and started again at will. */
 export const startRedis = (): Promise<RedisServer> => startRedisIn({ ports: RESILIENCE_PORTS });
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
+/** The newest PostgreSQL server installed from Debian/Ubuntu packages (15 on Debian 12, 17 on 13). */
+function debianPostgresBin(): string {
+  const root = '/usr/lib/postgresql';
+  const majors = existsSync(root) ? readdirSync(root).filter((major) => existsSync(join(root, major, 'bin/initdb'))) : [];
+  const newest = majors.sort((a, b) => Number(b) - Number(a))[0];
+  if (!newest) throw new Error(`no PostgreSQL server in ${root}/*/bin (apt-get install postgresql; .ci/system-packages.sh does)`);
+  return join(root, newest, 'bin');
+}
 
 /**
  * A PostgreSQL server of this suite's own (initdb in a temporary folder), so it can be stopped
  * and started while the shop runs. As root it runs as the `postgres` OS user, as PostgreSQL requires.
  */
 export async function startPostgres(): Promise<Service & { remove(): Promise<void> }> {
+  const pgBin = debianPostgresBin();
   const port = await freePort();
   const parent = await mkdtemp(join(tmpdir(), 'shop-resilience-pg-'));
   await chmod(parent, 0o777);
   const dataDir = join(parent, 'data');
   const ids = process.getuid?.() === 0 ? await osUser('postgres') : {};
   await new Promise<void>((resolve, reject) => {
-    const init = spawn(`${PG_BIN}/initdb`, ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync'], {
+    const init = spawn(`${pgBin}/initdb`, ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync'], {
       ...ids,
       stdio: 'ignore',
     });
@@ -68,7 +77,7 @@ export async function startPostgres(): Promise<Service & { remove(): Promise<voi
   let child: ChildProcess | undefined;
   const start = async () => {
     child = spawnTracked(
-      `${PG_BIN}/postgres`,
+      `${pgBin}/postgres`,
       ['-D', dataDir, '-p', String(port), '-k', parent, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'],
       {
         ...ids,

@@ -1,16 +1,10 @@
 // The server's configuration: every environment variable it reads, validated once, here.
 import { hostname } from 'node:os';
 import type { RedisConnection } from '@shop/bus';
+import { databaseEnvProblem, databaseEnvShape, optionalUrl, parseEnv } from '@shop/db';
 import { repoRoot } from '@shop/proc';
 import { z } from 'zod';
 import { LOG_LEVELS } from './logger.ts';
-
-const optionalUrl = z
-  .string()
-  .trim()
-  .transform((v) => v || undefined)
-  .pipe(z.url().optional())
-  .optional();
 
 /** A comma-separated list, blanks dropped. */
 const commaList = z
@@ -51,12 +45,11 @@ const PUBLISHED_SECRET = 'development-only-session-secret-do-not-deploy';
 const MIN_SECRET_LENGTH = 32;
 
 export const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** NODE_ENV, DATABASE_URL and DATA_DIR: shared with the database scripts, so both open one database. */
+  ...databaseEnvShape,
   /** Port for HTTP and WebSocket. 0 picks a free one. */
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
-  /** PostgreSQL; when unset, embedded PostgreSQL runs in DATA_DIR. */
-  DATABASE_URL: optionalUrl,
   /**
    * Redis for pub/sub and shared rate limits; when neither it nor REDIS_SENTINELS is set, an
    * in-process bus serves one instance.
@@ -70,7 +63,6 @@ export const envSchema = z.object({
   REDIS_PASSWORD: optionalSecret,
   /** The Sentinels' own AUTH password, if they require one. */
   REDIS_SENTINEL_PASSWORD: optionalSecret,
-  DATA_DIR: z.string().min(1).default(`${repoRoot}.data`),
   /** Name reported by /health and in metrics and logs. */
   // Sent in headers (x-instance) and metric labels: a host name, a port, nothing that could end a line.
   INSTANCE_NAME: z
@@ -170,11 +162,7 @@ function redisConnection(vars: Pick<z.infer<typeof envSchema>, RedisVariables>):
 
 /** Parses the environment, or throws an error that names every bad variable. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  const result = envSchema.safeParse(source);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new Error(`invalid configuration:\n${problems}`);
-  }
+  const vars = parseEnv(envSchema, source);
   // The REDIS_* variables reach the server only as REDIS (redisConnection).
   const {
     SESSION_SECRET,
@@ -187,7 +175,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     REDIS_SENTINEL_PASSWORD,
     MAIL_FROM,
     ...env
-  } = result.data;
+  } = vars;
   const production = env.NODE_ENV === 'production';
   const secrets = (SESSION_SECRET ?? '')
     .split(',')
@@ -198,13 +186,13 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     const problem = weakSecret(secret);
     if (problem) throw new Error(`invalid configuration:\n  SESSION_SECRET: ${problem}`);
   }
-  // Embedded PostgreSQL is for trying the shop: its data would live inside the container or checkout.
-  if (production && !env.DATABASE_URL) throw new Error('invalid configuration:\n  DATABASE_URL: required in production');
+  const databaseProblem = databaseEnvProblem(env);
+  if (databaseProblem) throw new Error(`invalid configuration:\n  ${databaseProblem}`);
   if (production && env.SMTP_URL && !MAIL_FROM)
     throw new Error('invalid configuration:\n  MAIL_FROM: required with SMTP_URL in production');
   return {
     ...env,
-    REDIS: redisConnection(result.data),
+    REDIS: redisConnection(vars),
     INSTANCE_NAME: env.INSTANCE_NAME ?? `${hostname()}:${env.PORT}`,
     SESSION_SECRETS: secrets,
     COOKIE_SECURE: COOKIE_SECURE ?? production,

@@ -1,22 +1,42 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 // The stdout log is asynchronous and buffered, so these run in a child process of their own: the
 // question is what reaches stdout when the process ends.
 const logger = new URL('./logger.ts', import.meta.url).href;
 
-/** Runs `body` (with `logger`, `flush` and `exit` of a stdout log in scope); returns its exit and stdout. */
-async function run(body: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; lines: Record<string, unknown>[] }> {
+/**
+ * Runs `body` (with `logger`, `flush` and `exit` of a stdout log in scope) with stdout a pipe, or
+ * a terminal (`script` from util-linux gives it a pseudo-terminal); returns its exit and stdout.
+ */
+async function runRaw(body: string, terminal = false): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
   const source = `import { createStdoutLog } from ${JSON.stringify(logger)};
 const { logger, flush, exit } = createStdoutLog({ level: 'info', instance: 'log-test' });
 ${body}`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const node = [process.execPath, '--input-type=module', '-e', source];
+  const child = terminal
+    ? spawn(
+        'script',
+        ['--quiet', '--return', '--command', `"${process.execPath}" --input-type=module -e "$LOG_TEST_SOURCE"`, '/dev/null'],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env: { ...process.env, LOG_TEST_SOURCE: source },
+        },
+      )
+    : spawn(node[0] as string, node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
   });
   const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+  return { code, signal, stdout };
+}
+
+/** `runRaw` with stdout a pipe, its lines parsed as JSON (any other line fails the test). */
+async function run(body: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; lines: Record<string, unknown>[] }> {
+  const { code, signal, stdout } = await runRaw(body);
   const lines = stdout
     .split('\n')
     .filter(Boolean)
@@ -48,5 +68,25 @@ process.kill(process.pid, 'SIGKILL');`);
     const { code, lines } = await run(`await flush(); logger.info('after'); exit(0);`);
     expect(code).toBe(0);
     expect(lines.map((l) => l.msg)).toEqual(['after']);
+  });
+
+  it('writes JSON lines when stdout is not a terminal', async () => {
+    const { stdout } = await runRaw(`logger.info({ reqId: 'r-1', status: 200 }, 'request'); exit(0);`);
+    expect(JSON.parse(stdout.trim())).toMatchObject({ level: 'info', msg: 'request', reqId: 'r-1', status: 200, instance: 'log-test' });
+  });
+
+  it('prints readable lines, not JSON, when stdout is a terminal, through flush and exit', async () => {
+    const { code, stdout } = await runRaw(
+      `logger.info({ reqId: 'r-1', status: 200 }, 'request'); await flush(); logger.fatal({ password: 'hunter2' }, 'last words'); exit(3);`,
+      true,
+    );
+    expect(code).toBe(3);
+    const plain = stripVTControlCharacters(stdout);
+    const lines = plain.split(/\r?\n/).filter(Boolean);
+    expect(lines).toEqual([
+      expect.stringMatching(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: request \{"reqId":"r-1","status":200\}$/),
+      expect.stringMatching(/^\[\d\d:\d\d:\d\d\.\d{3}\] FATAL: last words \{"password":"\[redacted\]"\}$/),
+    ]);
+    expect(plain).not.toBe(stdout); // coloured
   });
 });

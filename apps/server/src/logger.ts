@@ -1,7 +1,9 @@
-// Structured JSON logs, one object per line on stdout, for a log shipper to collect.
+// Structured JSON logs, one object per line on stdout, for a log shipper to collect; in a
+// terminal, the same lines printed for a person to read.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { type DestinationStream, type LevelWithSilent, type Logger, pino } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 
 export type { Logger };
 
@@ -64,9 +66,16 @@ export interface StdoutLog {
  * The process's log on stdout, written asynchronously: lines go out in batches of 4 KB (or after
  * a second when quiet) rather than one blocking write per request. Whatever is still buffered when
  * the process ends is lost unless it is flushed first, hence `flush` and `exit`.
+ *
+ * When stdout is a terminal (`pnpm start` by hand) each line is printed readably by pino-pretty and
+ * written synchronously: a person reads it as it happens, and an asynchronous write still in flight
+ * could land after the last lines `exit` writes. Anywhere else (a pipe, a file, a container's log)
+ * it stays JSON for the log shipper.
  */
 export function createStdoutLog(options: { level: LevelWithSilent; instance: string }): StdoutLog {
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 1000 });
+  const pretty = process.stdout.isTTY === true;
+  const stdout = pino.destination(pretty ? { dest: 1, sync: true } : { dest: 1, sync: false, minLength: 4096, periodicFlush: 1000 });
+  const destination = pretty ? prettyDestination(stdout) : stdout;
   const logger = createLogger({ ...options, destination });
   return {
     logger,
@@ -74,11 +83,24 @@ export function createStdoutLog(options: { level: LevelWithSilent; instance: str
     flush: () => new Promise((resolve) => logger.flush(() => resolve())),
     exit(code) {
       try {
-        destination.flushSync();
+        stdout.flushSync();
       } finally {
         process.exit(code);
       }
     },
+  };
+}
+
+/**
+ * Each JSON line turned into a readable one before it reaches `out`, synchronously, so flushing
+ * `out` still flushes everything logged. The instance name is the same on every line of a
+ * terminal's one process: left out.
+ */
+function prettyDestination(out: ReturnType<typeof pino.destination>): DestinationStream & { flush(cb: (error?: Error) => void): void } {
+  const format = prettyFactory({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'instance', singleLine: true });
+  return {
+    write: (line: string) => out.write(format(line)),
+    flush: (cb) => out.flush(cb),
   };
 }
 

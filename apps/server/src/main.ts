@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { createSecretBox, createSessionCodec } from '@shop/auth';
 import { connectRedis, createBus, describeRedis } from '@shop/bus';
-import { createOrm, isSeeded, migrate, openDatabase, seedDemo } from '@shop/db';
+import { createOrm, embeddedDataDir, isSeeded, migrate, openDatabase, seedDemo } from '@shop/db';
 import { catalog, createLimits, createLiveRegistry, mail } from '@shop/domain';
 import { pino } from 'pino';
 import { createApp, describeError } from './app.ts';
@@ -33,7 +33,7 @@ process.on('uncaughtException', (error) => {
 });
 
 const started = performance.now();
-const database = await openDatabase({ url: env.DATABASE_URL, dataDir: join(env.DATA_DIR, 'postgres'), log }).catch((error: Error) => {
+const database = await openDatabase({ url: env.DATABASE_URL, dataDir: embeddedDataDir(env), log }).catch((error: Error) => {
   // Its reason as one line (embedded PostgreSQL that cannot start says why), not a stack trace.
   logger.fatal(error.message);
   return exit(1);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createSessionCodec, readCookie, SESSION_COOKIE } from '@shop/auth';
 import { createMemoryBus } from '@shop/bus';
 import type { Orm } from '@shop/db';
@@ -41,6 +42,22 @@ export function testDeps(orm: Orm, overrides: Partial<ContextDeps> = {}): Contex
 /** A caller that behaves like one browser: every call sends and updates the same cookie jar. */
 export function browserCaller(deps: ContextDeps, jar = new CookieJar(), clientIp = '198.51.100.1') {
   return createCaller(() => createContextInner(deps, { cookieHeader: jar.header, clientIp, setCookie: (v) => jar.set(v) }));
+}
+
+/**
+ * A browser signed in as a newly registered user (staff are promoted with SQL afterwards), on a
+ * caller over `deps`: browsers given the same `deps` share one app, so its bus and live streams.
+ */
+export async function signedIn(orm: Orm, role: 'shopper' | 'staff', deps: ContextDeps = testDeps(orm)) {
+  const jar = new CookieJar();
+  const user = await browserCaller(testDeps(orm), jar).auth.register({
+    email: `${role}-${randomUUID().slice(0, 8)}@example.test`,
+    password: 'long enough pw',
+    name: role,
+  });
+  if (role === 'staff') await orm.em.fork().getConnection().execute(`update users set role = 'staff' where id = ?`, [user.id]);
+  // A caller made after the change, so the role is read with it.
+  return { api: browserCaller(deps, jar), user };
 }
 
 /** The TRPCError a call fails with; fails the test if it succeeds or throws something else. */

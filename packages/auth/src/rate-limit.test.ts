@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRateLimiter } from './rate-limit.ts';
 
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+// REDIS_URL, or the run's own redis-server (vitest.config.ts).
+const REDIS_URL = process.env.REDIS_URL as string;
 const clients: Redis[] = [];
 const redis = (url = REDIS_URL) => {
   const client = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });

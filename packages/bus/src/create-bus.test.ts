@@ -3,7 +3,8 @@ import type { Bus } from './bus.ts';
 import { collector, uniqueChannel, untilEnd } from './contract.test-suite.ts';
 import { createBus } from './create-bus.ts';
 
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+// REDIS_URL, or the run's own redis-server (vitest.config.ts).
+const REDIS_URL = process.env.REDIS_URL as string;
 const buses: Bus[] = [];
 afterAll(() => Promise.all(buses.map((bus) => bus.close())));
 

@@ -5,7 +5,8 @@ import { collector, uniqueChannel, untilEnd } from './contract.test-suite.ts';
 import { createMemoryBus } from './memory.ts';
 import { createRedisBus } from './redis.ts';
 
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+// REDIS_URL, or the run's own redis-server (vitest.config.ts).
+const REDIS_URL = process.env.REDIS_URL as string;
 const buses: Bus[] = [];
 const lags: number[] = [];
 const raw: Redis[] = [];

@@ -6,7 +6,8 @@ import { type Bus, type BusErrorHandler, BusUnavailableError } from './bus.ts';
 import { busContract, collector, uniqueChannel, untilEnd } from './contract.test-suite.ts';
 import { createRedisBus } from './redis.ts';
 
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+// REDIS_URL, or the run's own redis-server (vitest.config.ts).
+const REDIS_URL = process.env.REDIS_URL as string;
 const uniqueName = () => `bus-test-${randomUUID()}`;
 
 busContract('redis', (options) => createRedisBus({ redis: { url: REDIS_URL }, name: uniqueName(), ...options }));

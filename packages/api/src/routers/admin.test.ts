@@ -3,25 +3,14 @@ import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { createProduct } from '@shop/domain/testing';
 import type { Order, OrderStatus } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { browserCaller, CookieJar, errorOf, testDeps } from '../testing.ts';
+import { browserCaller, errorOf, signedIn as signedInAs, testDeps } from '../testing.ts';
 
 let db: TestDatabase;
 const ADDRESS = { name: 'Ada Lovelace', line1: '12 Analytical St', city: 'London', postalCode: 'N1 9GU', country: 'GB' };
 
 const sql = <T extends object>(query: string, params: unknown[] = []) => db.orm.em.fork().getConnection().execute<T[]>(query, params);
 
-/** A browser signed in as a newly registered user; staff are made so in the database afterwards. */
-async function signedIn(role: 'shopper' | 'staff') {
-  const jar = new CookieJar();
-  const user = await browserCaller(testDeps(db.orm), jar).auth.register({
-    email: `admin-${randomUUID().slice(0, 8)}@example.test`,
-    password: 'long enough pw',
-    name: role,
-  });
-  if (role === 'staff') await sql(`update users set role = 'staff' where id = ?`, [user.id]);
-  // A fresh user cache, so the role is read after the change.
-  return { api: browserCaller(testDeps(db.orm), jar), user };
-}
+const signedIn = (role: 'shopper' | 'staff') => signedInAs(db.orm, role);
 
 let staff: Awaited<ReturnType<typeof signedIn>>;
 let shopper: Awaited<ReturnType<typeof signedIn>>;

@@ -1,20 +1,25 @@
-// The database CLI's configuration: the same variables as the server, read once here.
+// The database CLI's configuration: the server's variables for the database (../env.ts) and the
+// scripts' own (BACKUP_DIR, BACKUP_KEEP), read once here.
 import { repoRoot } from '@shop/proc';
+import { z } from 'zod';
 import { type DatabaseHandle, openDatabase } from '../embedded.ts';
+import { type DatabaseEnv, databaseEnvProblem, databaseEnvShape, embeddedDataDir, parseEnv } from '../env.ts';
 
 /** DATABASE_URL's database, or the embedded one in DATA_DIR as the server runs it (not in production). */
 export function cliDatabase(): Promise<DatabaseHandle> {
-  const url = process.env.DATABASE_URL || undefined;
-  // A forgotten DATABASE_URL in production would write to a throwaway embedded database.
-  if (!url && process.env.NODE_ENV === 'production') {
-    console.error('DATABASE_URL: required in production (the embedded database is for trying the shop)');
+  let env: DatabaseEnv;
+  try {
+    env = parseEnv(z.object(databaseEnvShape), process.env);
+  } catch (error) {
+    console.error((error as Error).message);
     process.exit(78);
   }
-  return openDatabase({
-    url,
-    dataDir: `${process.env.DATA_DIR || `${repoRoot}.data`}/postgres`,
-    log: (line) => console.error(line),
-  });
+  const problem = databaseEnvProblem(env);
+  if (problem) {
+    console.error(problem);
+    process.exit(78);
+  }
+  return openDatabase({ url: env.DATABASE_URL, dataDir: embeddedDataDir(env), log: (line) => console.error(line) });
 }
 
 export interface BackupSettings {

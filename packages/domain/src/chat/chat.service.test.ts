@@ -82,6 +82,41 @@ describe('rooms', () => {
     expect(await failure(history(as(staff), input(`support:${randomUUID()}`)))).toMatchObject({ kind: 'NOT_FOUND' });
   });
 
+  it("opens an existing shopper's support room to staff before its first message", async () => {
+    const erin = await createTestUser(db.orm.em.fork(), 'shopper', 'Erin');
+    const roomId = `support:${erin.id}`;
+    // The shopper already sees the room; staff get the same room, not NOT_FOUND.
+    expect((await listRooms(as(erin))).map((r) => r.id)).toContain(roomId);
+    expect(await history(as(staff), chatHistoryInput.parse({ roomId }))).toEqual({ items: [], nextCursor: null });
+    const controller = new AbortController();
+    const events = take(stream(as(staff), { roomId }, controller.signal), 2, controller);
+    await sleep(50);
+    const first = await say(erin, 'is anyone there?', roomId);
+    const answer = await say(staff, 'yes, here', roomId);
+    expect(await events).toEqual([first, answer]);
+    expect(first.id).toBe(1);
+  });
+
+  it("lets staff write first in an existing shopper's support room, which then exists for both", async () => {
+    const fay = await createTestUser(db.orm.em.fork(), 'shopper', 'Fay');
+    const roomId = `support:${fay.id}`;
+    const hello = await say(staff, 'your order is delayed', roomId);
+    expect(hello.id).toBe(1);
+    expect((await listRooms(as(staff))).find((r) => r.id === roomId)).toEqual({ id: roomId, name: 'Support: Fay', kind: 'support' });
+    expect((await history(as(fay), chatHistoryInput.parse({ roomId }))).items).toEqual([hello]);
+  });
+
+  it('keeps the support room of no user NOT_FOUND for staff, in history, send and the stream', async () => {
+    const roomId = `support:${randomUUID()}`;
+    expect(await failure(history(as(staff), chatHistoryInput.parse({ roomId })))).toMatchObject({ kind: 'NOT_FOUND' });
+    expect(await failure(say(staff, 'hello?', roomId))).toMatchObject({ kind: 'NOT_FOUND' });
+    expect(await failure(stream(as(staff), { roomId }, undefined).next())).toMatchObject({ kind: 'NOT_FOUND' });
+    const [row] = await db.orm.em
+      .getConnection()
+      .execute<{ n: number }[]>('select count(*)::int as n from chat_rooms where id = ?', [roomId]);
+    expect(row?.n).toBe(0);
+  });
+
   it('lets the shopper and staff talk in the support room', async () => {
     await say(alice, 'my parcel is late', `support:${alice.id}`);
     await say(staff, 'looking into it', `support:${alice.id}`);

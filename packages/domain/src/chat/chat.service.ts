@@ -33,11 +33,12 @@ function toMessage(row: MessageRow): ChatMessage {
   };
 }
 
-const supportRoomId = (userId: string) => `support:${userId}`;
+const SUPPORT_PREFIX = 'support:';
+const supportRoomId = (userId: string) => `${SUPPORT_PREFIX}${userId}`;
 
-const ownSupportRoom = (ctx: AuthedContext): ChatRoom => ({
-  id: supportRoomId(ctx.user.id),
-  name: `Support: ${ctx.user.name}`,
+const supportRoom = (owner: { id: string; name: string }): ChatRoom => ({
+  id: supportRoomId(owner.id),
+  name: `Support: ${owner.name}`,
   kind: 'support',
 });
 
@@ -54,15 +55,23 @@ function mayEnter(ctx: AuthedContext, roomId: string): boolean {
 
 /**
  * The room if the caller may use it: the lobby for everyone signed in, a support room for its
- * shopper and for staff. Anything else is NOT_FOUND, whether or not it exists. A shopper's own
- * support room exists for them before its row does: the row is written by the first message
- * (`send`), so queries change nothing.
+ * shopper and for staff. Anything else is NOT_FOUND, whether or not it exists. A user's support
+ * room exists before its row does, for them and for staff alike (the shopper sees it in
+ * `listRooms` at once, so staff may open it before the first message): the row is written by the
+ * first message (`send`), so queries change nothing. A support room of no user stays NOT_FOUND.
  */
 async function enterRoom(ctx: AuthedContext, roomId: string): Promise<ChatRoom> {
   const own = mayEnter(ctx, roomId);
   const [room] = await sql<ChatRoom>(ctx.em, 'select id, name, kind from chat_rooms where id = ?', [roomId]);
   if (room) return room;
-  if (own) return ownSupportRoom(ctx);
+  if (own) return supportRoom(ctx.user);
+  if (roomId.startsWith(SUPPORT_PREFIX)) {
+    // The room id's schema makes this a well-formed uuid.
+    const [owner] = await sql<{ id: string; name: string }>(ctx.em, 'select id, name from users where id = ?', [
+      roomId.slice(SUPPORT_PREFIX.length),
+    ]);
+    if (owner) return supportRoom(owner);
+  }
   throw notFound('room');
 }
 
@@ -92,12 +101,12 @@ export async function history(ctx: AuthedContext, input: ChatHistoryInput): Prom
  * Stores a message, then publishes it. Its number comes from the room row, incremented in the
  * same statement as the insert (one autocommit statement, so the row lock is held only while it
  * runs, not across round trips): numbers are dense and become visible in commit order, so a
- * subscriber resuming after N can never miss an N−1 that commits later. A shopper's own support
- * room is created by the same statement on their first message.
+ * subscriber resuming after N can never miss an N−1 that commits later. A support room's row is
+ * created by the same statement on its first message.
  */
 export async function send(ctx: AuthedContext, input: ChatSendInput): Promise<ChatMessage> {
   const roomId = input.roomId;
-  const own = mayEnter(ctx, roomId);
+  mayEnter(ctx, roomId);
   const limit = await ctx.limits.chatSend.consume(ctx.user.id);
   if (!limit.allowed) {
     throw new ShopError('TOO_MANY_REQUESTS', `sending too fast; wait ${Math.ceil(limit.retryAfterMs / 1000)} s`);
@@ -114,9 +123,12 @@ export async function send(ctx: AuthedContext, input: ChatSendInput): Promise<Ch
   try {
     // A retried send (same clientId) stores nothing: the number is taken only when no message
     // has it. Two retries racing past that check: the unique (author, clientId) constraint fails
-    // the later statement whole, its number included, so numbers stay dense.
-    const takeNumber = own
-      ? `insert into chat_rooms (id, kind, name, owner_id, last_seq) select ?, 'support', ?, ?, 1 where not exists (select 1 from prior)
+    // the later statement whole, its number included, so numbers stay dense. A support room's
+    // row is created by its first message, its shopper's or staff's; a room of no user gets none.
+    const support = roomId.startsWith(SUPPORT_PREFIX);
+    const takeNumber = support
+      ? `insert into chat_rooms (id, kind, name, owner_id, last_seq)
+           select ?, 'support', 'Support: ' || u.name, u.id, 1 from users u where u.id = ? and not exists (select 1 from prior)
          on conflict (id) do update set last_seq = chat_rooms.last_seq + 1 returning id, last_seq`
       : 'update chat_rooms set last_seq = last_seq + 1 where id = ? and not exists (select 1 from prior) returning id, last_seq';
     [row] = await sql<MessageRow>(
@@ -131,7 +143,7 @@ export async function send(ctx: AuthedContext, input: ChatSendInput): Promise<Ch
       [
         ctx.user.id,
         input.clientId ?? null,
-        ...(own ? [roomId, ownSupportRoom(ctx).name, ctx.user.id] : [roomId]),
+        ...(support ? [roomId, roomId.slice(SUPPORT_PREFIX.length)] : [roomId]),
         ctx.user.id,
         input.text,
         input.clientId ?? null,
