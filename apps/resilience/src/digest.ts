@@ -4,6 +4,14 @@ import pg from 'pg';
 
 export type Digest = Record<string, string>;
 
+/**
+ * Tables a background worker updates on its own (the e-mail outbox's delivery state): only the
+ * columns a request writes are compared, so a delivery attempt does not read as a refused request's write.
+ */
+const REQUEST_COLUMNS: Record<string, string> = {
+  email_outbox: 'id, order_id, kind, created_at',
+};
+
 export async function digest(databaseUrl: string): Promise<Digest> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -14,7 +22,7 @@ export async function digest(databaseUrl: string): Promise<Digest> {
     const out: Digest = {};
     for (const { name } of tables.rows) {
       const { rows } = await client.query<{ n: number; h: string | null }>(
-        `select count(*)::int as n, md5(string_agg(t::text, E'\\n' order by t::text)) as h from "${name}" t`,
+        `select count(*)::int as n, md5(string_agg(t::text, E'\\n' order by t::text)) as h from (select ${REQUEST_COLUMNS[name] ?? '*'} from "${name}") t`,
       );
       out[name] = `${rows[0]?.n}:${rows[0]?.h ?? ''}`;
     }
