@@ -58,6 +58,12 @@ export const envSchema = z.object({
   /** PostgreSQL; when unset, embedded PostgreSQL runs in DATA_DIR. */
   DATABASE_URL: optionalUrl,
   /**
+   * Streaming replicas of DATABASE_URL, comma-separated: catalog reads go to them (to the primary
+   * while none answers); everything else reads the primary. A URL without a database name means
+   * DATABASE_URL's.
+   */
+  DATABASE_REPLICA_URLS: commaList.pipe(z.array(z.url({ protocol: /^postgres(ql)?$/, error: 'a postgres:// URL' }))),
+  /**
    * Redis for pub/sub and shared rate limits; when neither it nor REDIS_SENTINELS is set, an
    * in-process bus serves one instance.
    */
@@ -202,6 +208,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (production && !env.DATABASE_URL) throw new Error('invalid configuration:\n  DATABASE_URL: required in production');
   if (production && env.SMTP_URL && !MAIL_FROM)
     throw new Error('invalid configuration:\n  MAIL_FROM: required with SMTP_URL in production');
+  if (env.DATABASE_REPLICA_URLS.length > 0 && !env.DATABASE_URL) {
+    throw new Error('invalid configuration:\n  DATABASE_REPLICA_URLS: needs DATABASE_URL, the primary they replicate');
+  }
   return {
     ...env,
     REDIS: redisConnection(result.data),

@@ -2,12 +2,15 @@ import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { entities } from './entities/index.ts';
 import { migrationsList } from './migrations/index.ts';
+import { REPLICA_CONNECT_TIMEOUT_MS, ReplicaAwareDriver } from './replicas.ts';
 
 export interface OrmConfigInput {
   /** postgres:// URL of the database to use. */
   url: string;
-  /** Connection pool size per process. */
+  /** Connection pool size per process (and per read replica). */
   poolMax?: number;
+  /** Streaming replicas of `url` that catalog reads may use (see replicas.ts); none by default. */
+  replicaUrls?: readonly string[];
   debug?: boolean;
 }
 
@@ -36,9 +39,24 @@ export const pgSessionOptions = Object.entries(SESSION_SETTINGS)
   .map(([name, value]) => `-c ${name}=${value}`)
   .join(' ');
 
-export function ormConfig({ url, poolMax = 10, debug = false }: OrmConfigInput): Options {
+const databaseOf = (url: string) => decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+
+export function ormConfig({ url, poolMax = 10, replicaUrls = [], debug = false }: OrmConfigInput): Options {
   return defineConfig({
     clientUrl: url,
+    driver: ReplicaAwareDriver,
+    // MikroORM's default sends every read outside a transaction to a random replica. Here every
+    // read goes to the primary unless it asks for a replica (catalog reads, through ReplicaReads),
+    // so nobody reads their own write back from a replica that has not replayed it yet.
+    preferReadReplicas: false,
+    replicas: replicaUrls.map((clientUrl, i) => ({
+      name: `replica-${i + 1}`,
+      clientUrl,
+      // A physical replica holds the primary's databases: a URL without one means the primary's.
+      dbName: databaseOf(clientUrl) || databaseOf(url),
+      // A replica that does not answer gives way to the primary after this, not after TCP's minutes.
+      driverOptions: { connectionTimeoutMillis: REPLICA_CONNECT_TIMEOUT_MS },
+    })),
     entities,
     extensions: [Migrator],
     migrations: {
