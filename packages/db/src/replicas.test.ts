@@ -3,7 +3,7 @@ import { freePort, sleep, stopAll } from '@shop/proc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Category } from './entities/index.ts';
 import { createOrm, type Orm } from './orm.ts';
-import { type ReadServer, replicaReads } from './replicas.ts';
+import { type ReadServer, type ReplicaAwareDriver, replicaReads } from './replicas.ts';
 import { type ReplicatedDatabase, startReplicatedDatabase } from './testing/replicated.ts';
 
 let db: ReplicatedDatabase;
@@ -52,6 +52,14 @@ describe('read replicas', () => {
     expect(await reads.execute('select id from categories where slug = ?', ['just-written'])).toHaveLength(1);
   });
 
+  it("gives the replica's connections the shop's session settings, as the primary's", async () => {
+    const setting = `select current_setting('pg_trgm.word_similarity_threshold') as threshold, current_setting('jit') as jit`;
+    const { reads, served } = recorded(db.orm);
+    expect(await reads.execute(setting)).toEqual([{ threshold: '0.4', jit: 'off' }]);
+    expect(served).toEqual(['replica']);
+    expect(await db.orm.em.fork().execute(setting)).toEqual([{ threshold: '0.4', jit: 'off' }]);
+  });
+
   it('takes the replicas in turn and skips one that cannot be reached, reporting it once', async () => {
     const closed = `postgres://postgres@127.0.0.1:${await freePort()}/shop`;
     const orm = await createOrm({ url: db.url, replicaUrls: [closed, db.replicaUrl], poolMax: 2 });
@@ -96,6 +104,11 @@ describe('read replicas', () => {
     // Once per outage: again only if the readers outlasted `downMs` and tried it once more.
     expect(down.length).toBeGreaterThanOrEqual(1);
     expect(await inRecovery(reads)).toBe(false);
+    // No connection stays checked out of the replica's pool: one that broke while it was being
+    // opened is discarded, not held for good (the pool would shrink, and never close).
+    const [replicaConnection] = (db.orm.driver as ReplicaAwareDriver).readReplicas;
+    const pool = (await replicaConnection?.getNativeClient()) as { totalCount: number; idleCount: number } | undefined;
+    expect(pool && pool.totalCount - pool.idleCount).toBe(0);
 
     await db.replica.start();
     await sleep(1_100);

@@ -29,15 +29,16 @@ const onDatabase = (server: PostgresServer, database: string) => {
 export async function startReplicatedDatabase(options: { poolMax?: number } = {}): Promise<ReplicatedDatabase> {
   const primary = await startPostgres();
   let replica: PostgresServer | undefined;
+  let orm: Orm | undefined;
   try {
     await query(primary.url, 'create database shop');
     replica = await startReplica(primary);
     const url = onDatabase(primary, 'shop');
     const replicaUrl = onDatabase(replica, 'shop');
-    const orm = await createOrm({ url, replicaUrls: [replicaUrl], ...(options.poolMax ? { poolMax: options.poolMax } : {}) });
+    orm = await createOrm({ url, replicaUrls: [replicaUrl], ...(options.poolMax ? { poolMax: options.poolMax } : {}) });
     await migrate(orm);
     const standby = replica;
-    return {
+    const database: ReplicatedDatabase = {
       primary,
       replica: standby,
       url,
@@ -65,12 +66,16 @@ export async function startReplicatedDatabase(options: { poolMax?: number } = {}
         );
       },
       async remove() {
-        await orm.close(true);
+        await database.orm.close(true);
         await standby.remove();
         await primary.remove();
       },
     };
+    // Tests start from a replica that has the schema: one still replaying the migrations has no tables yet.
+    await database.caughtUp();
+    return database;
   } catch (error) {
+    await orm?.close(true);
     await replica?.remove();
     await primary.remove();
     throw error;
