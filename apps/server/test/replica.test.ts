@@ -26,8 +26,8 @@ beforeAll(async () => {
   );
 }, 180_000);
 afterAll(async () => {
-  await stopAll();
   await db?.remove();
+  await stopAll();
 }, 60_000);
 
 /** shop_db_replica_reads_total for one server, from the instance's /metrics. */

@@ -66,7 +66,8 @@ export async function startReplicatedDatabase(options: { poolMax?: number } = {}
         );
       },
       async remove() {
-        await database.orm.close(true);
+        // Bounded: a pool that cannot close must not leave the servers running after the test.
+        await Promise.race([database.orm.close(true), sleep(10_000)]);
         await standby.remove();
         await primary.remove();
       },
