@@ -11,10 +11,10 @@ import { shopCluster, UNTHROTTLED } from '../src/cluster.ts';
 import { settings } from '../src/config.ts';
 import { DEMO, mutate, query, raw, register, resent, signIn } from '../src/http.ts';
 import { browse, type Checkout, cartWork, chatter, deliveryProblems, newTally, type Subscriber, shop, subscribe } from '../src/load.ts';
-import { type Service, startPostgres, startRedis, stopAll } from '../src/processes.ts';
+import { type PostgresServer, type Service, startPostgres, startRedis, stopAll } from '../src/processes.ts';
 import { record } from '../src/summary.ts';
 
-let postgres: Service & { remove(): Promise<void> };
+let postgres: PostgresServer;
 let redis: Service;
 let db: TestDatabase;
 let cluster: Cluster;

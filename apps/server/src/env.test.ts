@@ -58,6 +58,19 @@ describe('loadEnv', () => {
     );
   });
 
+  it('takes read replicas as a comma list of postgres:// URLs, only beside DATABASE_URL', () => {
+    const primary = { DATABASE_URL: 'postgres://db/shop' };
+    expect(loadEnv(primary).DATABASE_REPLICA_URLS).toEqual([]);
+    expect(loadEnv({ ...primary, DATABASE_REPLICA_URLS: ' postgres://r1:5432/shop, postgresql://r2 ,' }).DATABASE_REPLICA_URLS).toEqual([
+      'postgres://r1:5432/shop',
+      'postgresql://r2',
+    ]);
+    for (const bad of ['r1:5432', 'http://r1/shop', 'postgres://r1,not a url']) {
+      expect(() => loadEnv({ ...primary, DATABASE_REPLICA_URLS: bad }), bad).toThrow(/DATABASE_REPLICA_URLS/);
+    }
+    expect(() => loadEnv({ DATABASE_REPLICA_URLS: 'postgres://r1/shop' })).toThrow(/DATABASE_REPLICA_URLS: needs DATABASE_URL/);
+  });
+
   it('names every bad variable', () => {
     expect(() => loadEnv({ PORT: 'eighty', DATABASE_URL: 'not a url' })).toThrow(/PORT[\s\S]*DATABASE_URL|DATABASE_URL[\s\S]*PORT/);
   });

@@ -51,6 +51,12 @@ export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   /**
+   * Streaming replicas of DATABASE_URL, comma-separated: catalog reads go to them (to the primary
+   * while none answers); everything else reads the primary. A URL without a database name means
+   * DATABASE_URL's.
+   */
+  DATABASE_REPLICA_URLS: commaList.pipe(z.array(z.url({ protocol: /^postgres(ql)?$/, error: 'a postgres:// URL' }))),
+  /**
    * Redis for pub/sub and shared rate limits; when neither it nor REDIS_SENTINELS is set, an
    * in-process bus serves one instance.
    */
@@ -190,6 +196,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (databaseProblem) throw new Error(`invalid configuration:\n  ${databaseProblem}`);
   if (production && env.SMTP_URL && !MAIL_FROM)
     throw new Error('invalid configuration:\n  MAIL_FROM: required with SMTP_URL in production');
+  if (env.DATABASE_REPLICA_URLS.length > 0 && !env.DATABASE_URL) {
+    throw new Error('invalid configuration:\n  DATABASE_REPLICA_URLS: needs DATABASE_URL, the primary they replicate');
+  }
   return {
     ...env,
     REDIS: redisConnection(vars),

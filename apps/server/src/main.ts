@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { createSecretBox, createSessionCodec } from '@shop/auth';
 import { connectRedis, createBus, describeRedis } from '@shop/bus';
-import { createOrm, embeddedDataDir, isSeeded, migrate, openDatabase, seedDemo } from '@shop/db';
+import { createOrm, embeddedDataDir, isSeeded, migrate, openDatabase, replicaReads, seedDemo } from '@shop/db';
 import { catalog, createLimits, createLiveRegistry, mail } from '@shop/domain';
 import { pino } from 'pino';
 import { createApp, describeError } from './app.ts';
@@ -39,7 +39,16 @@ const database = await openDatabase({ url: env.DATABASE_URL, dataDir: embeddedDa
   return exit(1);
 });
 if (database.embedded) log('using embedded PostgreSQL (set DATABASE_URL to use your own)');
-const orm = await createOrm({ url: database.url, poolMax: env.DB_POOL_MAX });
+const orm = await createOrm({ url: database.url, poolMax: env.DB_POOL_MAX, replicaUrls: env.DATABASE_REPLICA_URLS });
+// Catalog reads go to the replicas; one that cannot be reached is left alone for a while.
+const replica = replicaReads(orm, {
+  onRead: (by) => metrics.replicaRead(by),
+  onDown: (name, error) => {
+    metrics.error('db_replica');
+    logger.warn({ replica: name, err: describeError(error) }, 'read replica unreachable: its reads go to the primary for now');
+  },
+});
+if (replica.replicaCount > 0) log(`catalog reads go to ${replica.replicaCount} read replica(s)`);
 
 const applied = await migrate(orm);
 if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
@@ -91,6 +100,7 @@ mailer.start();
 const app = createApp({
   deps: {
     orm,
+    replica,
     codec: createSessionCodec({ secrets: env.SESSION_SECRETS, secure: env.COOKIE_SECURE }),
     limits: createLimits(redis, { loginWindowS: env.LOGIN_WINDOW_S }),
     currency: env.CURRENCY,

@@ -1,5 +1,6 @@
 // Prometheus metrics of one instance, served on /metrics (Nginx keeps that path off the internet).
 import type { ProcedureObserver } from '@shop/api';
+import type { ReadServer } from '@shop/db';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** What a `pg` pool reports: connections open, idle and requests waiting for one. */
@@ -29,6 +30,8 @@ export interface Metrics {
   busDelivery(lagMs: number): void;
   /** Something failed on the server side (bus, uncaught exception); internal procedure errors count too. */
   error(source: string): void;
+  /** A read that may go to a replica (the catalog's) was answered by `by`. */
+  replicaRead(by: ReadServer): void;
   /** Gauges read at scrape time; set once the server exists. */
   watch(sources: MetricSources): void;
 }
@@ -77,6 +80,12 @@ export function createMetrics(instance: string, { poolMax }: MetricsOptions = {}
   const chatSent = new Counter({
     name: 'shop_chat_messages_sent_total',
     help: 'Chat messages sent through this instance',
+    registers: [registry],
+  });
+  const replicaReads = new Counter({
+    name: 'shop_db_replica_reads_total',
+    help: 'Catalog reads by the server that answered: replica, or primary (no replica configured, or none reachable)',
+    labelNames: ['served_by'],
     registers: [registry],
   });
   const busLag = new Histogram({
@@ -146,6 +155,9 @@ export function createMetrics(instance: string, { poolMax }: MetricsOptions = {}
     },
     error(source) {
       errors.inc({ source });
+    },
+    replicaRead(by) {
+      replicaReads.inc({ served_by: by });
     },
     watch(next) {
       sources = next;

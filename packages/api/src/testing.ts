@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createSessionCodec, readCookie, SESSION_COOKIE } from '@shop/auth';
 import { createMemoryBus } from '@shop/bus';
-import type { Orm } from '@shop/db';
+import { type Orm, replicaReads } from '@shop/db';
 import { catalog, createLimits, createLiveRegistry, type Limits } from '@shop/domain';
 import { testMfaSettings } from '@shop/domain/testing';
 import { TRPCError } from '@trpc/server';
@@ -28,6 +28,7 @@ export function testDeps(orm: Orm, overrides: Partial<ContextDeps> = {}): Contex
   const bus = overrides.bus ?? overrides.live?.bus ?? createMemoryBus();
   return {
     orm,
+    replica: replicaReads(orm),
     codec: createSessionCodec({ secrets: [TEST_SESSION_SECRET], secure: false }),
     limits: createLimits() as Limits,
     currency: 'EUR',

@@ -5,7 +5,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { SessionCodec, SessionData } from '@shop/auth';
 import type { Bus } from '@shop/bus';
-import type { Orm } from '@shop/db';
+import type { Orm, ReplicaReads } from '@shop/db';
 import {
   type AuthedContext,
   auth,
@@ -47,6 +47,8 @@ export interface ProcedureObserver {
 /** Process-wide dependencies, created once at start-up. */
 export interface ContextDeps {
   orm: Orm;
+  /** Catalog reads' way to the read replicas (replicaReads(orm)): one per process, it knows which are down. */
+  replica: ReplicaReads;
   codec: SessionCodec;
   limits: Limits;
   currency: string;
@@ -129,6 +131,7 @@ export const createCallerFactory = t.createCallerFactory;
 function servicesOf(ctx: Context, em: EntityManager, user: SessionUser | null, sessionData: SessionData | null): ServiceContext {
   return {
     em,
+    replica: ctx.replica,
     user,
     session: cookieSession(ctx.codec, ctx.req, sessionData),
     clientIp: ctx.req.clientIp,

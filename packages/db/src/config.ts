@@ -2,12 +2,15 @@ import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { entities } from './entities/index.ts';
 import { migrationsList } from './migrations/index.ts';
+import { REPLICA_CONNECT_TIMEOUT_MS, ReplicaAwareDriver } from './replicas.ts';
 
 export interface OrmConfigInput {
   /** postgres:// URL of the database to use. */
   url: string;
-  /** Connection pool size per process. */
+  /** Connection pool size per process (and per read replica). */
   poolMax?: number;
+  /** Streaming replicas of `url` that catalog reads may use (see replicas.ts); none by default. */
+  replicaUrls?: readonly string[];
   debug?: boolean;
 }
 
@@ -36,9 +39,41 @@ export const pgSessionOptions = Object.entries(SESSION_SETTINGS)
   .map(([name, value]) => `-c ${name}=${value}`)
   .join(' ');
 
-export function ormConfig({ url, poolMax = 10, debug = false }: OrmConfigInput): Options {
+/** One statement applying SESSION_SETTINGS to a connection. */
+const SESSION_SETTINGS_SQL = `select ${Object.entries(SESSION_SETTINGS)
+  .map(([name, value]) => `set_config('${name}', '${value}', false)`)
+  .join(', ')}`;
+
+/**
+ * pg-pool options for every pool (the primary's and each replica's). `verify` runs on a new
+ * connection before it is handed out: one whose settings fail (its server went away meanwhile) is
+ * discarded and the caller gets the error. MikroORM's `onCreateConnection` (Kysely's) left such a
+ * connection checked out for good: a pool slot lost per failure, and a pool that never closed.
+ */
+const poolOptions = {
+  verify(client: { query(sql: string): Promise<unknown> }, done: (error?: Error) => void) {
+    client.query(SESSION_SETTINGS_SQL).then(() => done(), done);
+  },
+};
+
+const databaseOf = (url: string) => decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+
+export function ormConfig({ url, poolMax = 10, replicaUrls = [], debug = false }: OrmConfigInput): Options {
   return defineConfig({
     clientUrl: url,
+    driver: ReplicaAwareDriver,
+    // MikroORM's default sends every read outside a transaction to a random replica. Here every
+    // read goes to the primary unless it asks for a replica (catalog reads, through ReplicaReads),
+    // so nobody reads their own write back from a replica that has not replayed it yet.
+    preferReadReplicas: false,
+    replicas: replicaUrls.map((clientUrl, i) => ({
+      name: `replica-${i + 1}`,
+      clientUrl,
+      // A physical replica holds the primary's databases: a URL without one means the primary's.
+      dbName: databaseOf(clientUrl) || databaseOf(url),
+      // A replica that does not answer gives way to the primary after this, not after TCP's minutes.
+      driverOptions: { ...poolOptions, connectionTimeoutMillis: REPLICA_CONNECT_TIMEOUT_MS },
+    })),
     entities,
     extensions: [Migrator],
     migrations: {
@@ -53,14 +88,7 @@ export function ormConfig({ url, poolMax = 10, debug = false }: OrmConfigInput):
     // Triggers and functions (category counts, search words, typo correction) are written in the
     // migrations as SQL and plpgsql, not declared on entities: the schema diff leaves them alone.
     schemaGenerator: { ignoreTriggers: true, ignoreRoutines: true },
-    onCreateConnection: async (connection) => {
-      // `connection` is Kysely's DatabaseConnection; a compiled query is its SQL and parameters.
-      const settings = Object.entries(SESSION_SETTINGS).map(([name, value]) => `set_config('${name}', '${value}', false)`);
-      await (connection as { executeQuery(q: { sql: string; parameters: unknown[] }): Promise<unknown> }).executeQuery({
-        sql: `select ${settings.join(', ')}`,
-        parameters: [],
-      });
-    },
+    driverOptions: poolOptions,
     debug,
     // No metadata cache files on disk: defineEntity metadata is cheap to build.
     metadataCache: { enabled: false },

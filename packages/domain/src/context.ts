@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RateLimiter, SecretBox } from '@shop/auth';
 import type { Bus } from '@shop/bus';
+import type { ReplicaReads } from '@shop/db';
 import type { UserRole } from '@shop/schemas';
 import type { CatalogCache } from './catalog/cache.ts';
 import type { LiveRegistry } from './live/registry.ts';
@@ -50,8 +51,14 @@ export interface MfaSettings {
 
 /** What every service call receives first: explicit, no hidden globals. */
 export interface ServiceContext {
-  /** Forked per call: its identity map lives exactly as long as the call. */
+  /** Forked per call: its identity map lives exactly as long as the call. Reads the primary. */
   em: EntityManager;
+  /**
+   * Reads that may lag the writes by a replica's replay delay (the catalog's), on the read
+   * replicas of DATABASE_REPLICA_URLS, else the primary; process-wide. What a user has just
+   * written (cart, wishlist, orders, chat, account) is read through `em`, so it never vanishes.
+   */
+  replica: ReplicaReads;
   user: SessionUser | null;
   session: SessionPort;
   clientIp: string;

@@ -1,11 +1,13 @@
 import type { Connection } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { ReplicaReads } from '@shop/db';
 
 /**
- * Where raw SQL runs: an EntityManager (inside its transaction when it has one), or the shared
- * connection, for long-lived readers (live streams) that must not keep their call's fork.
+ * Where raw SQL runs: an EntityManager (inside its transaction when it has one), the shared
+ * connection, for long-lived readers (live streams) that must not keep their call's fork, or the
+ * read replicas (`ctx.replica`), for reads that may lag the writes.
  */
-export type Db = EntityManager | Connection;
+export type Db = EntityManager | Connection | ReplicaReads;
 
 /**
  * Raw SQL on the EntityManager's connection, inside its transaction when it has one, so that
@@ -13,6 +15,7 @@ export type Db = EntityManager | Connection;
  * expands to a comma-separated list (for `in (?)`, never empty).
  */
 export function sql<T extends object>(db: Db, query: string, params: readonly unknown[] = []): Promise<T[]> {
+  if (db instanceof ReplicaReads) return db.execute<T>(query, params);
   if ('getConnection' in db) return db.getConnection().execute<T[]>(query, params, 'all', db.getTransactionContext());
   return db.execute<T[]>(query, params as unknown[], 'all');
 }

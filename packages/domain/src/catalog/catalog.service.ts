@@ -6,11 +6,14 @@ import { encodeCursor } from './cursor.ts';
 import { type CatalogListRow, catalogListQuery } from './list-query.ts';
 import { findProduct, toSummary } from './product-row.ts';
 
+// Catalog reads are the same for everyone and may lag a change by a moment (as the instance cache
+// does): they read `ctx.replica`. Staff edit products through the admin service, on the primary.
+
 /** `catalog.categories`: every category with its product count (kept by triggers on products). */
 export const CATEGORIES_QUERY = `select c.id, c.slug, c.name, c.product_count as "productCount" from categories c order by c.name`;
 
 export function listCategories(ctx: ServiceContext): Promise<Category[]> {
-  return ctx.catalogCache.read('categories', () => sql<Category>(ctx.em, CATEGORIES_QUERY));
+  return ctx.catalogCache.read('categories', () => sql<Category>(ctx.replica, CATEGORIES_QUERY));
 }
 
 /**
@@ -24,7 +27,7 @@ export function listProducts(ctx: ServiceContext, input: CatalogListInput): Prom
 
 async function loadPage(ctx: ServiceContext, input: CatalogListInput): Promise<Page<ProductSummary>> {
   const { query, params, sort } = catalogListQuery(input);
-  return catalogPage(await sql<CatalogListRow>(ctx.em, query, params), input.limit, sort);
+  return catalogPage(await sql<CatalogListRow>(ctx.replica, query, params), input.limit, sort);
 }
 
 /** The page a catalogListQuery's rows make (it reads one row more than the page): pure, for the floor too. */
@@ -41,7 +44,7 @@ export function catalogPage(rows: CatalogListRow[], limit: number, sort: Catalog
 export async function getProduct(ctx: ServiceContext, slug: string): Promise<Product> {
   // A missing product is not kept: a product created a moment later is found at once.
   const product = await ctx.catalogCache.read(`product:${slug}`, async () => {
-    const found = await findProduct(ctx.em, { slug });
+    const found = await findProduct(ctx.replica, { slug });
     if (!found) throw notFound('product');
     return found;
   });

@@ -1,6 +1,5 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Product, ProductSummary } from '@shop/schemas';
-import { sql } from '../sql.ts';
+import { type Db, sql } from '../sql.ts';
 
 /** How every read of products selects them (from `products p join categories c`). */
 export const PRODUCT_SUMMARY_COLUMNS = `p.id, p.slug, p.name, p.price_cents, p.currency, p.image_url, p.stock,
@@ -41,10 +40,10 @@ export function toSummary(row: ProductSummaryRow): ProductSummary {
 }
 
 /** One product by id or slug, as the contract's Product, or null. */
-export async function findProduct(em: EntityManager, by: { id: number } | { slug: string }): Promise<Product | null> {
+export async function findProduct(db: Db, by: { id: number } | { slug: string }): Promise<Product | null> {
   const [column, value] = 'id' in by ? ['p.id', by.id] : ['p.slug', by.slug];
   const [row] = await sql<ProductRow>(
-    em,
+    db,
     `select ${PRODUCT_COLUMNS} from products p join categories c on c.id = p.category_id where ${column} = ?`,
     [value],
   );

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createSecretBox } from '@shop/auth';
 import { type Bus, createMemoryBus } from '@shop/bus';
-import type { Orm } from '@shop/db';
+import { type Orm, type ReplicaReads, replicaReads } from '@shop/db';
 import type { UserRole } from '@shop/schemas';
 import { type CatalogCache, noCatalogCache } from '../catalog/cache.ts';
 import type { AuthedContext, MfaSettings, ServiceContext, SessionPort, SessionUser } from '../context.ts';
@@ -46,11 +46,14 @@ export function testContext(
     /** Share one across the contexts of a test, as a process does (its bus is then the default `bus`). */
     live?: LiveRegistry;
     mfa?: MfaSettings;
+    /** Default: the ORM's replicas, if it has any, else its primary. */
+    replica?: ReplicaReads;
   } = {},
 ): ServiceContext {
   const bus = options.bus ?? options.live?.bus ?? createMemoryBus();
   return {
     em: orm.em.fork(),
+    replica: options.replica ?? replicaReads(orm),
     user: options.user ?? null,
     session: options.session ?? new MemorySession(),
     clientIp: options.clientIp ?? '203.0.113.7',
