@@ -10,4 +10,5 @@ export { createLimits } from './limits.ts';
 export { channels, type Sequenced } from './live/publish.ts';
 export { createLiveRegistry, type LiveRegistry } from './live/registry.ts';
 export * as orders from './orders/index.ts';
+export * as stats from './stats/index.ts';
 export * as wishlist from './wishlist/index.ts';

@@ -2,6 +2,7 @@ import { Cart, CartItem } from './cart.ts';
 import { Category, Product, SearchTermCategory, SearchWord } from './catalog.ts';
 import { ChatMessage, ChatRoom } from './chat.ts';
 import { Order, OrderEvent, OrderLine } from './order.ts';
+import { LowStock, SocketPresence } from './stats.ts';
 import { RecoveryCode, User } from './user.ts';
 import { WishlistItem } from './wishlist.ts';
 
@@ -9,6 +10,7 @@ export * from './cart.ts';
 export * from './catalog.ts';
 export * from './chat.ts';
 export * from './order.ts';
+export * from './stats.ts';
 export * from './user.ts';
 export * from './wishlist.ts';
 
@@ -27,4 +29,6 @@ export const entities = [
   ChatRoom,
   ChatMessage,
   RecoveryCode,
+  LowStock,
+  SocketPresence,
 ];
