@@ -5,7 +5,7 @@ import { httpRoutes } from './http-routes.ts';
 import { KEEP_ALIVE, type KeepAlive, superviseSockets } from './keep-alive.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { PRESENCE_TIMING, type PresenceTiming, reportPresence } from './presence.ts';
+import { countingDashboards, PRESENCE_TIMING, type PresenceTiming, reportPresence } from './presence.ts';
 import { clientIp } from './security.ts';
 import { closeGracefully } from './shutdown.ts';
 import { SOCKET_LIMITS, type SocketLimits } from './socket-limits.ts';
@@ -74,7 +74,8 @@ export function createApp({
   socketLimits = SOCKET_LIMITS,
   presence: presenceTiming = PRESENCE_TIMING,
 }: AppOptions): App {
-  const deps = { ...givenDeps, observer: givenDeps.observer ?? metrics.observer };
+  const dashboards = countingDashboards(givenDeps.observer ?? metrics.observer);
+  const deps = { ...givenDeps, observer: dashboards.observer };
   const { orm } = deps;
   let draining = false;
   const isDraining = () => draining;
@@ -129,7 +130,7 @@ export function createApp({
     orm,
     bus: deps.bus,
     instanceName,
-    count: () => wss.clients.size,
+    count: () => Math.max(0, wss.clients.size - dashboards.open()),
     timing: presenceTiming,
     // Once per kind of failure, not every second while the database is away.
     onError: (error) => {

@@ -1,6 +1,7 @@
 // This instance's open WebSockets, reported where every instance's dashboard reads them (the
 // socket_presence table) and announced on the bus when the number changes.
 import { randomUUID } from 'node:crypto';
+import type { ProcedureObserver } from '@shop/api';
 import type { Bus } from '@shop/bus';
 import type { Orm } from '@shop/db';
 import { stats } from '@shop/domain';
@@ -29,6 +30,27 @@ export interface Presence {
   flush(): Promise<void>;
   /** Stops reporting and removes this instance's row. */
   stop(): Promise<void>;
+}
+
+/** The staff dashboard's subscription: its socket is staff watching, not a shopper. */
+const DASHBOARD = 'admin.stats.onUpdate';
+
+/**
+ * `observer` that also counts the open dashboard streams, so the sockets reported can leave them
+ * out (a dashboard counting itself as a shopper online would never show 0).
+ */
+export function countingDashboards(observer: ProcedureObserver): { observer: ProcedureObserver; open(): number } {
+  let open = 0;
+  return {
+    observer: {
+      called: (call) => observer.called(call),
+      streaming(path, delta) {
+        if (path === DASHBOARD) open += delta;
+        observer.streaming(path, delta);
+      },
+    },
+    open: () => open,
+  };
 }
 
 /**

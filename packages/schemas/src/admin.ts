@@ -77,7 +77,7 @@ export interface StaffStats {
   revenueTodayCents: number;
   /** The last `STATS_MINUTES` minutes, oldest first, the current (partial) minute last; zeros included. */
   ordersPerMinute: OrdersInMinute[];
-  /** Open WebSockets over every live instance (a tab with a live page open holds one). */
+  /** Open WebSockets over every live instance (a tab with a live page open holds one), staff dashboards' aside. */
   shoppersOnline: number;
   /** At most `LOW_STOCK_LIMIT` products with stock ≤ `LOW_STOCK_THRESHOLD`, lowest first, then by id. */
   lowStock: LowStockItem[];

@@ -37,8 +37,8 @@ export default function StaffPage() {
         <a href="#staff-products">Go to products</a>
         <a href="#staff-orders">Go to orders</a>
       </nav>
-      <MfaPanel enrolled={me.data.mfa} />
       <Dashboard />
+      <MfaPanel enrolled={me.data.mfa} />
       <div className="staff-columns">
         <ProductEditor />
         <OrderQueue />

@@ -107,26 +107,29 @@ async function* run<T>(options: SnapshotStreamOptions<T>, member: Member<unknown
     groups.push(await live.joinChannel(options.channel, changed, recheckMs, member));
     groups.push(await live.joinSession(options, recheckMs, member));
     let current: T = await load();
-    let loadedAt = performance.now();
+    // From the end of the last read: reads, and so updates, are at least the interval apart
+    // however long each read takes.
+    let readAt = performance.now();
     yield current;
     for (;;) {
       while (!over() && !dirty(member)) await wait(member);
-      // At most one load per interval: what changes during the wait is in the load after it.
-      for (let left = loadedAt + minIntervalMs - performance.now(); !over() && left > 0; ) {
+      // At most one read per interval: what changes during the wait is in the read after it.
+      for (let left = readAt + minIntervalMs - performance.now(); !over() && left > 0; ) {
         await wait(member, left);
-        left = loadedAt + minIntervalMs - performance.now();
+        left = readAt + minIntervalMs - performance.now();
       }
       if (over()) return;
       // Cleared before the read: a change announced while it runs asks for one more.
       member.queue.length = 0;
       member.behind = false;
-      loadedAt = performance.now();
       let next: T;
       try {
         next = await load();
       } catch {
         // Not read (the database is unreachable): the next change or recheck reads again.
         continue;
+      } finally {
+        readAt = performance.now();
       }
       if (same(current, next)) continue;
       current = next;

@@ -59,7 +59,7 @@ function Figures({ stats, currency, reconnecting }: { stats: StaffStats; currenc
           <dd>{stats.shoppersOnline}</dd>
         </div>
       </dl>
-      <p className="status" aria-live="polite">
+      <p className="dashboard-status" aria-live="polite">
         {reconnecting ? 'Reconnecting…' : `Live · updated ${timeFormat.format(new Date(stats.at))}`} (UTC day)
       </p>
       <OrdersChart minutes={stats.ordersPerMinute} />
