@@ -1,5 +1,6 @@
 // A new shopper's whole visit, in real Chromium, against any running shop (one instance or Nginx in
-// front of several): browse, search, product, cart, sign-up, checkout, order history, live chat.
+// front of several): browse, search, product, cart, sign-up, checkout (seen live on the staff
+// dashboard), order history, live chat.
 
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -184,6 +185,20 @@ export async function runJourney(baseUrl: string, options: JourneyOptions = {}):
       await cartLink(1).waitFor();
     });
 
+    // The demo staff account (seeded outside production) watches today's figures in the other browser.
+    const dashboard = await step('staff open the dashboard', async () => {
+      const { page: staff } = await open('staff', launching[1] as Promise<Browser>);
+      await staff.goto(`${base}/signin`);
+      await staff.getByLabel('Email').fill('staff@shop.test');
+      await staff.getByLabel('Password').fill('staff-password');
+      await staff.getByRole('button', { name: 'Sign in' }).click();
+      await staff.getByRole('button', { name: 'Sign out' }).waitFor();
+      await staff.getByRole('banner').getByRole('link', { name: 'Staff', exact: true }).click();
+      const ordersToday = staff.getByRole('region', { name: 'Today' }).locator('dt:text-is("Orders today") + dd');
+      await ordersToday.waitFor();
+      return { staff, ordersToday, before: Number(await ordersToday.textContent()) };
+    });
+
     const order = await step('check out', async () => {
       await cartLink(1).click();
       await page.getByRole('link', { name: 'Check out' }).click();
@@ -204,6 +219,13 @@ export async function runJourney(baseUrl: string, options: JourneyOptions = {}):
       await cartLink(0).waitFor();
       await capture(page, 'order-confirmation');
       return { number: orderNumber, path: new URL(page.url()).pathname };
+    });
+
+    await step('staff see the order on the dashboard', async () => {
+      await waitFor(async () => Number(await dashboard.ordersToday.textContent()) === dashboard.before + 1, 'one more order today', {
+        timeoutMs: timeout,
+      });
+      await capture(dashboard.staff, 'staff-dashboard');
     });
 
     await step('find the order in the order history', async () => {

@@ -5,6 +5,7 @@ import { httpRoutes } from './http-routes.ts';
 import { KEEP_ALIVE, type KeepAlive, superviseSockets } from './keep-alive.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { countingDashboards, PRESENCE_TIMING, type PresenceTiming, reportPresence } from './presence.ts';
 import { clientIp } from './security.ts';
 import { closeGracefully } from './shutdown.ts';
 import { SOCKET_LIMITS, type SocketLimits } from './socket-limits.ts';
@@ -29,6 +30,8 @@ export interface AppOptions {
   keepAlive?: KeepAlive;
   /** Calls per second and open subscriptions per WebSocket; the defaults suit production. */
   socketLimits?: SocketLimits;
+  /** How this instance reports its open sockets to the staff dashboard; the defaults suit production. */
+  presence?: PresenceTiming;
 }
 
 export interface App {
@@ -69,8 +72,10 @@ export function createApp({
   readinessChecks = {},
   keepAlive = KEEP_ALIVE,
   socketLimits = SOCKET_LIMITS,
+  presence: presenceTiming = PRESENCE_TIMING,
 }: AppOptions): App {
-  const deps = { ...givenDeps, observer: givenDeps.observer ?? metrics.observer };
+  const dashboards = countingDashboards(givenDeps.observer ?? metrics.observer);
+  const deps = { ...givenDeps, observer: dashboards.observer };
   const { orm } = deps;
   let draining = false;
   const isDraining = () => draining;
@@ -121,6 +126,21 @@ export function createApp({
     draining: isDraining,
   });
   const supervision = superviseSockets(wss, keepAlive);
+  let lastPresenceError = '';
+  const presence = reportPresence({
+    orm,
+    bus: deps.bus,
+    instanceName,
+    count: () => Math.max(0, wss.clients.size - dashboards.open()),
+    timing: presenceTiming,
+    // Once per kind of failure, not every second while the database is away.
+    onError: (error) => {
+      const message = error instanceof Error ? error.message : String(error);
+      if (message !== lastPresenceError)
+        logger.warn({ err: error instanceof Error ? describeError(error) : String(error) }, 'could not report the open sockets');
+      lastPresenceError = message;
+    },
+  });
   metrics.watch({
     webSockets: () => wss.clients.size,
     pool: async () => orm.em.getConnection().getNativeClient(),
@@ -135,6 +155,7 @@ export function createApp({
       draining = true;
       supervision.stop();
       await closeGracefully({ server, wss, answered: sockets.answered, inFlight: routes.inFlight }, drainMs);
+      await presence.stop();
     },
   };
 }

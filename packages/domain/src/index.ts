@@ -11,4 +11,5 @@ export { channels, type Sequenced } from './live/publish.ts';
 export { createLiveRegistry, type LiveRegistry } from './live/registry.ts';
 export * as mail from './mail/index.ts';
 export * as orders from './orders/index.ts';
+export * as stats from './stats/index.ts';
 export * as wishlist from './wishlist/index.ts';

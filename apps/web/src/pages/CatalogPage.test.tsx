@@ -100,3 +100,58 @@ describe('CatalogPage', () => {
     await screen.findByText('Product 5');
   });
 });
+
+describe('CatalogPage price filter', () => {
+  const listed = () => {
+    const seen: { minPriceCents?: number | undefined; maxPriceCents?: number | undefined }[] = [];
+    server.use(
+      ...trpc({
+        'catalog.categories': () => categories,
+        'catalog.list': (input) => {
+          seen.push({ minPriceCents: input?.minPriceCents, maxPriceCents: input?.maxPriceCents });
+          return page(input?.maxPriceCents === 2_550 ? [8] : [1, 2]);
+        },
+      }),
+    );
+    return seen;
+  };
+  const minField = () => screen.getByRole('textbox', { name: 'Minimum price' }) as HTMLInputElement;
+  const maxField = () => screen.getByRole('textbox', { name: 'Maximum price' }) as HTMLInputElement;
+
+  it('takes the range from the address bar, narrows it as typed, and keeps it in the address bar', async () => {
+    const seen = listed();
+    renderApp('/c/lighting?minPriceCents=1000');
+    await screen.findByText('Product 1');
+    expect(minField().value).toBe('10.00');
+    expect(seen[0]).toEqual({ minPriceCents: 1_000, maxPriceCents: undefined });
+
+    await userEvent.type(maxField(), '25,5');
+    await screen.findByText('Product 8');
+    expect(seen.at(-1)).toEqual({ minPriceCents: 1_000, maxPriceCents: 2_550 });
+    // Debounced: no request for the partial "2", "25", "25,".
+    expect(seen.filter((s) => s.maxPriceCents !== undefined)).toHaveLength(1);
+    await waitFor(() => expect(new URLSearchParams(window.location.search).get('maxPriceCents')).toBe('2550'));
+    expect(new URLSearchParams(window.location.search).get('minPriceCents')).toBe('1000');
+
+    await userEvent.clear(minField());
+    await waitFor(() => expect(seen.at(-1)).toEqual({ minPriceCents: undefined, maxPriceCents: 2_550 }));
+    await waitFor(() => expect(new URLSearchParams(window.location.search).has('minPriceCents')).toBe(false));
+    window.history.replaceState(null, '', '/');
+  });
+
+  it('says why a range is not applied: a minimum above the maximum, or no price, and sends neither bound', async () => {
+    const seen = listed();
+    renderApp('/');
+    await screen.findByText('Product 1');
+    await userEvent.type(minField(), '50');
+    await userEvent.type(maxField(), '20');
+    expect((await screen.findByText('The minimum price is above the maximum.')).getAttribute('role')).toBe('status');
+    expect(maxField().getAttribute('aria-invalid')).toBe('true');
+    await userEvent.clear(maxField());
+    await userEvent.type(maxField(), 'cheap');
+    expect(await screen.findByText('Enter prices such as 12.50.')).toBeTruthy();
+    // Only the minimum was ever applied on its own, while the maximum was still being typed.
+    expect(seen.every((s) => s.maxPriceCents === undefined)).toBe(true);
+    window.history.replaceState(null, '', '/');
+  });
+});

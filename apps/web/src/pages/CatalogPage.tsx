@@ -2,6 +2,7 @@ import type { CatalogSort } from '@shop/schemas';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Link, useParams, useSearch } from 'wouter';
+import { PriceFilter, priceRange, priceText } from '../components/PriceFilter.tsx';
 import { ProductCard, ProductCardSkeleton } from '../components/ProductCard.tsx';
 import { useTRPC } from '../lib/trpc.ts';
 import { useDebounced } from '../lib/useDebounced.ts';
@@ -19,19 +20,26 @@ const PAGE_SIZE = 24;
 export function CatalogPage() {
   const trpc = useTRPC();
   const { category } = useParams<{ category?: string }>();
-  const initialSearch = new URLSearchParams(useSearch()).get('q') ?? '';
-  const [search, setSearch] = useState(initialSearch);
+  const params = new URLSearchParams(useSearch());
+  const [search, setSearch] = useState(params.get('q') ?? '');
+  const [minPrice, setMinPrice] = useState(priceText(params.get('minPriceCents')));
+  const [maxPrice, setMaxPrice] = useState(priceText(params.get('maxPriceCents')));
   const [sort, setSort] = useState<CatalogSort | ''>('');
   const [inStock, setInStock] = useState(false);
   const debouncedSearch = useDebounced(search.trim(), 250);
+  const price = priceRange(useDebounced(minPrice, 400), useDebounced(maxPrice, 400));
+  const { minPriceCents, maxPriceCents } = price;
 
-  // Keep the search in the address bar, so a search result is a link too.
+  // Keep the search and the price range in the address bar, so a filtered page is a link too.
   useEffect(() => {
     const url = new URL(window.location.href);
-    if (debouncedSearch) url.searchParams.set('q', debouncedSearch);
-    else url.searchParams.delete('q');
+    const keep = (name: string, value: string | number | undefined) =>
+      value === undefined || value === '' ? url.searchParams.delete(name) : url.searchParams.set(name, String(value));
+    keep('q', debouncedSearch);
+    keep('minPriceCents', minPriceCents);
+    keep('maxPriceCents', maxPriceCents);
     window.history.replaceState(window.history.state, '', url);
-  }, [debouncedSearch]);
+  }, [debouncedSearch, minPriceCents, maxPriceCents]);
 
   const categories = useQuery(trpc.catalog.categories.queryOptions());
   const products = useInfiniteQuery(
@@ -42,6 +50,8 @@ export function CatalogPage() {
         ...(category ? { category } : {}),
         ...(sort ? { sort } : {}),
         ...(inStock ? { inStock } : {}),
+        ...(minPriceCents !== undefined ? { minPriceCents } : {}),
+        ...(maxPriceCents !== undefined ? { maxPriceCents } : {}),
       },
       { getNextPageParam: (page) => page.nextCursor },
     ),
@@ -88,6 +98,7 @@ export function CatalogPage() {
                   ))}
               </select>
             </label>
+            <PriceFilter min={minPrice} max={maxPrice} error={price.error} onMin={setMinPrice} onMax={setMaxPrice} />
             <label className="checkbox">
               <input type="checkbox" checked={inStock} onChange={(e) => setInStock(e.target.checked)} /> In stock only
             </label>

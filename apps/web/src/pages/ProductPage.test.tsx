@@ -1,8 +1,8 @@
 import type { Cart } from '@shop/schemas';
-import { screen, waitFor } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { product } from '../test/fixtures.ts';
+import { page, product } from '../test/fixtures.ts';
 import { EMPTY_CART, server, TrpcFailure, trpc } from '../test/msw.ts';
 import { renderApp } from '../test/render.tsx';
 
@@ -95,5 +95,51 @@ describe('ProductPage', () => {
     reply.open();
     expect((await screen.findByRole('alert')).textContent).toContain('only 0 of this product in stock');
     expect(badge().getAttribute('aria-label')).toBe('Cart, 0 items');
+  });
+
+  it('shows where the product sits: Home › its category › the product, all but the last a link', async () => {
+    server.use(...trpc({ 'catalog.product': () => oakStool, 'catalog.list': () => page([]) }));
+    renderApp('/p/oak-stool');
+    const trail = await screen.findByRole('navigation', { name: 'Breadcrumb' });
+    const steps = within(trail).getAllByRole('listitem');
+    expect(steps.map((li) => li.textContent)).toEqual(['Home', 'Kitchen', 'Oak Stool']);
+    expect(
+      within(trail)
+        .getAllByRole('link')
+        .map((a) => a.getAttribute('href')),
+    ).toEqual(['/', '/c/kitchen']);
+    expect(steps[2]?.getAttribute('aria-current')).toBe('page');
+  });
+
+  it('suggests more from the same category, without the product itself', async () => {
+    const asked: unknown[] = [];
+    server.use(
+      ...trpc({
+        'catalog.product': () => oakStool,
+        'catalog.list': (input) => {
+          asked.push(input);
+          return { items: [oakStool, ...page([11, 12, 13, 14]).items], nextCursor: 'more' };
+        },
+      }),
+    );
+    renderApp('/p/oak-stool');
+    const more = await screen.findByRole('list', { name: 'More from Kitchen' });
+    expect(
+      within(more)
+        .getAllByRole('link', { name: /Product 1\d$/ })
+        .map((a) => a.getAttribute('href')),
+    ).toEqual(['/p/product-11', '/p/product-12', '/p/product-13', '/p/product-14']);
+    expect(within(more).queryByText('Oak Stool')).toBeNull();
+    // (A request of the test before may land here too: each asks the same.)
+    expect(asked.length).toBeGreaterThan(0);
+    for (const input of asked) expect(input).toEqual({ category: 'kitchen', limit: 5 });
+  });
+
+  it('suggests nothing when the product is alone in its category', async () => {
+    server.use(...trpc({ 'catalog.product': () => oakStool, 'catalog.list': () => ({ items: [oakStool], nextCursor: null }) }));
+    renderApp('/p/oak-stool');
+    await screen.findByRole('heading', { name: 'Oak Stool' });
+    await waitFor(() => expect(screen.queryByRole('heading', { name: /More from/ })).toBeNull());
+    expect(screen.queryByRole('list', { name: /More from/ })).toBeNull();
   });
 });

@@ -1,9 +1,14 @@
+import type { Product } from '@shop/schemas';
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'wouter';
+import { ProductCard } from '../components/ProductCard.tsx';
 import { WishlistButton } from '../components/WishlistButton.tsx';
 import { formatPrice } from '../lib/format.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { useAddToCart } from '../lib/useAddToCart.ts';
+
+/** How many other products of the category the page suggests. */
+const RELATED = 4;
 
 export default function ProductPage({ slug }: { slug: string }) {
   const trpc = useTRPC();
@@ -22,23 +27,54 @@ export default function ProductPage({ slug }: { slug: string }) {
   }
   const p = product.data;
   return (
-    <article className="product">
-      <img src={p.imageUrl} alt="" width={400} height={400} />
-      <div>
-        <Link href={`/c/${p.category.slug}`} className="card-category">
-          {p.category.name}
-        </Link>
-        <h1>{p.name}</h1>
-        <p className="price">{formatPrice(p.priceCents, p.currency)}</p>
-        <p className={p.stock > 0 ? 'stock' : 'stock stock-out'}>{p.stock > 0 ? `${p.stock} in stock` : 'Sold out'}</p>
-        <p>{p.description}</p>
-        <div className="product-actions">
-          <button type="button" disabled={p.stock === 0 || addToCart.isPending} onClick={() => addToCart.mutate({ product: p })}>
-            {p.stock === 0 ? 'Sold out' : 'Add to cart'}
-          </button>
-          <WishlistButton product={p} className="wish wish-text" withText />
+    <>
+      <nav aria-label="Breadcrumb" className="breadcrumbs">
+        <ol>
+          <li>
+            <Link href="/">Home</Link>
+          </li>
+          <li>
+            <Link href={`/c/${p.category.slug}`}>{p.category.name}</Link>
+          </li>
+          <li aria-current="page">{p.name}</li>
+        </ol>
+      </nav>
+      <article className="product">
+        <img src={p.imageUrl} alt="" width={400} height={400} />
+        <div>
+          <h1>{p.name}</h1>
+          <p className="price">{formatPrice(p.priceCents, p.currency)}</p>
+          <p className={p.stock > 0 ? 'stock' : 'stock stock-out'}>{p.stock > 0 ? `${p.stock} in stock` : 'Sold out'}</p>
+          <p>{p.description}</p>
+          <div className="product-actions">
+            <button type="button" disabled={p.stock === 0 || addToCart.isPending} onClick={() => addToCart.mutate({ product: p })}>
+              {p.stock === 0 ? 'Sold out' : 'Add to cart'}
+            </button>
+            <WishlistButton product={p} className="wish wish-text" withText />
+          </div>
         </div>
-      </div>
-    </article>
+      </article>
+      <MoreFromCategory product={p} />
+    </>
+  );
+}
+
+/** Other products of the same category (the catalog's first page of it, this one left out). */
+function MoreFromCategory({ product }: { product: Product }) {
+  const trpc = useTRPC();
+  // One more than shown, in case this product is among them; the catalog's cache serves it to all.
+  const list = useQuery(trpc.catalog.list.queryOptions({ category: product.category.slug, limit: RELATED + 1 }));
+  const others = list.data?.items.filter((item) => item.id !== product.id).slice(0, RELATED) ?? [];
+  // A suggestion, not the page's purpose: nothing is shown while loading, on failure, or when alone.
+  if (others.length === 0) return null;
+  return (
+    <section className="related" aria-labelledby="related-title">
+      <h2 id="related-title">More from {product.category.name}</h2>
+      <ul className="grid" aria-label={`More from ${product.category.name}`}>
+        {others.map((item) => (
+          <ProductCard key={item.id} product={item} />
+        ))}
+      </ul>
+    </section>
   );
 }

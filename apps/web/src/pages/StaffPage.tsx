@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'wouter';
 import { SignInLink } from '../components/SignInLink.tsx';
+import { Dashboard } from '../components/staff/Dashboard.tsx';
 import { MfaPanel } from '../components/staff/MfaPanel.tsx';
 import { OrderQueue } from '../components/staff/OrderQueue.tsx';
 import { ProductEditor } from '../components/staff/ProductEditor.tsx';
@@ -32,9 +33,11 @@ export default function StaffPage() {
     <section className="staff" aria-labelledby="staff-title">
       <h1 id="staff-title">Staff</h1>
       <nav aria-label="Staff sections" className="staff-nav">
+        <a href="#staff-dashboard">Go to today's figures</a>
         <a href="#staff-products">Go to products</a>
         <a href="#staff-orders">Go to orders</a>
       </nav>
+      <Dashboard />
       <MfaPanel enrolled={me.data.mfa} />
       <div className="staff-columns">
         <ProductEditor />

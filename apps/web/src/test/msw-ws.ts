@@ -1,27 +1,14 @@
-import type { AppRouter } from '@shop/api';
-import type { inferRouterInputs, inferRouterOutputs, TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { ws } from 'msw';
 import type { ZodType } from 'zod';
+import type { At, Inputs, Outputs, Path } from './paths.ts';
 
-type Inputs = inferRouterInputs<AppRouter>;
-type Outputs = inferRouterOutputs<AppRouter>;
 /** Subscription outputs are async iterables; every other procedure's is not. */
-type SubscriptionPath = {
-  [K in keyof Outputs]: {
-    [P in keyof Outputs[K]]: Outputs[K][P] extends AsyncIterable<unknown> ? `${K & string}.${P & string}` : never;
-  }[keyof Outputs[K]];
-}[keyof Outputs];
-type Split<S> = S extends `${infer A}.${infer B}` ? [A, B] : never;
-type Yield<P extends SubscriptionPath> =
-  Split<P> extends [infer A extends keyof Outputs, infer B]
-    ? Outputs[A][B & keyof Outputs[A]] extends AsyncIterable<infer Y>
-      ? Y
-      : never
-    : never;
+type SubscriptionPath = { [P in Path]: At<Outputs, P> extends AsyncIterable<unknown> ? P : never }[Path];
+type Yield<P extends SubscriptionPath> = At<Outputs, P> extends AsyncIterable<infer Y> ? Y : never;
 /** What the server yields: the payload of a `tracked(id, payload)` event, or the plain event. */
 export type EventOf<P extends SubscriptionPath> = Yield<P> extends { id: string; data: infer D } ? D : Yield<P>;
-export type SubscriptionInput<P extends SubscriptionPath> =
-  Split<P> extends [infer A extends keyof Inputs, infer B] ? Inputs[A][B & keyof Inputs[A]] : never;
+export type SubscriptionInput<P extends SubscriptionPath> = At<Inputs, P>;
 
 /** One subscription a client opened on the mocked socket. */
 export interface LiveSubscription<P extends SubscriptionPath> {

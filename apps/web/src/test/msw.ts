@@ -1,4 +1,3 @@
-import type { AppRouter } from '@shop/api';
 import {
   adminAdjustStockInput,
   adminOrderListInput,
@@ -20,32 +19,18 @@ import {
   registerInput,
   wishlistItemInput,
 } from '@shop/schemas';
-import type { AnyTRPCProcedure, inferRouterInputs, inferRouterOutputs, TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import type { ZodType } from 'zod';
 import { trpcLive } from './msw-ws.ts';
+import type { At, Inputs, Outputs, Path } from './paths.ts';
 
 export const API_ORIGIN = 'http://shop.test';
 /** The mocked WebSocket: every test has one; it acknowledges subscriptions and waits for `emit`. */
 export const live = trpcLive(API_ORIGIN, { 'orders.onUpdate': ordersSubscribeInput, 'chat.onMessage': chatSubscribeInput });
 export const server = setupServer(live.handler);
 
-type Inputs = inferRouterInputs<AppRouter>;
-type Outputs = inferRouterOutputs<AppRouter>;
-// Every procedure's dotted path, nested routers included ('admin.order.list'): walked on the
-// router's record, where a procedure and a sub-router can be told apart (their outputs cannot).
-type Paths<R, Prefix extends string = ''> = {
-  [K in keyof R & string]: R[K] extends AnyTRPCProcedure ? `${Prefix}${K}` : Paths<R[K], `${Prefix}${K}.`>;
-}[keyof R & string];
-type Path = Paths<AppRouter['_def']['record']>;
-type At<T, P extends string> = P extends `${infer A}.${infer B}`
-  ? A extends keyof T
-    ? At<T[A], B>
-    : never
-  : P extends keyof T
-    ? T[P]
-    : never;
 type OutputOf<P extends Path> = At<Outputs, P>;
 type InputOf<P extends Path> = At<Inputs, P>;
 

@@ -1,4 +1,4 @@
-import { admin } from '@shop/domain';
+import { admin, stats } from '@shop/domain';
 import { adminAdjustStockInput, adminOrderListInput, adminProductUpsertInput, adminSetStatusInput } from '@shop/schemas';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { staffProcedure } from '../trpc.ts';
@@ -11,5 +11,9 @@ export const adminRouter = {
   order: {
     list: staffProcedure.input(adminOrderListInput).query(({ ctx, input }) => admin.listOrders(ctx, input)),
     setStatus: staffProcedure.input(adminSetStatusInput).mutation(({ ctx, input }) => admin.setOrderStatus(ctx, input)),
+  },
+  stats: {
+    // Plain values, not tracked events: a reconnecting dashboard gets the current figures at once.
+    onUpdate: staffProcedure.subscription(({ ctx, signal }) => stats.streamStaffStats(ctx, signal)),
   },
 } satisfies TRPCRouterRecord;

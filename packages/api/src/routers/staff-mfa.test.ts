@@ -54,6 +54,7 @@ describe('admin.* for an enrolled staff account', () => {
     expect(refused.message).toMatch(/second factor required/);
     expect(reasonOf(refused)).toBe('MFA_REQUIRED');
     await expect(before.api.admin.product.adjustStock({ productId: 1, delta: 1 })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(before.api.admin.stats.onUpdate()).rejects.toMatchObject({ code: 'FORBIDDEN' });
 
     // The session that enrolled proved the code: it stays signed in and verified.
     expect(await enrolling.api.auth.me()).toMatchObject({ email, mfa: true });
@@ -86,8 +87,12 @@ describe('with staff enrolment required', () => {
     expect(refused.code).toBe('FORBIDDEN');
     expect(refused.message).toMatch(/enrol/);
     expect(reasonOf(refused)).toBe('MFA_ENROLMENT_REQUIRED');
+    await expect(api.admin.stats.onUpdate()).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await enrol(api);
     expect(await api.admin.order.list()).toMatchObject({ items: expect.any(Array) });
+    const live = (await api.admin.stats.onUpdate())[Symbol.asyncIterator]();
+    expect((await live.next()).value).toMatchObject({ ordersToday: 0, lowStock: [] });
+    await live.return?.();
   });
 
   it('changes nothing for an account without a factor when not required', async () => {

@@ -3,6 +3,7 @@ import { Category, Product, SearchTermCategory, SearchWord } from './catalog.ts'
 import { ChatMessage, ChatRoom } from './chat.ts';
 import { EmailOutbox } from './mail.ts';
 import { Order, OrderEvent, OrderLine } from './order.ts';
+import { LowStock, SocketPresence } from './stats.ts';
 import { RecoveryCode, User } from './user.ts';
 import { WishlistItem } from './wishlist.ts';
 
@@ -11,6 +12,7 @@ export * from './catalog.ts';
 export * from './chat.ts';
 export * from './mail.ts';
 export * from './order.ts';
+export * from './stats.ts';
 export * from './user.ts';
 export * from './wishlist.ts';
 
@@ -30,4 +32,6 @@ export const entities = [
   ChatRoom,
   ChatMessage,
   RecoveryCode,
+  LowStock,
+  SocketPresence,
 ];

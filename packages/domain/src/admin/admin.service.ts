@@ -15,6 +15,7 @@ import type { AuthedContext } from '../context.ts';
 import { badRequest, notFound, ShopError } from '../errors.ts';
 import { changeStatus, pageOrders } from '../orders/orders.service.ts';
 import { sql, violatesUnique } from '../sql.ts';
+import { announceStatsChanged } from '../stats/stats.service.ts';
 
 // The router admits staff only; checked here too (the role and the second factor), so no other
 // caller can reach these by mistake.
@@ -84,7 +85,7 @@ export async function upsertProduct(ctx: AuthedContext, input: AdminProductUpser
   const [row] = rows;
   if (!row) throw notFound('product');
   const product = await loadProduct(ctx.em, row.id);
-  await ctx.catalogCache.changed();
+  await Promise.all([ctx.catalogCache.changed(), announceStatsChanged(ctx.bus)]);
   return product;
 }
 
@@ -105,7 +106,7 @@ export async function adjustStock(ctx: AuthedContext, input: AdminAdjustStockInp
   );
   if (row) {
     const product = await loadProduct(ctx.em, row.id);
-    await ctx.catalogCache.changed();
+    await Promise.all([ctx.catalogCache.changed(), announceStatsChanged(ctx.bus)]);
     return product;
   }
   const [current] = await sql<{ stock: number }>(ctx.em, 'select stock from products where id = ?', [productId]);

@@ -7,6 +7,7 @@ import { queueOrderEmail } from '../mail/outbox.ts';
 import { ORDER_EVENT_CTES, publishOrderEvent } from '../orders/events.ts';
 import { loadOrder, ORDER_COLUMNS, type OrderLineRow, type OrderRow, toOrder, toOrderLine } from '../orders/order-row.ts';
 import { sql } from '../sql.ts';
+import { announceStatsChanged } from '../stats/stats.service.ts';
 
 /** orders.total_cents is an int4: a larger total is refused rather than overflowing. */
 export const MAX_ORDER_TOTAL_CENTS = 2_000_000_000;
@@ -198,7 +199,7 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
     const order = toOrder(written, lines.map(toOrderLine));
     return { order, event: { userId, seq: Number(written.seq) } };
   });
-  // A new order is news for the shopper's other tabs too; a replayed one is not.
-  if (placed.event) await publishOrderEvent(ctx, placed.event, placed.order);
+  // A new order is news for the shopper's other tabs and the staff dashboard; a replayed one is not.
+  if (placed.event) await Promise.all([publishOrderEvent(ctx, placed.event, placed.order), announceStatsChanged(ctx.bus)]);
   return placed.order;
 }

@@ -19,6 +19,8 @@ export interface EndOn {
 export const channels = {
   chat: (roomId: string) => `chat:${roomId}`,
   orders: (userId: string) => `orders:${userId}`,
+  /** The staff dashboard's figures may have changed (an order, a status, stock, sockets): any message. */
+  stats: 'stats',
 };
 
 /**

@@ -4,6 +4,7 @@ import type { AuthedContext, ServiceContext } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { queueOrderEmail } from '../mail/outbox.ts';
 import { sql } from '../sql.ts';
+import { announceStatsChanged } from '../stats/stats.service.ts';
 import { decodeOrderCursor, encodeOrderCursor } from './cursor.ts';
 import { publishOrderEvent, recordOrderEvent } from './events.ts';
 import { loadOrder, ORDER_COLUMNS, type OrderRow, withLines } from './order-row.ts';
@@ -99,7 +100,7 @@ export async function changeStatus(ctx: ServiceContext, id: string, to: OrderSta
     return { order: updated, event };
   });
   // Published only once committed, so subscribers never hear of a change that was rolled back.
-  await publishOrderEvent(ctx, event, order);
+  await Promise.all([publishOrderEvent(ctx, event, order), announceStatsChanged(ctx.bus)]);
   return order;
 }
 

@@ -2,10 +2,11 @@ import type { Page, Product, ProductSummary } from '@shop/schemas';
 import { type InfiniteData, useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { formatPrice } from '../../lib/format.ts';
+import { centsToInput } from '../../lib/price.ts';
 import { useTRPC, useTRPCClient } from '../../lib/trpc.ts';
 import { useDebounced } from '../../lib/useDebounced.ts';
 import { useToast } from '../Toasts.tsx';
-import { centsToInput, parsePrice, parseStock } from './price.ts';
+import { parsePrice, parseStock } from './price.ts';
 
 const PAGE_SIZE = 20;
 
