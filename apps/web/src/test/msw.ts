@@ -92,7 +92,16 @@ const INPUT_SCHEMAS: { [P in Path]?: ZodType } = {
 };
 
 /** What every page asks for in the header: a signed-out visitor with an empty cart. */
-export const EMPTY_CART = { lines: [], itemCount: 0, subtotalCents: 0, currency: 'EUR' };
+export const EMPTY_CART = {
+  lines: [],
+  itemCount: 0,
+  subtotalCents: 0,
+  currency: 'EUR',
+  code: null,
+  discountCents: 0,
+  totalCents: 0,
+  codeProblem: null,
+};
 const DEFAULTS: Resolvers = { 'auth.me': () => null, 'cart.get': () => EMPTY_CART };
 
 /**

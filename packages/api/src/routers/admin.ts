@@ -1,5 +1,11 @@
 import { admin } from '@shop/domain';
-import { adminAdjustStockInput, adminOrderListInput, adminProductUpsertInput, adminSetStatusInput } from '@shop/schemas';
+import {
+  adminAdjustStockInput,
+  adminOrderListInput,
+  adminProductUpsertInput,
+  adminPromotionUpsertInput,
+  adminSetStatusInput,
+} from '@shop/schemas';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { staffProcedure } from '../trpc.ts';
 
@@ -11,5 +17,9 @@ export const adminRouter = {
   order: {
     list: staffProcedure.input(adminOrderListInput).query(({ ctx, input }) => admin.listOrders(ctx, input)),
     setStatus: staffProcedure.input(adminSetStatusInput).mutation(({ ctx, input }) => admin.setOrderStatus(ctx, input)),
+  },
+  promotion: {
+    upsert: staffProcedure.input(adminPromotionUpsertInput).mutation(({ ctx, input }) => admin.upsertPromotion(ctx, input)),
+    list: staffProcedure.query(({ ctx }) => admin.listPromotions(ctx)),
   },
 } satisfies TRPCRouterRecord;

@@ -3,6 +3,7 @@ import { Category, Product, SearchTermCategory, SearchWord } from './catalog.ts'
 import { ChatMessage, ChatRoom } from './chat.ts';
 import { EmailOutbox } from './mail.ts';
 import { Order, OrderEvent, OrderLine } from './order.ts';
+import { Promotion } from './promotion.ts';
 import { RecoveryCode, User } from './user.ts';
 import { WishlistItem } from './wishlist.ts';
 
@@ -11,6 +12,7 @@ export * from './catalog.ts';
 export * from './chat.ts';
 export * from './mail.ts';
 export * from './order.ts';
+export * from './promotion.ts';
 export * from './user.ts';
 export * from './wishlist.ts';
 
@@ -20,6 +22,7 @@ export const entities = [
   Product,
   SearchWord,
   SearchTermCategory,
+  Promotion,
   Cart,
   CartItem,
   WishlistItem,

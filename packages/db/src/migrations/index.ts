@@ -8,6 +8,7 @@ import { Migration20261206174000_catalog_locks } from './Migration20261206174000
 import { Migration20261206190000_category_windows } from './Migration20261206190000_category_windows.ts';
 import { Migration20261206193000_numword_lexemes } from './Migration20261206193000_numword_lexemes.ts';
 import { Migration20261206201119_email_outbox } from './Migration20261206201119_email_outbox.ts';
+import { Migration20261206213000_promotions } from './Migration20261206213000_promotions.ts';
 
 // Every migration, in order. `pnpm db:migration:create <name>` writes a file here; add it to this list.
 export const migrationsList: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261206190000_category_windows', class: Migration20261206190000_category_windows },
   { name: 'Migration20261206193000_numword_lexemes', class: Migration20261206193000_numword_lexemes },
   { name: 'Migration20261206201119_email_outbox', class: Migration20261206201119_email_outbox },
+  { name: 'Migration20261206213000_promotions', class: Migration20261206213000_promotions },
 ];
