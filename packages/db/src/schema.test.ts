@@ -136,6 +136,9 @@ describe('seed', () => {
       ['staff@shop.test', 'staff'],
     ]);
     expect(users.every((u) => u.password_hash.startsWith('$argon2id$'))).toBe(true);
+    expect(await sql(`select code, kind, value, active, usage_limit from promotions where code = 'WELCOME10'`)).toEqual([
+      { code: 'WELCOME10', kind: 'percent', value: 10, active: true, usage_limit: null },
+    ]);
   });
 });
 

@@ -54,7 +54,7 @@ export function PromotionForm({ currency }: { currency: string }) {
   return (
     <section className="staff-section" aria-labelledby="new-code-title">
       <h2 id="new-code-title">New code</h2>
-      <form onSubmit={submit} noValidate aria-labelledby="new-code-title" className="staff-row">
+      <form onSubmit={submit} noValidate aria-labelledby="new-code-title" className="staff-row promotion-form">
         <div className="staff-fields">
           {field('code', 'Code')}
           <div className="field">
