@@ -9,7 +9,7 @@ export const DEMO_ACCOUNTS = [
 ] as const;
 
 /** A promotion code to try the cart with, seeded with the demo accounts; the README states it. */
-export const DEMO_PROMOTION = { code: 'WELCOME10', kind: 'percent', value: 10 } as const;
+const DEMO_PROMOTION = { code: 'WELCOME10', kind: 'percent', value: 10 } as const;
 
 export const DEFAULT_PRODUCT_COUNT = 1_000;
 /**

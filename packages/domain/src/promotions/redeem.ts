@@ -1,10 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CartCodeProblem } from '@shop/schemas';
 import { ShopError } from '../errors.ts';
+import { formatMoney } from '../money.ts';
 import { sql } from '../sql.ts';
 import { CODE_TERMS_COLUMNS, type CodeTermsRow, codeProblem, discountFor, PROMOTION_STATE, type PromotionState } from './promotion-row.ts';
-
-const money = (cents: number, currency: string) => new Intl.NumberFormat('en', { style: 'currency', currency }).format(cents / 100);
 
 /** Why a code cannot be used, as the shopper reads it; NOT_FOUND or CONFLICT as the contract has it. */
 export function codeRefusal(code: string, state: PromotionState | 'unknown', problem: CartCodeProblem | null, currency: string): ShopError {
@@ -21,7 +20,7 @@ export function codeRefusal(code: string, state: PromotionState | 'unknown', pro
       return new ShopError('CONFLICT', `the code ${code} has been used up`, { code, codeProblem: problem });
     case 'live':
       if (problem?.reason === 'BELOW_MINIMUM') {
-        const minimum = money(problem.minSubtotalCents, currency);
+        const minimum = formatMoney(problem.minSubtotalCents, currency);
         return new ShopError('CONFLICT', `the code ${code} needs a subtotal of at least ${minimum}`, { code, codeProblem: problem });
       }
       // Usable again by the time the refusal was explained: staff changed it meanwhile.
