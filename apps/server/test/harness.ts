@@ -45,9 +45,14 @@ export async function register(
   return res.headers.getSetCookie()[0]?.split(';')[0] ?? '';
 }
 
+/** A typed HTTP client for one instance, sending `cookie` like a browser would. */
+export function httpClient(base: string, cookie: string) {
+  return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${base}/trpc`, headers: { cookie } })] });
+}
+
 /** Typed HTTP and WebSocket clients for one instance, sending `cookie` like a browser would. */
 export function clients(base: string, cookie: string) {
-  const http = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${base}/trpc`, headers: { cookie } })] });
+  const http = httpClient(base, cookie);
   const socket = createWSClient({
     url: `${base.replace('http', 'ws')}/trpc`,
     retryDelayMs: () => 200,

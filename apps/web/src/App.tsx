@@ -16,6 +16,7 @@ const OrdersPage = lazy(() => import('./pages/OrdersPage.tsx'));
 const WishlistPage = lazy(() => import('./pages/WishlistPage.tsx'));
 const ChatPage = lazy(() => import('./pages/ChatPage.tsx'));
 const StaffPage = lazy(() => import('./pages/StaffPage.tsx'));
+const StaffPromotionsPage = lazy(() => import('./pages/StaffPromotionsPage.tsx'));
 
 export function App({ queryClient, api }: { queryClient: QueryClient; api: Api }) {
   return (
@@ -40,6 +41,7 @@ export function App({ queryClient, api }: { queryClient: QueryClient; api: Api }
                   <Route path="/wishlist" component={WishlistPage} />
                   <Route path="/chat" component={ChatPage} />
                   <Route path="/staff" component={StaffPage} />
+                  <Route path="/staff/promotions" component={StaffPromotionsPage} />
                   <Route path="/signin">{() => <AuthPage mode="signin" />}</Route>
                   <Route path="/signup">{() => <AuthPage mode="signup" />}</Route>
                   <Route>

@@ -57,12 +57,49 @@ describe('constraints the database enforces', () => {
     );
   });
 
+  it('never lets a promotion be used more often than its limit, or fewer than zero times', async () => {
+    const [promo] = await sql<{ id: number }>(
+      `insert into promotions (code, kind, value, usage_limit, used_count) values ('LIMITED', 'fixed', 100, 2, 2) returning id`,
+    );
+    await expect(sql('update promotions set used_count = used_count + 1 where id = ?', [promo?.id])).rejects.toThrow(
+      /promotions_used_count_check/,
+    );
+    await expect(sql('update promotions set usage_limit = 1 where id = ?', [promo?.id])).rejects.toThrow(/promotions_used_count_check/);
+    await expect(sql('update promotions set used_count = -1, usage_limit = null where id = ?', [promo?.id])).rejects.toThrow(
+      /promotions_used_count_check/,
+    );
+  });
+
+  it('keeps promotion codes upper-case and unique, and percentages within 1–100', async () => {
+    await expect(sql(`insert into promotions (code, kind, value) values ('Mixed10', 'percent', 10)`)).rejects.toThrow(
+      /promotions_code_check/,
+    );
+    await sql(`insert into promotions (code, kind, value) values ('ONCE', 'percent', 10)`);
+    await expect(sql(`insert into promotions (code, kind, value) values ('ONCE', 'fixed', 10)`)).rejects.toThrow(/promotions_code_unique/);
+    await expect(sql(`insert into promotions (code, kind, value) values ('TOOMUCH', 'percent', 101)`)).rejects.toThrow(
+      /promotions_value_check/,
+    );
+    // A fixed amount is in cents: above 100 is fine.
+    await sql(`insert into promotions (code, kind, value) values ('FIVEEUR', 'fixed', 500)`);
+  });
+
+  it('keeps an order total equal to its subtotal less its discount', async () => {
+    const [user] = await sql<{ id: string }>(`select id from users where email = 'staff@shop.test'`);
+    await expect(
+      sql(
+        `insert into orders (user_id, subtotal_cents, discount_cents, total_cents, currency, shipping_address, idempotency_key, cart_fingerprint)
+         values (?, 1000, 100, 1000, 'EUR', '{}', gen_random_uuid(), 'f')`,
+        [user?.id],
+      ),
+    ).rejects.toThrow(/orders_total_check/);
+  });
+
   it('allows one order per user and idempotency key', async () => {
     const [user] = await sql<{ id: string }>(`select id from users where email = 'shopper@shop.test'`);
     const insert = () =>
       sql(
-        `insert into orders (user_id, total_cents, currency, shipping_address, idempotency_key, cart_fingerprint)
-         values (?, 100, 'EUR', '{}', '00000000-0000-4000-8000-000000000001', 'f')`,
+        `insert into orders (user_id, subtotal_cents, total_cents, currency, shipping_address, idempotency_key, cart_fingerprint)
+         values (?, 100, 100, 'EUR', '{}', '00000000-0000-4000-8000-000000000001', 'f')`,
         [user?.id],
       );
     await insert();
@@ -99,6 +136,9 @@ describe('seed', () => {
       ['staff@shop.test', 'staff'],
     ]);
     expect(users.every((u) => u.password_hash.startsWith('$argon2id$'))).toBe(true);
+    expect(await sql(`select code, kind, value, active, usage_limit from promotions where code = 'WELCOME10'`)).toEqual([
+      { code: 'WELCOME10', kind: 'percent', value: 10, active: true, usage_limit: null },
+    ]);
   });
 });
 

@@ -25,11 +25,20 @@ export function sql<T extends object>(db: Db, query: string, params: readonly un
  * (SQLSTATE 23505 and the constraint's name), not the ORM's converted exception.
  */
 export function violatesUnique(error: unknown, constraint: string): boolean {
+  return violates(error, '23505', constraint);
+}
+
+/** Whether a query failed on the named check constraint (SQLSTATE 23514). */
+export function violatesCheck(error: unknown, constraint: string): boolean {
+  return violates(error, '23514', constraint);
+}
+
+function violates(error: unknown, sqlState: string, constraint: string): boolean {
   return (
     typeof error === 'object' &&
     error !== null &&
     'code' in error &&
-    error.code === '23505' &&
+    error.code === sqlState &&
     'constraint' in error &&
     error.constraint === constraint
   );

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CartCodeProblem } from './promotions.ts';
 
 export const productIdSchema = z.number().int().positive().max(2_147_483_647);
 /** Most of one product a cart line may hold. */
@@ -37,4 +38,11 @@ export interface Cart {
   itemCount: number;
   subtotalCents: number;
   currency: string;
+  /** The promotion code applied to the cart, upper-cased; null without one. */
+  code: string | null;
+  discountCents: number;
+  /** subtotalCents − discountCents. */
+  totalCents: number;
+  /** Why the code gives no discount right now; null when it does, or without a code. */
+  codeProblem: CartCodeProblem | null;
 }

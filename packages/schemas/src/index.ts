@@ -6,4 +6,5 @@ export * from './chat.ts';
 export * from './common.ts';
 export * from './countries.ts';
 export * from './orders.ts';
+export * from './promotions.ts';
 export * from './wishlist.ts';

@@ -86,6 +86,11 @@ export interface Order {
   /** ISO-8601, UTC. */
   createdAt: string;
   lines: OrderLine[];
+  /** The promotion code redeemed by this order, or null. */
+  code: string | null;
+  subtotalCents: number;
+  discountCents: number;
+  /** subtotalCents − discountCents. */
   totalCents: number;
   currency: string;
   shippingAddress: Address;

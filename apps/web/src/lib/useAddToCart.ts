@@ -29,7 +29,15 @@ export function withAdded(cart: Cart, { product, quantity = 1 }: AddToCart): Car
         },
       ];
   const price = existing?.priceCents ?? product.priceCents;
-  return { ...cart, lines, itemCount: cart.itemCount + quantity, subtotalCents: cart.subtotalCents + price * quantity };
+  // The discount stays as it was until the server's cart replaces this one.
+  const added = price * quantity;
+  return {
+    ...cart,
+    lines,
+    itemCount: cart.itemCount + quantity,
+    subtotalCents: cart.subtotalCents + added,
+    totalCents: cart.totalCents + added,
+  };
 }
 
 /**

@@ -1,6 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'wouter';
+import { CartCode } from '../components/CartCode.tsx';
 import { useToast } from '../components/Toasts.tsx';
+import { Totals } from '../components/Totals.tsx';
 import { formatPrice } from '../lib/format.ts';
 import { useTRPC } from '../lib/trpc.ts';
 
@@ -16,7 +18,7 @@ export default function CartPage() {
 
   if (cart.isPending) return <p className="status">Loading…</p>;
   if (cart.isError) return <p role="alert">Could not load your cart: {cart.error.message}</p>;
-  const { lines, subtotalCents, currency, itemCount } = cart.data;
+  const { lines, currency, itemCount } = cart.data;
   if (lines.length === 0) {
     return (
       <section className="empty">
@@ -53,9 +55,15 @@ export default function CartPage() {
           </li>
         ))}
       </ul>
-      <p className="subtotal">
-        Subtotal ({itemCount} {itemCount === 1 ? 'item' : 'items'}): <strong>{formatPrice(subtotalCents, currency)}</strong>
-      </p>
+      <div className="cart-summary">
+        <CartCode cart={cart.data} />
+        <div>
+          <p className="muted">
+            {itemCount} {itemCount === 1 ? 'item' : 'items'}
+          </p>
+          <Totals {...cart.data} />
+        </div>
+      </div>
       <Link href="/checkout" className="button-link">
         Check out
       </Link>

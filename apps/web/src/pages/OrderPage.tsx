@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import { SignInLink } from '../components/SignInLink.tsx';
 import { useToast } from '../components/Toasts.tsx';
+import { Totals } from '../components/Totals.tsx';
 import { formatPrice } from '../lib/format.ts';
 import { canCancel, formatDate, STATUS_LABELS } from '../lib/orderStatus.ts';
 import { useTRPC } from '../lib/trpc.ts';
@@ -127,9 +128,7 @@ export default function OrderPage({ id }: { id: string }) {
           </li>
         ))}
       </ul>
-      <p>
-        Total: <strong>{formatPrice(o.totalCents, o.currency)}</strong>
-      </p>
+      <Totals {...o} />
       <CancelOrder order={o} />
     </section>
   );

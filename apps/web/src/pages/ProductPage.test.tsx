@@ -54,6 +54,10 @@ describe('ProductPage', () => {
       itemCount: 1,
       subtotalCents: 4_999,
       currency: 'EUR',
+      code: null,
+      discountCents: 0,
+      totalCents: 4_999,
+      codeProblem: null,
     };
     server.use(
       ...trpc({

@@ -3,7 +3,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { product, SHOPPER } from '../test/fixtures.ts';
-import { server, trpc } from '../test/msw.ts';
+import { EMPTY_CART, server, trpc } from '../test/msw.ts';
 import { renderApp } from '../test/render.tsx';
 
 describe('WishlistPage', () => {
@@ -42,7 +42,7 @@ describe('WishlistPage', () => {
         'wishlist.list': () => [product(1, { name: 'Oak Stool' })],
         'cart.add': ({ productId }) => {
           added.push(productId);
-          return { lines: [], itemCount: 1, subtotalCents: 0, currency: 'EUR' };
+          return { ...EMPTY_CART, itemCount: 1 };
         },
       }),
     );

@@ -1,4 +1,4 @@
-import type { Category, ChatMessage, Order, Page, ProductSummary, User } from '@shop/schemas';
+import type { Cart, CartLine, Category, ChatMessage, Order, Page, ProductSummary, User } from '@shop/schemas';
 
 export const categories: Category[] = [
   { id: 1, slug: 'kitchen', name: 'Kitchen', productCount: 40 },
@@ -46,9 +46,34 @@ export function order(n: number, overrides: Partial<Order> = {}): Order {
     status: 'placed',
     createdAt: '2026-11-22T10:00:00.000Z',
     lines: [{ productId: 3, name: 'Oak Stool', unitPriceCents: 4_999, quantity: 2, lineTotalCents: 9_998 }],
+    code: null,
+    subtotalCents: 9_998,
+    discountCents: 0,
     totalCents: 9_998,
     currency: 'EUR',
     shippingAddress: { name: 'Sam Shopper', line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' },
+    ...overrides,
+  };
+}
+
+/** A cart line of `quantity` of product `id` (priced as `product(id)`). */
+export function cartLine(id: number, quantity: number, overrides: Partial<CartLine> = {}): CartLine {
+  const { slug, name, imageUrl, priceCents, stock } = product(id);
+  return { productId: id, slug, name, imageUrl, priceCents, quantity, stock, lineTotalCents: priceCents * quantity, ...overrides };
+}
+
+/** A cart of these lines, without a code unless overridden; counts and totals follow from the lines. */
+export function cart(lines: CartLine[], overrides: Partial<Cart> = {}): Cart {
+  const subtotalCents = lines.reduce((sum, l) => sum + l.lineTotalCents, 0);
+  return {
+    lines,
+    itemCount: lines.reduce((sum, l) => sum + l.quantity, 0),
+    subtotalCents,
+    currency: 'EUR',
+    code: null,
+    discountCents: 0,
+    totalCents: subtotalCents - (overrides.discountCents ?? 0),
+    codeProblem: null,
     ...overrides,
   };
 }

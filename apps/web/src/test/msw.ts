@@ -2,7 +2,9 @@ import {
   adminAdjustStockInput,
   adminOrderListInput,
   adminProductUpsertInput,
+  adminPromotionUpsertInput,
   adminSetStatusInput,
+  applyCodeInput,
   cartAddInput,
   catalogListInput,
   catalogProductInput,
@@ -58,6 +60,7 @@ const INPUT_SCHEMAS: { [P in Path]?: ZodType } = {
   'catalog.list': catalogListInput,
   'catalog.product': catalogProductInput,
   'cart.add': cartAddInput,
+  'cart.applyCode': applyCodeInput,
   'auth.login': loginInput,
   'auth.register': registerInput,
   'auth.mfa.enable': mfaEnableInput,
@@ -69,6 +72,7 @@ const INPUT_SCHEMAS: { [P in Path]?: ZodType } = {
   'admin.product.adjustStock': adminAdjustStockInput,
   'admin.order.list': adminOrderListInput,
   'admin.order.setStatus': adminSetStatusInput,
+  'admin.promotion.upsert': adminPromotionUpsertInput,
   'wishlist.add': wishlistItemInput,
   'wishlist.remove': wishlistItemInput,
   'orders.list': ordersListInput,
@@ -77,7 +81,16 @@ const INPUT_SCHEMAS: { [P in Path]?: ZodType } = {
 };
 
 /** What every page asks for in the header: a signed-out visitor with an empty cart. */
-export const EMPTY_CART = { lines: [], itemCount: 0, subtotalCents: 0, currency: 'EUR' };
+export const EMPTY_CART = {
+  lines: [],
+  itemCount: 0,
+  subtotalCents: 0,
+  currency: 'EUR',
+  code: null,
+  discountCents: 0,
+  totalCents: 0,
+  codeProblem: null,
+};
 const DEFAULTS: Resolvers = { 'auth.me': () => null, 'cart.get': () => EMPTY_CART };
 
 /**

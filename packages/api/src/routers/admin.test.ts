@@ -52,6 +52,8 @@ describe('admin procedures for non-staff', () => {
     api.admin.product.adjustStock({ productId, delta: -1 }),
     api.admin.order.list(),
     api.admin.order.setStatus({ id: orderId, status: 'shipped' }),
+    api.admin.promotion.upsert({ code: 'NOT-ALLOWED', kind: 'percent', value: 50 }),
+    api.admin.promotion.list(),
   ];
 
   it('are FORBIDDEN for a shopper and change nothing', async () => {
@@ -63,6 +65,7 @@ describe('admin procedures for non-staff', () => {
     for (const error of errors) expect(error.code).toBe('FORBIDDEN');
     expect(await stockOf(product)).toBe(3);
     expect((await shopper.api.orders.byId({ id: placed.id })).status).toBe('placed');
+    expect(await sql('select id from promotions')).toEqual([]);
   });
 
   it('are UNAUTHORIZED for a guest', async () => {

@@ -1,5 +1,11 @@
 import { admin, stats } from '@shop/domain';
-import { adminAdjustStockInput, adminOrderListInput, adminProductUpsertInput, adminSetStatusInput } from '@shop/schemas';
+import {
+  adminAdjustStockInput,
+  adminOrderListInput,
+  adminProductUpsertInput,
+  adminPromotionUpsertInput,
+  adminSetStatusInput,
+} from '@shop/schemas';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { staffProcedure } from '../trpc.ts';
 
@@ -15,5 +21,9 @@ export const adminRouter = {
   stats: {
     // Plain values, not tracked events: a reconnecting dashboard gets the current figures at once.
     onUpdate: staffProcedure.subscription(({ ctx, signal }) => stats.streamStaffStats(ctx, signal)),
+  },
+  promotion: {
+    upsert: staffProcedure.input(adminPromotionUpsertInput).mutation(({ ctx, input }) => admin.upsertPromotion(ctx, input)),
+    list: staffProcedure.query(({ ctx }) => admin.listPromotions(ctx)),
   },
 } satisfies TRPCRouterRecord;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
-import { createProduct, seedCatalogFixture } from '@shop/domain/testing';
+import { createProduct, EMPTY_CART, seedCatalogFixture } from '@shop/domain/testing';
 import type { Cart } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { browserCaller, CookieJar, errorOf, testDeps } from '../testing.ts';
@@ -43,7 +43,7 @@ afterAll(() => db?.drop());
 describe('cart for a guest', () => {
   it('get answers an empty cart and sets no cookie', async () => {
     const { jar, api } = browser();
-    expect(await api.cart.get()).toEqual({ lines: [], itemCount: 0, subtotalCents: 0, currency: 'EUR' });
+    expect(await api.cart.get()).toEqual(EMPTY_CART);
     expect(jar.value).toBeUndefined();
   });
 
@@ -67,6 +67,10 @@ describe('cart for a guest', () => {
       itemCount: 1,
       subtotalCents: 450,
       currency: 'EUR',
+      code: null,
+      discountCents: 0,
+      totalCents: 450,
+      codeProblem: null,
     });
     const session = await deps.codec.read(jar.header);
     expect(session?.cart).toEqual(expect.any(String));

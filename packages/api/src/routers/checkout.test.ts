@@ -67,19 +67,25 @@ describe('checkout.placeOrder', () => {
       status: 'placed',
       createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
       lines: [{ productId: product, name: 'Walnut Bowl', unitPriceCents: 2_599, quantity: 3, lineTotalCents: 7_797 }],
+      code: null,
+      subtotalCents: 7_797,
+      discountCents: 0,
       totalCents: 7_797,
       currency: 'EUR',
       // As the schema normalized it: country upper-cased, an empty line2 dropped.
       shippingAddress: { ...ADDRESS, country: 'GB' },
     });
     expect(Object.keys(order).sort()).toEqual([
+      'code',
       'createdAt',
       'currency',
+      'discountCents',
       'id',
       'lines',
       'number',
       'shippingAddress',
       'status',
+      'subtotalCents',
       'totalCents',
     ]);
     expect(await stockOf(product)).toBe(1);

@@ -58,8 +58,8 @@ beforeAll(async () => {
   await sql(url, `insert into users (email, name, password_hash, role) values ('bob@example.test', 'Bob', 'hash-b', 'staff')`);
   const [order] = await sql<{ id: string }>(
     url,
-    `insert into orders (user_id, total_cents, currency, shipping_address, idempotency_key, cart_fingerprint)
-     values ($1, 2002, 'EUR', '{"line1":"1 Main St"}', gen_random_uuid(), 'fp') returning id`,
+    `insert into orders (user_id, subtotal_cents, total_cents, currency, shipping_address, idempotency_key, cart_fingerprint)
+     values ($1, 2002, 2002, 'EUR', '{"line1":"1 Main St"}', gen_random_uuid(), 'fp') returning id`,
     [ada?.id],
   );
   await sql(
@@ -148,8 +148,8 @@ describe('db:backup retention', () => {
     const [ada] = await sql<{ id: string }>(source.url, `select id from users where email = 'ada@example.test'`);
     await sql(
       source.url,
-      `insert into orders (user_id, total_cents, currency, shipping_address, idempotency_key, cart_fingerprint, status)
-       select $1, 1000 * i, 'EUR', '{"line1":"2 Side St"}', gen_random_uuid(), 'fp-' || i, 'shipped' from generate_series(1, 3) i`,
+      `insert into orders (user_id, subtotal_cents, total_cents, currency, shipping_address, idempotency_key, cart_fingerprint, status)
+       select $1, 1000 * i, 1000 * i, 'EUR', '{"line1":"2 Side St"}', gen_random_uuid(), 'fp-' || i, 'shipped' from generate_series(1, 3) i`,
       [ada?.id],
     );
     await sleep(1100); // a later second: another file name

@@ -1,5 +1,6 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { Product } from './catalog.ts';
+import { Promotion } from './promotion.ts';
 import { User } from './user.ts';
 
 /** A cart belongs to a signed-in user, or to a guest session that only knows the cart's id. */
@@ -9,6 +10,8 @@ const CartSchema = defineEntity({
   properties: {
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     user: () => p.manyToOne(User).nullable().unique('carts_user_unique').deleteRule('cascade'),
+    // The code the shopper applied; it stays while the cart changes and is redeemed at checkout.
+    promotion: () => p.manyToOne(Promotion).nullable().deleteRule('set null'),
     createdAt: p.datetime().defaultRaw('now()'),
     updatedAt: p.datetime().defaultRaw('now()'),
   },

@@ -3,6 +3,7 @@ import { Category, Product, SearchTermCategory, SearchWord } from './catalog.ts'
 import { ChatMessage, ChatRoom } from './chat.ts';
 import { EmailOutbox } from './mail.ts';
 import { Order, OrderEvent, OrderLine } from './order.ts';
+import { Promotion } from './promotion.ts';
 import { LowStock, SocketPresence } from './stats.ts';
 import { RecoveryCode, User } from './user.ts';
 import { WishlistItem } from './wishlist.ts';
@@ -12,6 +13,7 @@ export * from './catalog.ts';
 export * from './chat.ts';
 export * from './mail.ts';
 export * from './order.ts';
+export * from './promotion.ts';
 export * from './stats.ts';
 export * from './user.ts';
 export * from './wishlist.ts';
@@ -22,6 +24,7 @@ export const entities = [
   Product,
   SearchWord,
   SearchTermCategory,
+  Promotion,
   Cart,
   CartItem,
   WishlistItem,

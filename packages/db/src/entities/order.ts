@@ -1,6 +1,7 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { type Address, ORDER_STATUSES } from '@shop/schemas';
 import { Product } from './catalog.ts';
+import { Promotion } from './promotion.ts';
 import { User } from './user.ts';
 
 const OrderSchema = defineEntity({
@@ -17,6 +18,11 @@ const OrderSchema = defineEntity({
       .unique('orders_number_unique'),
     user: () => p.manyToOne(User).deleteRule('restrict'),
     status: p.enum([...ORDER_STATUSES]).default('placed'),
+    // The code redeemed (a use that a cancellation gives back) and its spelling at the time.
+    promotion: () => p.manyToOne(Promotion).nullable().deleteRule('restrict'),
+    code: p.string().length(32).nullable(),
+    subtotalCents: p.integer().check('subtotal_cents >= 0'),
+    discountCents: p.integer().default(0).check('discount_cents >= 0'),
     totalCents: p.integer().check('total_cents >= 0'),
     currency: p.string().length(3),
     shippingAddress: p.json<Address>(),
@@ -28,6 +34,7 @@ const OrderSchema = defineEntity({
     lines: () => p.oneToMany(OrderLine).mappedBy('order'),
   },
   uniques: [{ name: 'orders_user_idempotency_unique', properties: ['user', 'idempotencyKey'] }],
+  checks: [{ name: 'orders_total_check', expression: 'total_cents = subtotal_cents - discount_cents' }],
   indexes: [
     { name: 'orders_user_created_idx', properties: ['user', 'createdAt', 'id'] },
     { name: 'orders_status_created_idx', properties: ['status', 'createdAt', 'id'] },

@@ -9,6 +9,7 @@ import { Migration20261206190000_category_windows } from './Migration20261206190
 import { Migration20261206193000_numword_lexemes } from './Migration20261206193000_numword_lexemes.ts';
 import { Migration20261206201119_email_outbox } from './Migration20261206201119_email_outbox.ts';
 import { Migration20261206201129_staff_stats } from './Migration20261206201129_staff_stats.ts';
+import { Migration20261206213000_promotions } from './Migration20261206213000_promotions.ts';
 
 // Every migration, in order. `pnpm db:migration:create <name>` writes a file here; add it to this list.
 export const migrationsList: MigrationObject[] = [
@@ -22,4 +23,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261206193000_numword_lexemes', class: Migration20261206193000_numword_lexemes },
   { name: 'Migration20261206201119_email_outbox', class: Migration20261206201119_email_outbox },
   { name: 'Migration20261206201129_staff_stats', class: Migration20261206201129_staff_stats },
+  { name: 'Migration20261206213000_promotions', class: Migration20261206213000_promotions },
 ];

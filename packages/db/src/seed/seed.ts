@@ -120,7 +120,7 @@ export async function resetShop(em: EntityManager): Promise<void> {
   await em.transactional(async (tx) => {
     await tx.execute(
       `truncate users, recovery_codes, categories, products, search_words, carts, cart_items, wishlist_items,
-         orders, order_lines, order_events, chat_rooms, chat_messages restart identity cascade`,
+         orders, order_lines, order_events, chat_rooms, chat_messages, promotions restart identity cascade`,
     );
     await tx.execute(`insert into chat_rooms (id, kind, name) values ('lobby', 'lobby', 'Lobby') on conflict do nothing`);
   });

@@ -10,6 +10,7 @@ interface RawValues {
   /** text, varchar(n) and text enums */
   text: string;
   int: number;
+  boolean: boolean;
   /** The driver returns int8 as text. */
   bigint: string;
   jsonb: object;

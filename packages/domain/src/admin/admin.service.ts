@@ -19,7 +19,7 @@ import { announceStatsChanged } from '../stats/stats.service.ts';
 
 // The router admits staff only; checked here too (the role and the second factor), so no other
 // caller can reach these by mistake.
-function requireStaff(ctx: AuthedContext): void {
+export function requireStaff(ctx: AuthedContext): void {
   if (ctx.user.role !== 'staff') throw new ShopError('FORBIDDEN', 'staff only');
   requireStaffFactor(ctx);
 }

@@ -1,1 +1,2 @@
 export { adjustStock, listOrders, setOrderStatus, upsertProduct } from './admin.service.ts';
+export { listPromotions, upsertPromotion } from './promotions.service.ts';

@@ -1,7 +1,7 @@
-import { CartItem, Product } from '@shop/db';
+import { Cart, CartItem, Product, Promotion } from '@shop/db';
 import { rowColumnMismatches } from '@shop/db/testing';
 import { describe, expect, it } from 'vitest';
-import type { LineRow, MergeRow } from './cart.service.ts';
+import type { CartReadRow, LineRow, MergeRow } from './cart.service.ts';
 
 describe('cart rows match their tables', () => {
   it('LineRow: cart_items with its product', async () => {
@@ -13,6 +13,25 @@ describe('cart rows match their tables', () => {
       price_cents: { of: Product, column: 'price_cents', kind: 'int' },
       quantity: 'int',
       stock: { of: Product, column: 'stock', kind: 'int' },
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('CartReadRow: a cart with its lines, their products and its promotion, all left-joined', async () => {
+    const problems = await rowColumnMismatches<CartReadRow>(Cart, {
+      product_id: { of: CartItem, column: 'product_id', kind: 'int?', leftJoin: true },
+      slug: { of: Product, column: 'slug', kind: 'text?', leftJoin: true },
+      name: { of: Product, column: 'name', kind: 'text?', leftJoin: true },
+      image_url: { of: Product, column: 'image_url', kind: 'text?', leftJoin: true },
+      price_cents: { of: Product, column: 'price_cents', kind: 'int?', leftJoin: true },
+      quantity: { of: CartItem, column: 'quantity', kind: 'int?', leftJoin: true },
+      stock: { of: Product, column: 'stock', kind: 'int?', leftJoin: true },
+      promotion_id: { of: Promotion, column: 'id', kind: 'int?', leftJoin: true },
+      code: { of: Promotion, column: 'code', kind: 'text?', leftJoin: true },
+      kind: { of: Promotion, column: 'kind', kind: 'text?', leftJoin: true },
+      value: { of: Promotion, column: 'value', kind: 'int?', leftJoin: true },
+      min_subtotal_cents: { of: Promotion, column: 'min_subtotal_cents', kind: 'int?', leftJoin: true },
+      state: 'computed',
     });
     expect(problems).toEqual([]);
   });

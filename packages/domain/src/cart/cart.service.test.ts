@@ -4,7 +4,7 @@ import { cartAddInput, MAX_CART_LINES, MAX_LINE_QUANTITY } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { register } from '../auth/auth.service.ts';
 import type { ServiceContext, SessionUser } from '../context.ts';
-import { createProduct, createTestUser, MemorySession, seedCatalogFixture, testContext } from '../testing/index.ts';
+import { createProduct, createTestUser, EMPTY_CART, MemorySession, seedCatalogFixture, testContext } from '../testing/index.ts';
 import { addItem, getCart, mergeGuestCart, removeItem, updateItem } from './cart.service.ts';
 
 let db: TestDatabase;
@@ -42,7 +42,7 @@ describe('a guest cart', () => {
     const before = await countCarts();
     const p = await makeProduct(5);
     const session = new MemorySession();
-    expect(await getCart(guest(session))).toEqual({ lines: [], itemCount: 0, subtotalCents: 0, currency: 'EUR' });
+    expect(await getCart(guest(session))).toEqual(EMPTY_CART);
     expect((await removeItem(guest(session), { productId: p })).lines).toEqual([]);
     expect((await updateItem(guest(session), { productId: p, quantity: 0 })).lines).toEqual([]);
     expect(await countCarts()).toBe(before);
@@ -69,6 +69,10 @@ describe('a guest cart', () => {
       itemCount: 2,
       subtotalCents: 2_500,
       currency: 'EUR',
+      code: null,
+      discountCents: 0,
+      totalCents: 2_500,
+      codeProblem: null,
     });
     const cartId = session.guestCartId;
     const [row] = await sql<{ user_id: string | null }>('select user_id from carts where id = ?', [cartId]);

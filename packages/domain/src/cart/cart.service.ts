@@ -10,7 +10,8 @@ import {
 } from '@shop/schemas';
 import type { ServiceContext } from '../context.ts';
 import { badRequest, notFound, ShopError } from '../errors.ts';
-import { sql } from '../sql.ts';
+import { CODE_TERMS_COLUMNS, type CodeTermsRow, priceWithCode } from '../promotions/promotion-row.ts';
+import { type Db, sql } from '../sql.ts';
 
 export interface LineRow {
   product_id: number;
@@ -21,6 +22,12 @@ export interface LineRow {
   quantity: number;
   stock: number;
 }
+
+/**
+ * A line and the cart's code (promotions `pr`, left-joined). A cart without lines reads as one row
+ * whose line fields are null; one without a code has null code fields.
+ */
+export type CartReadRow = { [K in keyof LineRow]: LineRow[K] | null } & { [K in keyof CodeTermsRow]: CodeTermsRow[K] | null };
 
 /**
  * Which carts row is the caller's: the signed-in user's, or the one the guest's session names.
@@ -45,7 +52,7 @@ async function findCart(ctx: ServiceContext): Promise<string | null> {
  * Writes to one cart thus queue up, so each sees the quantities and line count it checks.
  * A signed-in user's cart is created when missing and `create` is set.
  */
-async function lockCart(ctx: ServiceContext, tx: EntityManager, { create }: { create: boolean }): Promise<string | null> {
+export async function lockCart(ctx: ServiceContext, tx: EntityManager, { create }: { create: boolean }): Promise<string | null> {
   if (ctx.user && create) {
     // One statement creates or locks it, race-safe: a concurrent request may create it first.
     const [row] = await sql<{ id: string }>(
@@ -70,19 +77,25 @@ async function productStock(tx: EntityManager, productId: number): Promise<numbe
 const notInStock = (productId: number, stock: number) =>
   new ShopError('CONFLICT', `only ${stock} of this product in stock`, { productId, available: stock });
 
-/** A cart with the catalog's current prices and stock. */
-async function readCart(ctx: ServiceContext, cartId: string | null): Promise<Cart> {
+/**
+ * A cart with the catalog's current prices and stock, and its code's discount as of now (one
+ * statement). `db` is the transaction to read in, when the caller holds the cart's lock.
+ */
+export async function readCart(ctx: ServiceContext, cartId: string | null, db: Db = ctx.em): Promise<Cart> {
   const rows = cartId
-    ? await sql<LineRow>(
-        ctx.em,
-        `select ci.product_id, p.slug, p.name, p.image_url, p.price_cents, ci.quantity, p.stock
-         from cart_items ci join products p on p.id = ci.product_id
-         where ci.cart_id = ?
+    ? await sql<CartReadRow>(
+        db,
+        `select ci.product_id, p.slug, p.name, p.image_url, p.price_cents, ci.quantity, p.stock, ${CODE_TERMS_COLUMNS}
+         from carts c
+         left join promotions pr on pr.id = c.promotion_id
+         left join cart_items ci on ci.cart_id = c.id
+         left join products p on p.id = ci.product_id
+         where c.id = ?
          order by ci.added_at, ci.product_id`,
         [cartId],
       )
     : [];
-  const lines = rows.map(
+  const lines = rows.filter(isLine).map(
     (r): CartLine => ({
       productId: r.product_id,
       slug: r.slug,
@@ -94,13 +107,19 @@ async function readCart(ctx: ServiceContext, cartId: string | null): Promise<Car
       lineTotalCents: r.price_cents * r.quantity,
     }),
   );
+  const subtotalCents = lines.reduce((sum, line) => sum + line.lineTotalCents, 0);
+  const [first] = rows;
   return {
     lines,
     itemCount: lines.reduce((sum, line) => sum + line.quantity, 0),
-    subtotalCents: lines.reduce((sum, line) => sum + line.lineTotalCents, 0),
+    subtotalCents,
     currency: ctx.currency,
+    ...priceWithCode(subtotalCents, first && hasCode(first) ? first : null),
   };
 }
+
+const isLine = (row: CartReadRow): row is CartReadRow & LineRow => row.product_id !== null;
+const hasCode = (row: CartReadRow): row is CartReadRow & CodeTermsRow => row.promotion_id !== null;
 
 /** The caller's cart; empty (and nothing created) when there is none yet. */
 export async function getCart(ctx: ServiceContext): Promise<Cart> {
@@ -146,7 +165,7 @@ export async function addItem(ctx: ServiceContext, input: CartAddInput): Promise
   return readCart(ctx, cartId);
 }
 
-async function createGuestCart(ctx: ServiceContext, tx: EntityManager): Promise<string> {
+export async function createGuestCart(ctx: ServiceContext, tx: EntityManager): Promise<string> {
   const [row] = await sql<{ id: string }>(tx, 'insert into carts default values returning id');
   if (!row) throw new Error('insert into carts returned no row');
   // Inside the transaction: if the session cannot be written, no orphaned cart remains.
@@ -204,10 +223,19 @@ export async function mergeGuestCart(ctx: ServiceContext, userId: string): Promi
   if (!guestCartId) return;
   await ctx.em.transactional(async (tx) => {
     // Locked first: a sign-in racing this one then finds the guest cart gone and does nothing.
-    const [guest] = await sql<{ id: string }>(tx, 'select id from carts where id = ? and user_id is null for update', [guestCartId]);
+    const [guest] = await sql<{ id: string; promotion_id: number | null }>(
+      tx,
+      'select id, promotion_id from carts where id = ? and user_id is null for update',
+      [guestCartId],
+    );
     if (!guest) return;
     await sql(tx, 'insert into carts (user_id) values (?) on conflict (user_id) do nothing', [userId]);
-    const [cart] = await sql<{ id: string }>(tx, 'update carts set updated_at = now() where user_id = ? returning id', [userId]);
+    // A code the guest applied just now wins over one the account's cart kept from before.
+    const [cart] = await sql<{ id: string }>(
+      tx,
+      'update carts set updated_at = now(), promotion_id = coalesce(?, promotion_id) where user_id = ? returning id',
+      [guest.promotion_id, userId],
+    );
     if (!cart) throw new Error('the user cart was not created');
 
     const [counted] = await sql<{ n: number }>(tx, 'select count(*)::int as n from cart_items where cart_id = ?', [cart.id]);

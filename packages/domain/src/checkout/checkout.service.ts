@@ -6,10 +6,11 @@ import { badRequest, ShopError } from '../errors.ts';
 import { queueOrderEmail } from '../mail/outbox.ts';
 import { ORDER_EVENT_CTES, publishOrderEvent } from '../orders/events.ts';
 import { loadOrder, ORDER_COLUMNS, type OrderLineRow, type OrderRow, toOrder, toOrderLine } from '../orders/order-row.ts';
+import { type Redeemed, redeemCode, releaseUse } from '../promotions/redeem.ts';
 import { sql } from '../sql.ts';
 import { announceStatsChanged } from '../stats/stats.service.ts';
 
-/** orders.total_cents is an int4: a larger total is refused rather than overflowing. */
+/** orders.subtotal_cents is an int4: a larger subtotal is refused rather than overflowing. */
 export const MAX_ORDER_TOTAL_CENTS = 2_000_000_000;
 
 export interface FingerprintLine {
@@ -109,7 +110,11 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
     // Concurrent checkouts of one user queue on the cart row, so each sees what the one
     // before it committed (an order under this key, an emptied cart): the reads below are
     // later statements, with a snapshot taken after the lock was granted.
-    const [cart] = await sql<{ id: string }>(em, 'select id from carts where user_id = ? for update', [userId]);
+    const [cart] = await sql<{ id: string; promotion_id: number | null }>(
+      em,
+      'select id, promotion_id from carts where user_id = ? for update',
+      [userId],
+    );
     // One round trip for the cart's lines (their products locked in a fixed order, by id, so two
     // checkouts sharing products queue instead of deadlocking) and an order already under this key.
     const [read] = await sql<CheckoutRead>(
@@ -153,12 +158,17 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
       const named = short.map((s) => `${s.name} (${s.requested} wanted, ${s.available} in stock)`).join(', ');
       throw new ShopError('CONFLICT', `not enough stock for: ${named}`, { shortLines: short });
     }
-    const totalCents = lines.reduce((sum, l) => sum + l.line_total_cents, 0);
-    if (totalCents > MAX_ORDER_TOTAL_CENTS) throw badRequest(`an order may total at most ${MAX_ORDER_TOTAL_CENTS} cents`);
+    const subtotalCents = lines.reduce((sum, l) => sum + l.line_total_cents, 0);
+    if (subtotalCents > MAX_ORDER_TOTAL_CENTS) throw badRequest(`an order may total at most ${MAX_ORDER_TOTAL_CENTS} cents`);
+    // After every other check, so a refused order never holds the code's row; a replay above
+    // never reaches it, so a retried key redeems nothing twice.
+    const redeemed: Redeemed | null =
+      cart.promotion_id === null ? null : await redeemCode(em, cart.promotion_id, subtotalCents, ctx.currency);
+    const discountCents = redeemed?.discountCents ?? 0;
 
     // Every write in one statement (one round trip): the order, its lines, the stock taken,
     // exactly the lines ordered removed from the cart (an item a cart writer added meanwhile,
-    // without the cart lock, stays), and the user's next order-event number (ORDER_EVENT_CTES). Nothing but the
+    // without the cart lock, stays) with its code, and the user's next order-event number (ORDER_EVENT_CTES). Nothing but the
     // order insert happens when it hits the unique (user, key) constraint: should two inserts
     // with one key ever meet, the second waits for the first and then answers with its order.
     const [written] = await sql<PlacedRow>(
@@ -168,10 +178,11 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
            jsonb_to_record(e.j) as l(product_id int, name text, unit_price_cents int, quantity int, line_total_cents int)
        ),
        o as (
-         insert into orders (user_id, total_cents, currency, shipping_address, idempotency_key, cart_fingerprint)
-         values (?, ?, ?, ?::jsonb, ?, ?)
+         insert into orders (user_id, promotion_id, code, subtotal_cents, discount_cents, total_cents, currency, shipping_address,
+                             idempotency_key, cart_fingerprint)
+         values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)
          on conflict on constraint orders_user_idempotency_unique do nothing
-         returning id, user_id, number, status, created_at, total_cents, currency, shipping_address
+         returning id, user_id, number, status, created_at, code, subtotal_cents, discount_cents, total_cents, currency, shipping_address
        ),
        ol as (
          insert into order_lines (order_id, product_id, name, unit_price_cents, quantity, line_total_cents)
@@ -185,12 +196,30 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
        emptied as (
          delete from cart_items where cart_id = ? and product_id in (select product_id from input) and exists (select 1 from o)
        ),
+       uncoded as (
+         update carts set promotion_id = null where id = ? and exists (select 1 from o)
+       ),
        ${ORDER_EVENT_CTES}
        select ${ORDER_COLUMNS}, seq.order_event_seq::text as seq
        from o, seq`,
-      [JSON.stringify(lines), userId, totalCents, ctx.currency, JSON.stringify(address), input.idempotencyKey, fingerprint, cart.id],
+      [
+        JSON.stringify(lines),
+        userId,
+        redeemed?.promotionId ?? null,
+        redeemed?.code ?? null,
+        subtotalCents,
+        discountCents,
+        subtotalCents - discountCents,
+        ctx.currency,
+        JSON.stringify(address),
+        input.idempotencyKey,
+        fingerprint,
+        cart.id,
+        cart.id,
+      ],
     );
     if (!written) {
+      if (redeemed) await releaseUse(em, redeemed.promotionId);
       const [raced] = await findByKey(em, userId, input.idempotencyKey);
       if (!raced) throw new Error('idempotency key conflicted, but no order holds it');
       return { order: await replay(em, raced, false, fingerprint, address) };

@@ -1,7 +1,8 @@
 import type { Order } from '@shop/schemas';
 import { describe, expect, it } from 'vitest';
+import { formatMoney } from '../money.ts';
 import { escapeHtml, html } from './html.ts';
-import { formatMoney, renderOrderMail } from './order-mail.ts';
+import { renderOrderMail } from './order-mail.ts';
 
 const HOSTILE = '<script>alert("x")</script> & Co';
 
@@ -14,6 +15,9 @@ const order: Order = {
     { productId: 1, name: HOSTILE, unitPriceCents: 1_250, quantity: 2, lineTotalCents: 2_500 },
     { productId: 2, name: 'Blue Mug', unitPriceCents: 399, quantity: 1, lineTotalCents: 399 },
   ],
+  code: null,
+  subtotalCents: 2_899,
+  discountCents: 0,
   totalCents: 2_899,
   currency: 'EUR',
   shippingAddress: { name: `Ada ${HOSTILE}`, line1: '12 <b>Analytical</b> St', city: 'London', postalCode: 'N1 9GU', country: 'GB' },
@@ -76,6 +80,16 @@ describe('renderOrderMail', () => {
     expect(mail.text).toContain('placed on 7 December 2026');
     expect(mail.text).toContain('  United Kingdom');
     for (const amount of ['€12.50', '€25.00', '€3.99', '€28.99']) expect(mail.html).toContain(amount);
+  });
+
+  it('shows the subtotal and the code’s discount above the total of a discounted order', () => {
+    const discounted = { ...order, code: 'SPRING-20', discountCents: 580, totalCents: 2_319 };
+    const mail = renderOrderMail('order_placed', discounted, { email: 'ada@example.test', name: 'Ada' });
+    expect(mail.text).toContain('Subtotal: €28.99\nDiscount (SPRING-20): −€5.80\nTotal: €23.19');
+    expect(mail.html).toMatch(
+      /Subtotal<\/td><td[^>]*>€28\.99<.*Discount \(SPRING-20\)<\/td><td[^>]*>−€5\.80<.*Total<\/th><th[^>]*>€23\.19</s,
+    );
+    expect(renderOrderMail('order_placed', order, { email: 'ada@example.test', name: 'Ada' }).text).not.toContain('Discount');
   });
 
   it('says what happened for each kind', () => {

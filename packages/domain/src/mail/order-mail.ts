@@ -3,6 +3,7 @@
 // HTML only through `html`, which escapes it.
 import type { EmailKind } from '@shop/db';
 import type { Address, Order } from '@shop/schemas';
+import { formatMoney } from '../money.ts';
 import { html } from './html.ts';
 
 export interface Recipient {
@@ -35,13 +36,6 @@ const WORDING: Record<EmailKind, { subject: (n: number) => string; intro: string
   },
 };
 
-/** Integer minor units in the currency's own number of decimals: 1999 EUR → €19.99, 1999 JPY → ¥1,999. */
-export function formatMoney(minorUnits: number, currency: string): string {
-  const format = new Intl.NumberFormat('en', { style: 'currency', currency });
-  const decimals = format.resolvedOptions().maximumFractionDigits ?? 2;
-  return format.format(minorUnits / 10 ** decimals);
-}
-
 const countries = new Intl.DisplayNames(['en'], { type: 'region' });
 const dates = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeZone: 'UTC' });
 
@@ -66,6 +60,7 @@ export function renderOrderMail(kind: EmailKind, order: Order, to: Recipient): R
     '',
     ...order.lines.map((l) => `${l.quantity} × ${l.name} at ${money(l.unitPriceCents)}: ${money(l.lineTotalCents)}`),
     '',
+    ...(order.code === null ? [] : [`Subtotal: ${money(order.subtotalCents)}`, `Discount (${order.code}): −${money(order.discountCents)}`]),
     `Total: ${money(order.totalCents)}`,
     '',
     'Shipping to:',
@@ -90,7 +85,13 @@ ${order.lines.map(
     html`<tr><td style="${cell}">${l.name}</td><td style="${cell};text-align:right">${l.quantity}</td><td style="${cell};text-align:right">${money(l.unitPriceCents)}</td><td style="${cell};text-align:right">${money(l.lineTotalCents)}</td></tr>
 `,
 )}</tbody>
-<tfoot><tr><th style="${cell};text-align:left" colspan="3">Total</th><th style="${cell};text-align:right">${money(order.totalCents)}</th></tr></tfoot>
+<tfoot>${
+    order.code === null
+      ? null
+      : html`<tr><td style="${cell}" colspan="3">Subtotal</td><td style="${cell};text-align:right">${money(order.subtotalCents)}</td></tr>
+<tr><td style="${cell}" colspan="3">Discount (${order.code})</td><td style="${cell};text-align:right">−${money(order.discountCents)}</td></tr>
+`
+  }<tr><th style="${cell};text-align:left" colspan="3">Total</th><th style="${cell};text-align:right">${money(order.totalCents)}</th></tr></tfoot>
 </table>
 <h2 style="font-size:1em">Shipping to</h2>
 <p>${address.map((l, i) => (i === 0 ? html`${l}` : html`<br>${l}`))}</p>

@@ -9,6 +9,9 @@ export interface OrderRow {
   status: OrderStatus;
   /** ISO-8601 UTC, printed by PostgreSQL (the driver would return its own text format). */
   created_at: string;
+  code: string | null;
+  subtotal_cents: number;
+  discount_cents: number;
   total_cents: number;
   currency: string;
   shipping_address: Address;
@@ -28,7 +31,7 @@ export interface OrderLineRow {
 /** An order's columns from a relation named `o` (orders, or a CTE returning its columns). */
 export const ORDER_COLUMNS = `o.id, o.number::text as number, o.status,
   to_char(o.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at,
-  o.total_cents, o.currency, o.shipping_address,
+  o.code, o.subtotal_cents, o.discount_cents, o.total_cents, o.currency, o.shipping_address,
   (extract(epoch from o.created_at) * 1000000)::bigint::text as sort_key`;
 
 /** Orders with their lines: one query for the lines of all of them, whatever their number. */
@@ -68,6 +71,9 @@ export function toOrder(row: OrderRow, lines: OrderLine[]): Order {
     status: row.status,
     createdAt: row.created_at,
     lines,
+    code: row.code,
+    subtotalCents: row.subtotal_cents,
+    discountCents: row.discount_cents,
     totalCents: row.total_cents,
     currency: row.currency,
     shippingAddress: row.shipping_address,

@@ -30,8 +30,8 @@ async function insertOrders(userId: string, count: number, product: number): Pro
   const conn = em().getConnection();
   await conn.execute(
     `with o as (
-       insert into orders (user_id, total_cents, currency, shipping_address, idempotency_key, cart_fingerprint, created_at)
-       select ?, 300, 'EUR', ?::jsonb, gen_random_uuid(), repeat('0', 64), timestamptz '2026-03-01 10:00:00.123456+00' + (n % 7) * interval '1 second'
+       insert into orders (user_id, subtotal_cents, total_cents, currency, shipping_address, idempotency_key, cart_fingerprint, created_at)
+       select ?, 300, 300, 'EUR', ?::jsonb, gen_random_uuid(), repeat('0', 64), timestamptz '2026-03-01 10:00:00.123456+00' + (n % 7) * interval '1 second'
        from generate_series(1, ?) n
        returning id
      )

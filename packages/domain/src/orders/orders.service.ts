@@ -3,6 +3,7 @@ import type { Order, OrderStatus, OrdersListInput, Page } from '@shop/schemas';
 import type { AuthedContext, ServiceContext } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { queueOrderEmail } from '../mail/outbox.ts';
+import { releaseOrderCode } from '../promotions/redeem.ts';
 import { sql } from '../sql.ts';
 import { announceStatsChanged } from '../stats/stats.service.ts';
 import { decodeOrderCursor, encodeOrderCursor } from './cursor.ts';
@@ -78,8 +79,8 @@ async function returnStock(em: EntityManager, orderId: string): Promise<void> {
 
 /**
  * The single path of every status change (a shopper's cancellation, staff's setStatus): locks
- * the order row so concurrent changes serialize, checks the transition, and returns stock for a
- * cancellation in the same transaction. With `ownerId`, another user's order is NOT_FOUND.
+ * the order row so concurrent changes serialize, checks the transition, and returns stock (and
+ * the use of its promotion code) for a cancellation in the same transaction. With `ownerId`, another user's order is NOT_FOUND.
  */
 export async function changeStatus(ctx: ServiceContext, id: string, to: OrderStatus, scope: { ownerId?: string } = {}): Promise<Order> {
   const { order, event } = await ctx.em.transactional(async (em) => {
@@ -92,7 +93,11 @@ export async function changeStatus(ctx: ServiceContext, id: string, to: OrderSta
     if (!row) throw notFound('order');
     const status = transition(row, to);
     await sql(em, 'update orders set status = ?, updated_at = now() where id = ?', [status, id]);
-    if (status === 'cancelled') await returnStock(em, id);
+    if (status === 'cancelled') {
+      await returnStock(em, id);
+      // After the products, as checkout takes them: products, then the code.
+      await releaseOrderCode(em, id);
+    }
     const event = await recordOrderEvent(em, id, status);
     await queueOrderEmail(em, id, status);
     const updated = await loadOrder(em, id);

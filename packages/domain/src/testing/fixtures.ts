@@ -1,7 +1,7 @@
 // Test fixtures written with SQL directly (products, carts, orders), so a feature's tests do not
 // depend on another feature's services.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Address } from '@shop/schemas';
+import type { Address, Cart } from '@shop/schemas';
 
 export const ADDRESS: Address = {
   name: 'Ada Lovelace',
@@ -15,6 +15,18 @@ export const ADDRESS: Address = {
 async function rows<T extends object>(em: EntityManager, query: string, params: unknown[] = []): Promise<T[]> {
   return em.getConnection().execute<T[]>(query, params);
 }
+
+/** A cart without lines or code, as every reader of a cart that does not exist yet gets it. */
+export const EMPTY_CART: Cart = {
+  lines: [],
+  itemCount: 0,
+  subtotalCents: 0,
+  currency: 'EUR',
+  code: null,
+  discountCents: 0,
+  totalCents: 0,
+  codeProblem: null,
+};
 
 export async function createCategory(em: EntityManager, slug = 'test-things', name = 'Test things'): Promise<void> {
   await rows(em, 'insert into categories (slug, name) values (?, ?) on conflict (slug) do nothing', [slug, name]);
@@ -44,6 +56,54 @@ export async function createProduct(
   );
   if (!row) throw new Error('product insert returned nothing');
   return row.id;
+}
+
+let promotionSeq = 0;
+/** A promotion code (a new one per call unless `code` is given), live unless told otherwise; returns its id and code. */
+export async function createPromotion(
+  em: EntityManager,
+  {
+    code = `TEST${process.pid}X${++promotionSeq}`,
+    kind = 'percent',
+    value = 10,
+    minSubtotalCents = 0,
+    usageLimit = null,
+    usedCount = 0,
+    active = true,
+    startsAt = null,
+    endsAt = null,
+  }: {
+    code?: string;
+    kind?: 'percent' | 'fixed';
+    value?: number;
+    minSubtotalCents?: number;
+    usageLimit?: number | null;
+    usedCount?: number;
+    active?: boolean;
+    startsAt?: string | null;
+    endsAt?: string | null;
+  } = {},
+): Promise<{ id: number; code: string }> {
+  const [row] = await rows<{ id: number }>(
+    em,
+    `insert into promotions (code, kind, value, min_subtotal_cents, usage_limit, used_count, active, starts_at, ends_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning id`,
+    [code, kind, value, minSubtotalCents, usageLimit, usedCount, active, startsAt, endsAt],
+  );
+  if (!row) throw new Error('promotion insert returned nothing');
+  return { id: row.id, code };
+}
+
+/** How often the promotion has been used. */
+export async function usesOf(em: EntityManager, promotionId: number): Promise<number> {
+  const [row] = await rows<{ used_count: number }>(em, 'select used_count from promotions where id = ?', [promotionId]);
+  if (!row) throw new Error(`no promotion ${promotionId}`);
+  return row.used_count;
+}
+
+/** Puts the promotion on the user's cart directly, as cart.applyCode would. */
+export async function setCartCode(em: EntityManager, userId: string, promotionId: number | null): Promise<void> {
+  await rows(em, 'update carts set promotion_id = ? where user_id = ?', [promotionId, userId]);
 }
 
 /** Sets the user's cart to exactly these [productId, quantity] lines, creating the cart if needed. */

@@ -1,3 +1,16 @@
 export { seedCatalogFixture, walkCatalog } from './catalog-fixture.ts';
 export { authedContext, createTestUser, MemorySession, testContext, testMfaSettings } from './context.ts';
-export { ADDRESS, cartLines, createCategory, createProduct, fillCart, orderCount, outcome, stockOf } from './fixtures.ts';
+export {
+  ADDRESS,
+  cartLines,
+  createCategory,
+  createProduct,
+  createPromotion,
+  EMPTY_CART,
+  fillCart,
+  orderCount,
+  outcome,
+  setCartCode,
+  stockOf,
+  usesOf,
+} from './fixtures.ts';
