@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -105,5 +105,31 @@ describe('db:backup and db:restore', () => {
     await sql(targetUrl, `update products set stock = 0`);
     await run(process.execPath, [cli('restore.ts'), file, '--clean'], { env: { ...process.env, DATABASE_URL: targetUrl } });
     expect(await snapshot(targetUrl)).toEqual(before);
+  });
+
+  it('keeps the newest BACKUP_KEEP backups of the database and removes only its older ones', async () => {
+    const keepDir = await mkdtemp(join(tmpdir(), 'shop-backup-keep-'));
+    try {
+      const database = new URL(source.url).pathname.slice(1);
+      const old = ['20260101T000000Z', '20260102T000000Z', '20260103T000000Z'].map((stamp) => `shop-${database}-${stamp}.dump`);
+      // Not this database's backups by name: another database's, a hand-named dump, other files.
+      const others = ['shop-otherdb-20200101T000000Z.dump', `shop-${database}-before-upgrade.dump`, 'notes.txt'];
+      for (const name of [...old, ...others]) await writeFile(join(keepDir, name), 'x');
+
+      const env = { ...process.env, DATABASE_URL: source.url, BACKUP_DIR: keepDir, BACKUP_KEEP: '2' };
+      const { stdout, stderr } = await run(process.execPath, [cli('backup.ts')], { env });
+      const written = basename(stdout.trim());
+      expect((await readdir(keepDir)).sort()).toEqual([old[2], written, ...others].sort());
+      expect(stderr).toContain(`removed ${join(keepDir, old[1] ?? '')}`);
+
+      // A bad value stops it before it dumps anything.
+      const refused = await run(process.execPath, [cli('backup.ts')], { env: { ...env, BACKUP_KEEP: '0' } }).catch(
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(refused).toMatchObject({ code: 78, stderr: expect.stringContaining('BACKUP_KEEP') });
+      expect(await readdir(keepDir)).toHaveLength(5);
+    } finally {
+      await rm(keepDir, { recursive: true, force: true });
+    }
   });
 });

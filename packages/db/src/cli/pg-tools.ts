@@ -2,9 +2,9 @@
 // major version is at least the server's (an older pg_dump refuses a newer server).
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 
@@ -96,14 +96,35 @@ function execute(binary: string, args: string[], env: NodeJS.ProcessEnv): Promis
   });
 }
 
+/** What every backup file name of `url`'s database starts with. */
+const backupPrefix = (url: string): string => `shop-${new URL(url).pathname.slice(1) || 'postgres'}-`;
+const BACKUP_STAMP = /^\d{8}T\d{6}Z\.dump$/;
+
 /** `shop-<database>-20261130T190000Z.dump`: sortable, and says where it came from. */
 export function backupFileName(url: string, now = new Date()): string {
-  const database = new URL(url).pathname.slice(1) || 'postgres';
   const stamp = now
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-  return `shop-${database}-${stamp}.dump`;
+  return `${backupPrefix(url)}${stamp}.dump`;
+}
+
+/**
+ * Retention: removes `url`'s database's backups in the folder of `newest` beyond the newest `keep`
+ * (`newest`, the one just written, always counts as kept). Only names `backupFileName` writes for
+ * that database are candidates: other databases' backups and other files stay. Returns the removed.
+ */
+export async function pruneBackups({ url, newest, keep }: { url: string; newest: string; keep: number }): Promise<string[]> {
+  if (!Number.isInteger(keep) || keep < 1) throw new Error(`keep must be at least 1, not ${keep}`);
+  const dir = dirname(newest);
+  const prefix = backupPrefix(url);
+  const older = (await readdir(dir))
+    .filter((name) => name !== basename(newest) && name.startsWith(prefix) && BACKUP_STAMP.test(name.slice(prefix.length)))
+    .sort()
+    .reverse();
+  const removed = older.slice(keep - 1).map((name) => join(dir, name));
+  for (const path of removed) await rm(path);
+  return removed;
 }
 
 /** pg_dump in custom format (compressed, restorable table by table) into `dir`; returns the file. */
