@@ -12,6 +12,7 @@ import { loadEnv } from './env.ts';
 import { createStdoutLog } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { resolveSessionSecrets } from './session-secret.ts';
+import { SHUTDOWN_LIMIT_MS } from './shutdown.ts';
 
 let env: ReturnType<typeof loadEnv>;
 try {
@@ -106,9 +107,9 @@ async function shutdown(signal: string) {
   stopping = true;
   log(`${signal}: draining, then shutting down`);
   const force = setTimeout(() => {
-    logger.error('in-flight work did not finish within 15 s: exiting anyway');
+    logger.error(`in-flight work did not finish within ${SHUTDOWN_LIMIT_MS / 1000} s: exiting anyway`);
     exit(1);
-  }, 15_000);
+  }, SHUTDOWN_LIMIT_MS);
   force.unref();
   await app.close();
   await catalogCache.close();

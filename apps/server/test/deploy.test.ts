@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { repoRoot } from '@shop/proc';
 import { afterAll, describe, expect, it } from 'vitest';
+import { dockerfileStages } from './dockerfile.ts';
 
 // The deployment files are checked with the tools that will read them, not just kept in the tree.
 const run = promisify(execFile);
@@ -21,20 +22,7 @@ async function tempDir(): Promise<string> {
 
 describe('Dockerfile', () => {
   const text = readFileSync(join(deploy, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
-  const lines = text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
-  /** Instructions per stage, by stage name. */
-  const stages = new Map<string, string[]>();
-  let current: string[] = [];
-  for (const line of lines) {
-    const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
-    if (from) {
-      current = [line];
-      stages.set(from[2] ?? `#${stages.size}`, current);
-    } else current.push(line);
-  }
+  const stages = dockerfileStages();
 
   it('builds in several stages, the SPA in one of them, from node:24-slim', () => {
     expect([...stages.keys()]).toEqual(expect.arrayContaining(['base', 'build', 'server-deps', 'server', 'web']));

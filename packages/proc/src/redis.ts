@@ -4,14 +4,15 @@ import { freePort, type PortRange } from './ports.ts';
 import { spawnTracked, stop } from './process.ts';
 import { waitFor } from './wait.ts';
 
-/** One PING over a fresh connection, in Redis's own protocol (no client library needed). */
+/** One PING over a fresh connection, in Redis's own protocol (no client library needed): does it answer? */
 function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ port, host: '127.0.0.1' }, () => socket.write('PING\r\n'));
     socket.setTimeout(2_000, () => socket.destroy());
     socket.once('data', (data) => {
       socket.destroy();
-      resolve(data.toString().startsWith('+PONG'));
+      // A Redis that requires a password (--requirepass) answers NOAUTH: it is up all the same.
+      resolve(/^(\+PONG|-NOAUTH)/.test(data.toString()));
     });
     socket.once('close', () => resolve(false));
     socket.once('error', () => resolve(false));
