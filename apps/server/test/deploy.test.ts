@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { repoRoot } from '@shop/proc';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { dockerfileStages } from './dockerfile.ts';
 
 // The deployment files are checked with the tools that will read them, not just kept in the tree.
@@ -69,7 +70,7 @@ async function composeCommand(): Promise<string[]> {
 
 describe('docker-compose.yml', () => {
   const file = join(deploy, 'docker-compose.yml');
-  const env = { ...process.env, SESSION_SECRET: 'compose-check-secret-0123456789abcdefghij' };
+  const env = { ...process.env, SESSION_SECRET: 'compose-check-secret-0123456789abcdefghij', REDIS_PASSWORD: 'c0ffee0123456789' };
 
   it('is valid for compose, with Nginx, three instances, PostgreSQL, Redis and the migration step', async () => {
     const [command = '', ...args] = await composeCommand();
@@ -87,6 +88,23 @@ describe('docker-compose.yml', () => {
       (error: { stderr: string }) => error.stderr,
     );
     expect(failure).toContain('SESSION_SECRET');
+  }, 60_000);
+
+  it("makes Redis require REDIS_PASSWORD, which every instance's REDIS_URL carries; refuses to start without it", async () => {
+    const [command = '', ...args] = await composeCommand();
+    const { stdout } = await run(command, [...args, '-f', file, 'config'], { env });
+    const { services } = parse(stdout) as { services: Record<string, { command?: string[]; environment?: Record<string, string> }> };
+    const redisArgs = services.redis?.command ?? [];
+    expect(redisArgs[redisArgs.indexOf('--requirepass') + 1]).toBe(env.REDIS_PASSWORD);
+    expect(services.redis?.environment?.REDISCLI_AUTH).toBe(env.REDIS_PASSWORD);
+    for (const app of ['app1', 'app2', 'app3'])
+      expect(services[app]?.environment?.REDIS_URL).toBe(`redis://:${env.REDIS_PASSWORD}@redis:6379`);
+    const { REDIS_PASSWORD: _, ...withoutPassword } = env;
+    const failure = await run(command, [...args, '-f', file, 'config', '-q'], { env: withoutPassword }).then(
+      () => null,
+      (error: { stderr: string }) => error.stderr,
+    );
+    expect(failure).toContain('REDIS_PASSWORD');
   }, 60_000);
 
   it('mounts the Nginx configuration rendered by nginx/src/compose.ts', () => {

@@ -169,7 +169,7 @@ describe('the instances (Deployment shop-server)', () => {
 describe('the migration Job and the backup CronJob', () => {
   const scriptOf = (name: string) => (scripts[name] ?? '').split(' ');
 
-  it('the Job runs `pnpm db:migrate` against the Secret`s DATABASE_URL, in production mode', () => {
+  it("the Job runs `pnpm db:migrate` against the Secret's DATABASE_URL, in production mode", () => {
     const migrate = container(find(built.base, 'Job', 'shop-migrate'), 'migrate');
     expect(commandOf(migrate, {})).toEqual(scriptOf('db:migrate'));
     const env = resolveEnv(migrate, overlaySecrets('small').data);
@@ -256,7 +256,7 @@ describe('Nginx (Deployment shop-nginx)', () => {
 });
 
 describe('PostgreSQL and Redis', () => {
-  it('small: its own, at the addresses and with the passwords the Secret`s URLs carry', () => {
+  it("small: its own, at the addresses and with the passwords the Secret's URLs carry", () => {
     const manifests = built.small;
     const secrets = overlaySecrets('small').data;
     const values = secrets['shop-secrets'] ?? {};
