@@ -246,6 +246,12 @@ describe('Nginx (Deployment shop-nginx)', () => {
     expect(ports).toContain(K8S_TLS.port);
     const nginx = container(find(manifests, 'Deployment', 'shop-nginx'), 'nginx');
     expect(volumeAt(find(manifests, 'Deployment', 'shop-nginx'), nginx, dirname(K8S_TLS.certificate))?.secret?.secretName).toBe('shop-tls');
+    // Plain HTTP only redirects, to port 443 of the pod's address, which the kubelet would follow.
+    expect((nginx.readinessProbe as Probe & { httpGet: { scheme?: string } }).httpGet).toEqual({
+      path: '/',
+      port: 'https',
+      scheme: 'HTTPS',
+    });
     // Published with the client's address kept: Nginx's per-IP limits need it.
     expect(find(manifests, 'Service', 'shop-nginx').spec).toMatchObject({
       type: 'LoadBalancer',
