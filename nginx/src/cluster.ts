@@ -6,6 +6,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createOrm, isSeeded, migrate, seedDemo } from '@shop/db';
 import { freePort, freePorts, type ShopInstance, shopInstance, sleep } from '@shop/proc';
+import { localWorkerCapacity } from './capacity.ts';
 import { clusterDirs } from './cluster-dirs.ts';
 import { findNginx, nginxProcess } from './nginx.ts';
 import { drainFlag } from './prefix.ts';
@@ -41,6 +42,8 @@ export interface ClusterOptions {
   /** Also serve HTTPS (with HSTS) with this certificate. */
   tls?: TlsSettings;
   rateLimits?: Partial<RateLimits>;
+  /** WebSockets Nginx's workers are sized to hold (default DEFAULT_SOCKETS, 20,000). */
+  sockets?: number;
   /** Instance output, line by line; default: <dir>/logs/<name>.log. */
   onOutput?: (instance: string, line: string) => void;
   /** Restart an instance that exits on its own (not through kill/stop). Default false. */
@@ -140,6 +143,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     }),
   );
   const nginx = nginxProcess(nginxBin, prefix);
+  // As many workers as this machine's open-file limit needs for the sockets (capacity.ts).
+  const capacity = localWorkerCapacity(opts.sockets);
   const config = (generation: number) =>
     renderNginxConfig({
       prefix,
@@ -151,6 +156,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       ...(opts.listenHost ? { listenHost: opts.listenHost } : {}),
       ...(opts.tls ? { tls: opts.tls } : {}),
       ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
+      capacity,
     });
 
   function say(slot: Slot, line: string): void {

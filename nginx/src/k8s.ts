@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { repoRoot } from '@shop/proc';
 import { stringify } from 'yaml';
+import { CONTAINER_OPEN_FILES, workerCapacity } from './capacity.ts';
 import { prefixPaths } from './prefix.ts';
 import { type RenderOptions, renderNginxConfig } from './render.ts';
 
@@ -22,8 +23,10 @@ export const K8S_NGINX = {
   // One Service in front of the instance pods; Kubernetes balances its connections over the ready ones.
   upstreams: [{ name: 'shop-server', host: 'shop-server', port: 3000 }],
   webDist: '/usr/share/shop/web',
-  // Not `auto`: that counts the node's cores, not the container's CPU limit.
-  workerProcesses: 2,
+  // Sized here, not `auto`: that counts the node's cores, not the container's CPU limit. The
+  // runtime's hard open-file limit (containerd 2: 524,288; 1.x and Docker: 1,048,576) is above
+  // worker_rlimit_nofile, which a non-root master may only lower its hard limit to, never raise.
+  capacity: workerCapacity({ openFiles: CONTAINER_OPEN_FILES, cores: 2 }),
   drainControl: false,
   logs: { access: '/dev/stdout', error: '/dev/stderr' },
   note: 'Kubernetes ConfigMap of apps/server/deploy/k8s; regenerate with `pnpm k8s:render`.',

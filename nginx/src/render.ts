@@ -2,6 +2,7 @@
 // instances or thirty is one number. Every path nginx writes to lives inside the prefix dir.
 import { join } from 'node:path';
 import { SESSION_COOKIE } from '@shop/auth';
+import { CONTAINER_OPEN_FILES, type WorkerCapacity, workerCapacity } from './capacity.ts';
 import { drainFlag, prefixPaths } from './prefix.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimits, serverBlock } from './server-block.ts';
 import { block, quote } from './syntax.ts';
@@ -39,7 +40,8 @@ export interface RenderOptions {
    * workerUser); never root. nginx hands its temp and cache folders to that user at start.
    */
   user?: string | undefined;
-  workerProcesses?: number | 'auto';
+  /** Workers, connections and open files (capacity.ts); default: for 20,000 sockets in a container (two cores assumed). */
+  capacity?: WorkerCapacity;
   rateLimits?: Partial<RateLimits>;
   /** Served on the control socket, so a reload can be seen to have taken effect. */
   generation?: number;
@@ -60,7 +62,8 @@ export function instancePorts(count: number, first = 3001): number[] {
 }
 
 export function renderNginxConfig(options: RenderOptions): string {
-  const { prefix, httpPort, upstreams, webDist, tls, user, workerProcesses = 'auto', generation = 0, drainControl = true } = options;
+  const { prefix, httpPort, upstreams, webDist, tls, user, generation = 0, drainControl = true } = options;
+  const capacity = options.capacity ?? workerCapacity({ openFiles: CONTAINER_OPEN_FILES });
   const host = options.listenHost ?? '127.0.0.1';
   if (upstreams.length === 0) throw new Error('at least one instance is required');
   if (user !== undefined && !/^(?!root\b)[a-z_][a-z0-9_-]*( (?!root\b)[a-z_][a-z0-9_-]*)?$/.test(user)) {
@@ -100,15 +103,15 @@ export function renderNginxConfig(options: RenderOptions): string {
   if (options.httpsRedirect && !tls) throw new Error('httpsRedirect needs tls');
   const plain = options.httpsRedirect
     ? block('server', [
-        `listen ${host}:${httpPort};`,
+        `listen ${host}:${httpPort} reuseport;`,
         'server_name _;',
         // Secure session cookies never travel over plain HTTP: every request moves to HTTPS.
         'location / { return 301 https://$host$request_uri; }',
       ])
-    : serverBlock({ webDist, limits, tls: false, rotation }, [`listen ${host}:${httpPort};`]);
+    : serverBlock({ webDist, limits, tls: false, rotation }, [`listen ${host}:${httpPort} reuseport;`]);
   const secure = tls
     ? serverBlock({ webDist, limits, tls: true, rotation }, [
-        `listen ${host}:${tls.port} ssl;`,
+        `listen ${host}:${tls.port} ssl reuseport;`,
         `ssl_certificate ${quote(tls.certificate)};`,
         `ssl_certificate_key ${quote(tls.key)};`,
         'ssl_protocols TLSv1.2 TLSv1.3;',
@@ -214,13 +217,14 @@ export function renderNginxConfig(options: RenderOptions): string {
     '# Rendered by nginx/src/render.ts: edit that file, not this one.',
     ...(options.note ? [`# ${options.note}`] : []),
     ...(user ? [`user ${user};`] : []),
-    `worker_processes ${workerProcesses};`,
+    `worker_processes ${capacity.workerProcesses};`,
+    `worker_rlimit_nofile ${capacity.openFiles};`,
     `pid ${quote(paths.pid)};`,
     `error_log ${quote(logs.error)} warn;`,
     // Old workers keep their WebSockets after a reload; bound how long they linger.
     'worker_shutdown_timeout 60s;',
     '',
-    ...block('events', ['worker_connections 4096;']),
+    ...block('events', [`worker_connections ${capacity.workerConnections};`]),
     '',
     ...block('http', http),
     '',

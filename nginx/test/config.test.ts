@@ -46,7 +46,7 @@ describe('rendered configuration', () => {
     cleanups.push(certs.remove);
     const tls = { port: 4343, ...(await selfSignedCert(certs.path)) };
     const config = await checkedConfig({ httpPort: 4300, upstreams: [{ name: 'i1', port: 4301 }], webDist: '/nonexistent', tls });
-    expect(config).toContain('listen 127.0.0.1:4343 ssl;');
+    expect(config).toContain('listen 127.0.0.1:4343 ssl reuseport;');
   });
 
   it('refuses a path that would change the meaning of the config', () => {

@@ -75,14 +75,24 @@ const resultsDir = new URL('../results/', import.meta.url).pathname;
 log(`${selected.length} scenario(s), ${durationS} s per measurement${quick ? ' (quick)' : ''}; Ctrl-C stops everything`);
 
 const redis = await startRedis();
+let scratch: Promise<string> | undefined;
+const scratchCatalog = () => {
+  scratch ??= scratchDatabase('shop_bench_rw', 10_000);
+  return scratch;
+};
 let shared: Promise<{ shop: Shop; databaseUrl: string }> | undefined;
 const sharedShop = () => {
   shared ??= (async () => {
-    const databaseUrl = await scratchDatabase('shop_bench_rw', 10_000);
-    log('starting Nginx and three instances on a scratch copy of the 10,000-product catalog (shared by scenarios 2–5)');
+    const databaseUrl = await scratchCatalog();
+    log('starting Nginx and three instances on a scratch copy of the 10,000-product catalog (shared by scenarios 2–4)');
     return { shop: await startShop({ databaseUrl, redisUrl: redis.url }), databaseUrl };
   })();
   return shared;
+};
+const freshShop = async () => {
+  const databaseUrl = await scratchCatalog();
+  log('starting a fresh Nginx and three fresh instances on the scratch catalog');
+  return { shop: await startShop({ databaseUrl, redisUrl: redis.url }), databaseUrl };
 };
 try {
   for (const scenario of selected) {
@@ -90,7 +100,7 @@ try {
     const started = performance.now();
     const report: ScenarioReport = { id: scenario.id, title: scenario.title, figures: [], tables: [], charts: [], notes: [], seconds: 0 };
     try {
-      Object.assign(report, await scenario.run({ quick, durationS, catalogSizes, redis, sharedShop }));
+      Object.assign(report, await scenario.run({ quick, durationS, catalogSizes, redis, sharedShop, freshShop }));
     } catch (error) {
       report.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
       log(`${scenario.title} failed: ${report.error}`);

@@ -23,7 +23,7 @@ export interface AppOptions {
   logger?: Logger;
   /** Prometheus metrics served on /metrics; a fresh registry when not given. */
   metrics?: Metrics;
-  /** Dependencies besides PostgreSQL that /ready checks (Redis when REDIS_URL is set); each must resolve. */
+  /** Dependencies besides PostgreSQL that /ready checks (Redis when one is configured); each must resolve. */
   readinessChecks?: Record<string, () => Promise<unknown>>;
   /** WebSocket keep-alive; the defaults suit production (tests shorten them). */
   keepAlive?: KeepAlive;
@@ -110,6 +110,7 @@ export function createApp({
   const server = createServer(routes.handle);
   const { wss, sockets } = acceptSockets({
     server,
+    instanceName,
     createContext: createSocketContext,
     logFailure,
     origins,

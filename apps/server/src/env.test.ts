@@ -21,6 +21,12 @@ describe('loadEnv', () => {
     for (const bad of ['0', '-1', '1.5', 'soon', '86401']) expect(() => loadEnv({ LOGIN_WINDOW_S: bad }), bad).toThrow(/LOGIN_WINDOW_S/);
   });
 
+  it('takes an instance name fit for a header and a metric label, and nothing that could end a line', () => {
+    expect(loadEnv({ INSTANCE_NAME: 'shop-1.example:3001' }).INSTANCE_NAME).toBe('shop-1.example:3001');
+    for (const bad of ['i1\r\nx-injected: 1', 'two words', '', 'x'.repeat(65)])
+      expect(() => loadEnv({ INSTANCE_NAME: bad }), bad).toThrow(/INSTANCE_NAME/);
+  });
+
   it('treats an empty DATABASE_URL as unset', () => {
     expect(loadEnv({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
   });
@@ -72,5 +78,50 @@ describe('loadEnv', () => {
     expect(loadEnv({ NODE_ENV: 'production', SESSION_SECRET: secret, DATABASE_URL: 'postgres://db/shop' }).DATABASE_URL).toBe(
       'postgres://db/shop',
     );
+  });
+
+  it('connects to no Redis unless REDIS_URL or REDIS_SENTINELS is set', () => {
+    expect(loadEnv({}).REDIS).toBeUndefined();
+    expect(loadEnv({ REDIS_URL: 'redis://cache:6379' }).REDIS).toEqual({ url: 'redis://cache:6379', password: undefined });
+  });
+
+  it('finds the primary through REDIS_SENTINELS: host:port list, Sentinel port by default, passwords apart', () => {
+    const env = loadEnv({
+      REDIS_SENTINELS: 's1:26380, [::1]:5000,s3',
+      REDIS_PASSWORD: 'data secret',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+    });
+    expect(env.REDIS).toEqual({
+      sentinels: [
+        { host: 's1', port: 26_380 },
+        { host: '::1', port: 5000 },
+        { host: 's3', port: 26_379 },
+      ],
+      name: 'mymaster',
+      password: 'data secret',
+      sentinelPassword: 'sentinel-secret',
+    });
+    expect(loadEnv({ REDIS_SENTINELS: 's1:1', REDIS_SENTINEL_NAME: 'shop' }).REDIS).toMatchObject({ name: 'shop' });
+    for (const bad of ['s1:0', 's1:65536', 's1:port', ':1', 's1:1:2', 'a b:1']) {
+      expect(() => loadEnv({ REDIS_SENTINELS: bad }), bad).toThrow(/REDIS_SENTINELS\.0: .*is not host:port/);
+    }
+    expect(() => loadEnv({ REDIS_SENTINELS: 's1', REDIS_SENTINEL_NAME: ' ' })).toThrow(/REDIS_SENTINEL_NAME/);
+  });
+
+  it('refuses Redis settings that contradict each other or lead nowhere, naming the variable', () => {
+    expect(() => loadEnv({ REDIS_URL: 'redis://cache:6379', REDIS_SENTINELS: 's1:26379' })).toThrow(/REDIS_SENTINELS: set either/);
+    expect(() => loadEnv({ REDIS_URL: 'redis://cache:6379', REDIS_SENTINEL_PASSWORD: 'x' })).toThrow(/REDIS_SENTINEL_PASSWORD: only used/);
+    expect(() => loadEnv({ REDIS_PASSWORD: 'x' })).toThrow(/REDIS_PASSWORD: set REDIS_URL or REDIS_SENTINELS/);
+    expect(() => loadEnv({ REDIS_URL: 'redis://:one@cache:6379', REDIS_PASSWORD: 'two' })).toThrow(/REDIS_PASSWORD: differs/);
+  });
+
+  it('takes the Redis password from REDIS_URL or REDIS_PASSWORD', () => {
+    expect(loadEnv({ REDIS_URL: 'redis://cache:6379', REDIS_PASSWORD: 'p@ss' }).REDIS).toEqual({
+      url: 'redis://cache:6379',
+      password: 'p@ss',
+    });
+    // The same password both ways (percent-encoded in the URL) is no contradiction.
+    expect(loadEnv({ REDIS_URL: 'redis://:p%40ss@cache:6379', REDIS_PASSWORD: 'p@ss' }).REDIS).toMatchObject({ password: 'p@ss' });
+    expect(loadEnv({ REDIS_URL: 'redis://:p%40ss@cache:6379', REDIS_PASSWORD: '' }).REDIS).toMatchObject({ password: undefined });
   });
 });

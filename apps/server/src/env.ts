@@ -1,5 +1,6 @@
 // The server's configuration: every environment variable it reads, validated once, here.
 import { hostname } from 'node:os';
+import type { RedisConnection } from '@shop/bus';
 import { repoRoot } from '@shop/proc';
 import { z } from 'zod';
 import { LOG_LEVELS } from './logger.ts';
@@ -10,6 +11,35 @@ const optionalUrl = z
   .transform((v) => v || undefined)
   .pipe(z.url().optional())
   .optional();
+
+/** A comma-separated list, blanks dropped. */
+const commaList = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
+/** Empty counts as unset; not trimmed, as a password may end in a space. */
+const optionalSecret = z
+  .string()
+  .transform((v) => v || undefined)
+  .optional();
+
+/** `host:port` (an IPv6 host in brackets); without a port, Sentinel's own 26379. */
+const sentinelAddress = z.string().transform((value, ctx) => {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+))(?::(\d{1,5}))?$/.exec(value);
+  const port = Number(match?.[3] ?? 26_379);
+  const host = match?.[1] ?? match?.[2];
+  if (!host || port < 1 || port > 65_535) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not host:port` });
+    return z.NEVER;
+  }
+  return { host, port };
+});
 
 const booleanFlag = z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 
@@ -24,11 +54,26 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   /** PostgreSQL; when unset, embedded PostgreSQL runs in DATA_DIR. */
   DATABASE_URL: optionalUrl,
-  /** Redis for pub/sub and shared rate limits; when unset, an in-process bus serves one instance. */
+  /**
+   * Redis for pub/sub and shared rate limits; when neither it nor REDIS_SENTINELS is set, an
+   * in-process bus serves one instance.
+   */
   REDIS_URL: optionalUrl,
+  /** Sentinels to ask which server is the Redis primary (instead of REDIS_URL), comma-separated host:port. */
+  REDIS_SENTINELS: commaList.pipe(z.array(sentinelAddress)),
+  /** The primary's name as the Sentinels monitor it. */
+  REDIS_SENTINEL_NAME: z.string().trim().min(1).default('mymaster'),
+  /** The Redis servers' AUTH password, unless REDIS_URL carries it. */
+  REDIS_PASSWORD: optionalSecret,
+  /** The Sentinels' own AUTH password, if they require one. */
+  REDIS_SENTINEL_PASSWORD: optionalSecret,
   DATA_DIR: z.string().min(1).default(`${repoRoot}.data`),
   /** Name reported by /health and in metrics and logs. */
-  INSTANCE_NAME: z.string().min(1).max(64).optional(),
+  // Sent in headers (x-instance) and metric labels: a host name, a port, nothing that could end a line.
+  INSTANCE_NAME: z
+    .string()
+    .regex(/^[\w.:@-]{1,64}$/, 'letters, digits and . : @ - _ only, at most 64')
+    .optional(),
   /** Directory of the SPA build to serve; empty disables it (Nginx serves it in the cluster). */
   WEB_DIST: z.string().default(`${repoRoot}apps/web/dist`),
   /** Products the demo seed loads into an empty database on first start; 0 disables seeding. */
@@ -47,16 +92,7 @@ export const envSchema = z.object({
   /** Trust X-Forwarded-For from the proxy in front (Nginx) for the client's IP. */
   TRUST_PROXY: booleanFlag.default(false),
   /** Origins besides the shop's own that may send mutations, comma-separated. */
-  ALLOWED_ORIGINS: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.url())),
+  ALLOWED_ORIGINS: commaList.pipe(z.array(z.url())),
   CURRENCY: z
     .string()
     .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR')
@@ -75,8 +111,12 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });
 
-export type Env = Omit<z.infer<typeof envSchema>, 'SESSION_SECRET' | 'COOKIE_SECURE' | 'STAFF_REQUIRE_MFA'> & {
+type RedisVariables = 'REDIS_URL' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME' | 'REDIS_PASSWORD' | 'REDIS_SENTINEL_PASSWORD';
+
+export type Env = Omit<z.infer<typeof envSchema>, 'SESSION_SECRET' | 'COOKIE_SECURE' | 'STAFF_REQUIRE_MFA' | RedisVariables> & {
   INSTANCE_NAME: string;
+  /** From the REDIS_* variables: every Redis client of the server connects with it; unset means no Redis. */
+  REDIS: RedisConnection | undefined;
   /** From SESSION_SECRET; empty outside production when unset (see resolveSessionSecrets). */
   SESSION_SECRETS: string[];
   COOKIE_SECURE: boolean;
@@ -91,6 +131,23 @@ export function weakSecret(secret: string): string | null {
   return null;
 }
 
+const invalid = (variable: string, problem: string) => new Error(`invalid configuration:\n  ${variable}: ${problem}`);
+
+/** Where Redis is, from one server's URL or the Sentinels; undefined when neither is set. */
+function redisConnection(vars: Pick<z.infer<typeof envSchema>, RedisVariables>): RedisConnection | undefined {
+  const { REDIS_URL: url, REDIS_SENTINELS: sentinels, REDIS_PASSWORD: password, REDIS_SENTINEL_PASSWORD: sentinelPassword } = vars;
+  if (url && sentinels.length > 0) throw invalid('REDIS_SENTINELS', 'set either REDIS_URL (one server) or REDIS_SENTINELS, not both');
+  if (sentinelPassword && sentinels.length === 0) throw invalid('REDIS_SENTINEL_PASSWORD', 'only used with REDIS_SENTINELS');
+  if (sentinels.length > 0) return { sentinels, name: vars.REDIS_SENTINEL_NAME, password, sentinelPassword };
+  if (!url) {
+    if (password) throw invalid('REDIS_PASSWORD', 'set REDIS_URL or REDIS_SENTINELS too');
+    return undefined;
+  }
+  const inUrl = decodeURIComponent(new URL(url).password);
+  if (inUrl && password && inUrl !== password) throw invalid('REDIS_PASSWORD', 'differs from the password in REDIS_URL: give one');
+  return { url, password };
+}
+
 /** Parses the environment, or throws an error that names every bad variable. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const result = envSchema.safeParse(source);
@@ -98,7 +155,18 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     const problems = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
     throw new Error(`invalid configuration:\n${problems}`);
   }
-  const { SESSION_SECRET, COOKIE_SECURE, STAFF_REQUIRE_MFA, ...env } = result.data;
+  // The REDIS_* variables reach the server only as REDIS (redisConnection).
+  const {
+    SESSION_SECRET,
+    COOKIE_SECURE,
+    STAFF_REQUIRE_MFA,
+    REDIS_URL,
+    REDIS_SENTINELS,
+    REDIS_SENTINEL_NAME,
+    REDIS_PASSWORD,
+    REDIS_SENTINEL_PASSWORD,
+    ...env
+  } = result.data;
   const production = env.NODE_ENV === 'production';
   const secrets = (SESSION_SECRET ?? '')
     .split(',')
@@ -113,6 +181,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (production && !env.DATABASE_URL) throw new Error('invalid configuration:\n  DATABASE_URL: required in production');
   return {
     ...env,
+    REDIS: redisConnection(result.data),
     INSTANCE_NAME: env.INSTANCE_NAME ?? `${hostname()}:${env.PORT}`,
     SESSION_SECRETS: secrets,
     COOKIE_SECURE: COOKIE_SECURE ?? production,

@@ -2,10 +2,9 @@
 // then HTTP and WebSocket on one port.
 import { join } from 'node:path';
 import { createSecretBox, createSessionCodec } from '@shop/auth';
-import { createBus } from '@shop/bus';
+import { connectRedis, createBus, describeRedis } from '@shop/bus';
 import { createOrm, isSeeded, migrate, openDatabase, seedDemo } from '@shop/db';
 import { catalog, createLimits, createLiveRegistry } from '@shop/domain';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createApp, describeError } from './app.ts';
 import { loadEnv } from './env.ts';
@@ -26,7 +25,7 @@ try {
 }
 
 const { logger, flush: flushLogs, exit } = createStdoutLog({ level: env.LOG_LEVEL, instance: env.INSTANCE_NAME });
-const metrics = createMetrics(env.INSTANCE_NAME);
+const metrics = createMetrics(env.INSTANCE_NAME, { poolMax: env.DB_POOL_MAX });
 const log = (message: string) => logger.info(message);
 process.on('uncaughtException', (error) => {
   metrics.error('uncaught');
@@ -53,13 +52,19 @@ if (env.SEED_PRODUCTS > 0 && !(await isSeeded(orm.em.fork()))) {
   await seedDemo(orm.em.fork(), { products: env.SEED_PRODUCTS, accounts });
 }
 
-const redis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
+const redis = env.REDIS
+  ? connectRedis(env.REDIS, { connectionName: 'limits', maxRetriesPerRequest: 1, enableOfflineQueue: false })
+  : undefined;
 redis?.on('error', (error) => logger.warn(`redis: ${error.message}`));
-if (!env.REDIS_URL) log('no REDIS_URL: rate limits and live events stay inside this process');
+log(
+  env.REDIS
+    ? `redis: ${describeRedis(env.REDIS)}`
+    : 'no REDIS_URL nor REDIS_SENTINELS: rate limits and live events stay inside this process',
+);
 // Redis errors are logged once per kind of failure, not on every retry.
 let lastBusError = '';
 const bus = createBus({
-  redisUrl: env.REDIS_URL,
+  redis: env.REDIS,
   onError: (error, context) => {
     metrics.error(`bus_${context.source}`);
     const message = error instanceof Error ? error.message : String(error);

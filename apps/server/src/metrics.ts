@@ -9,6 +9,11 @@ export interface PoolCounts {
   waitingCount: number;
 }
 
+export interface MetricsOptions {
+  /** DB_POOL_MAX, exported as shop_db_pool_max from the start (not exported when not given). */
+  poolMax?: number;
+}
+
 export interface MetricSources {
   webSockets(): number;
   pool(): Promise<PoolCounts | null>;
@@ -30,9 +35,10 @@ export interface Metrics {
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createMetrics(instance: string): Metrics {
+export function createMetrics(instance: string, { poolMax }: MetricsOptions = {}): Metrics {
   const registry = new Registry();
-  // Prometheus sets its own `instance` (host:port) when scraping; keep ours with honor_labels.
+  // Outside Prometheus (a curl, a test) the series say which instance they came from; Prometheus's
+  // scrape sets `instance` to the address instead, and its prometheus.yml keeps ours as instance_name.
   registry.setDefaultLabels({ instance });
   // Event-loop lag, heap, GC, handles, CPU: Node's own health.
   collectDefaultMetrics({ register: registry });
@@ -89,6 +95,7 @@ export function createMetrics(instance: string): Metrics {
       this.set(sources?.webSockets() ?? 0);
     },
   });
+  // NaN while the pool cannot be read: unknown, not an idle pool.
   const pool = async () => (sources ? await sources.pool().catch(() => null) : null);
   new Gauge({
     name: 'shop_db_pool_connections',
@@ -97,16 +104,23 @@ export function createMetrics(instance: string): Metrics {
     registers: [registry],
     async collect() {
       const counts = await pool();
-      this.set({ state: 'in_use' }, counts ? counts.totalCount - counts.idleCount : 0);
-      this.set({ state: 'idle' }, counts?.idleCount ?? 0);
+      this.set({ state: 'in_use' }, counts ? counts.totalCount - counts.idleCount : Number.NaN);
+      this.set({ state: 'idle' }, counts?.idleCount ?? Number.NaN);
     },
   });
+  // The limit beside the count, so an alert can say "90 % of the pool" whatever DB_POOL_MAX is.
+  if (poolMax !== undefined)
+    new Gauge({
+      name: 'shop_db_pool_max',
+      help: 'Database pool size limit (DB_POOL_MAX): in_use at this limit makes further queries wait',
+      registers: [registry],
+    }).set(poolMax);
   new Gauge({
     name: 'shop_db_pool_waiting',
     help: 'Queries waiting for a database pool connection',
     registers: [registry],
     async collect() {
-      this.set((await pool())?.waitingCount ?? 0);
+      this.set((await pool())?.waitingCount ?? Number.NaN);
     },
   });
 

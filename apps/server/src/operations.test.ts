@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { testDeps } from '@shop/api/testing';
 import { createMemoryBus } from '@shop/bus';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clients, register } from '../test/harness.ts';
 import { type App, createApp, describeError } from './app.ts';
@@ -15,10 +16,11 @@ let app: App;
 let base: string;
 const logLines: Record<string, unknown>[] = [];
 let redisUp = true;
+const POOL_MAX = 4;
 
 beforeAll(async () => {
-  db = await createTestDatabase(inject('pgAdminUrl'));
-  const metrics = createMetrics('ops-1');
+  db = await createTestDatabase(inject('pgAdminUrl'), { poolMax: POOL_MAX });
+  const metrics = createMetrics('ops-1', { poolMax: POOL_MAX });
   const destination = new Writable({
     write(chunk, _encoding, done) {
       for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
@@ -115,6 +117,61 @@ describe('/metrics', () => {
     }
     await expect.poll(async () => (await scrape()).get(key('shop_subscriptions_active', { procedure: 'chat.onMessage' }))).toBe(0);
     await expect.poll(async () => (await scrape()).get(key('shop_websockets_open'))).toBe(0);
+  });
+});
+
+describe('/metrics of the database pool', () => {
+  it('reports its limit, and every connection in use with queries waiting once it is saturated', async () => {
+    expect((await scrape()).get(key('shop_db_pool_max'))).toBe(POOL_MAX);
+    // One query more than the pool holds, each waiting for a lock this test holds on a connection of
+    // its own: they keep their connections until the test lets go, however long the checks take.
+    const lock = 7_000_001;
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('select pg_advisory_lock($1)', [lock]);
+      const queries = Array.from({ length: POOL_MAX + 1 }, () =>
+        db.orm.em.getConnection().execute(`select pg_advisory_xact_lock_shared(${lock})`),
+      );
+      try {
+        // All three from one scrape: a consistent picture of the pool at one moment.
+        await expect
+          .poll(async () => {
+            const m = await scrape();
+            return {
+              inUse: m.get(key('shop_db_pool_connections', { state: 'in_use' })),
+              idle: m.get(key('shop_db_pool_connections', { state: 'idle' })),
+              waiting: m.get(key('shop_db_pool_waiting')),
+            };
+          })
+          .toEqual({ inUse: POOL_MAX, idle: 0, waiting: 1 });
+      } finally {
+        await holder.query('select pg_advisory_unlock($1)', [lock]);
+        await Promise.all(queries);
+      }
+    } finally {
+      await holder.end();
+    }
+    await expect.poll(async () => (await scrape()).get(key('shop_db_pool_connections', { state: 'in_use' }))).toBe(0);
+  });
+
+  it('reports the configured limit from the start, and the counts as unknown (not 0) while the pool cannot be read', async () => {
+    const metrics = createMetrics('no-pool', { poolMax: 7 });
+    /** The pool's samples and their values (prom-client writes NaN as "Nan", which Prometheus reads as NaN). */
+    const samples = async () =>
+      (await metrics.registry.metrics())
+        .split('\n')
+        .filter((line) => line.startsWith('shop_db_pool'))
+        .map((line) => [line.split(' ')[0], Number(line.split(' ')[1])]);
+    const unknown = [
+      ['shop_db_pool_connections{state="in_use",instance="no-pool"}', Number.NaN],
+      ['shop_db_pool_connections{state="idle",instance="no-pool"}', Number.NaN],
+      ['shop_db_pool_max{instance="no-pool"}', 7],
+      ['shop_db_pool_waiting{instance="no-pool"}', Number.NaN],
+    ];
+    expect(await samples()).toEqual(unknown);
+    metrics.watch({ webSockets: () => 0, pool: () => Promise.reject(new Error('Cannot use a pool after calling end on the pool')) });
+    expect(await samples()).toEqual(unknown);
   });
 });
 

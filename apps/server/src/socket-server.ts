@@ -21,6 +21,8 @@ export interface SocketRequest {
 export interface SocketServerOptions {
   /** The HTTP server whose upgrades are taken. */
   server: Server;
+  /** Sent as x-instance on the upgrade's answer, as on every HTTP answer: which instance holds the socket. */
+  instanceName: string;
   createContext(req: SocketRequest): Promise<Context>;
   /** Logs a failed call with the socket's request id. */
   logFailure(error: TRPCError, path: string | undefined, reqId: string | undefined): void;
@@ -41,6 +43,7 @@ export interface SocketServer {
 
 export function acceptSockets({
   server,
+  instanceName,
   createContext,
   logFailure,
   origins,
@@ -61,6 +64,8 @@ export function acceptSockets({
     onError: ({ error, path, req }) => logFailure(error, path, req.reqId),
   });
   wss.on('connection', (ws: WebSocket, req: SocketRequest) => sockets.connect(ws, req));
+  const instanceHeader = `x-instance: ${instanceName}`;
+  wss.on('headers', (headers) => headers.push(instanceHeader));
 
   server.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '').split('?')[0];

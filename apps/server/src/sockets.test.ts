@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ContextDeps } from '@shop/api';
 import { testDeps } from '@shop/api/testing';
@@ -71,6 +72,17 @@ async function until(test: () => boolean): Promise<void> {
 const isReply = (id: number, type: string) => (r: Reply | string) => typeof r !== 'string' && r.id === id && r.result?.type === type;
 
 describe('tRPC over a raw WebSocket', () => {
+  it('names the instance holding the socket in the upgrade answer, as every HTTP answer does', async () => {
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/trpc`, { headers: { cookie } });
+    const upgrade = await new Promise<IncomingMessage>((resolve, reject) => {
+      ws.once('upgrade', resolve);
+      ws.once('error', reject);
+    });
+    ws.terminate();
+    expect(upgrade.statusCode).toBe(101);
+    expect(upgrade.headers['x-instance']).toBe('sockets');
+  });
+
   it('starts a subscription, sends tracked events, and on subscription.stop ends the stream and says stopped', async () => {
     const socket = await open();
     socket.send({ id: 1, method: 'subscription', params: { path: 'chat.onMessage', input: { roomId: 'lobby' } } });

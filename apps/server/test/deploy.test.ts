@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { createTestDatabase } from '@shop/db/testing';
 import { repoRoot } from '@shop/proc';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { dockerfileStages } from './dockerfile.ts';
 
@@ -117,17 +118,80 @@ describe('docker-compose.yml', () => {
 });
 
 describe('systemd units', () => {
+  const units = join(deploy, 'systemd');
+
   it('pass systemd-analyze verify', async () => {
     const dir = await tempDir();
-    for (const unit of await readdir(join(deploy, 'systemd'))) await copyFile(join(deploy, 'systemd', unit), join(dir, unit));
+    const files = await readdir(units);
+    for (const unit of files) await copyFile(join(units, unit), join(dir, unit));
     // A template is verified through one of its instances.
-    const { stderr } = await run('systemd-analyze', ['verify', join(dir, 'shop-instance@3001.service'), join(dir, 'shop-nginx.service')], {
-      cwd: repoRoot,
-    });
+    const verified = files.map((unit) => join(dir, unit.replace('@.service', '@3001.service')));
+    expect(verified.map((file) => basename(file)).sort()).toEqual([
+      'shop-backup.service',
+      'shop-backup.timer',
+      'shop-instance@3001.service',
+      'shop-nginx.service',
+    ]);
+    const { stderr } = await run('systemd-analyze', ['verify', ...verified], { cwd: repoRoot });
     // verify exits 0 on unknown keys and the like; it reports them on stderr, naming the file.
     expect(stderr.split('\n').filter((line) => line.includes(dir))).toEqual([]);
   }, 60_000);
+
+  it('back up daily what `pnpm db:backup` dumps, keeping the newest BACKUP_KEEP', async () => {
+    const service = unitSettings(readFileSync(join(units, 'shop-backup.service'), 'utf8'));
+    const timer = unitSettings(readFileSync(join(units, 'shop-backup.timer'), 'utf8'));
+    expect(timer.get('Unit')).toEqual(['shop-backup.service']);
+    expect(timer.get('Persistent')).toEqual(['true']);
+    // The calendar fires once a day.
+    const { stdout } = await run('systemd-analyze', ['calendar', '--iterations=3', timer.get('OnCalendar')?.[0] ?? ''], {
+      env: { ...process.env, TZ: 'UTC' },
+    });
+    const next = [...stdout.matchAll(/(?:Next elapse|Iter\. #\d+): \w+ (\S+ \S+) UTC/g)].map((m) => Date.parse(`${m[1]}Z`));
+    expect(next).toHaveLength(3);
+    expect([(next[1] ?? 0) - (next[0] ?? 0), (next[2] ?? 0) - (next[1] ?? 0)]).toEqual([86_400_000, 86_400_000]);
+
+    const script = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).scripts['db:backup'] as string;
+    const [execStart = ''] = service.get('ExecStart') ?? [];
+    expect(execStart).toBe(`/usr/bin/${script}`);
+
+    // Run that command with the unit's environment (its state directory in a temp folder) on a
+    // folder already holding 14 dated dumps: a new one is written and the oldest deleted.
+    const env = Object.fromEntries((service.get('Environment') ?? []).map((e) => e.split(/=(.*)/s).slice(0, 2)));
+    const keep = Number(env.BACKUP_KEEP);
+    expect(keep).toBeGreaterThanOrEqual(7);
+    const state = await tempDir();
+    const backups = env.BACKUP_DIR?.replace('%S', state) ?? '';
+    expect(backups).toBe(join(state, service.get('StateDirectory')?.[0] ?? '?'));
+    const db = await createTestDatabase(inject('pgAdminUrl'));
+    try {
+      const name = new URL(db.url).pathname.slice(1);
+      // As systemd creates it: StateDirectoryMode.
+      await mkdir(backups, { mode: Number.parseInt(service.get('StateDirectoryMode')?.[0] ?? '', 8) });
+      const old = Array.from({ length: keep }, (_, i) => `shop-${name}-202001${String(i + 1).padStart(2, '0')}T031500Z.dump`);
+      for (const file of old) await writeFile(join(backups, file), 'old');
+      const [command = '', ...args] = execStart.replace('/usr/bin/node', process.execPath).split(' ');
+      const { stdout: written, stderr } = await run(command, args, {
+        cwd: repoRoot,
+        env: { ...process.env, ...env, BACKUP_DIR: backups, DATABASE_URL: db.url },
+      });
+      expect((await readdir(backups)).sort()).toEqual([...old.slice(1), basename(written.trim())]);
+      // Neither a folder others can open nor a failure deleting the oldest.
+      expect(stderr).not.toContain('warning');
+    } finally {
+      await db.drop();
+    }
+  }, 60_000);
 });
+
+/** A unit file's settings by key, in order (a key may repeat); sections are not told apart. */
+function unitSettings(text: string): Map<string, string[]> {
+  const settings = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const setting = /^(\w+)=(.*)$/.exec(line.trim());
+    if (setting?.[1]) settings.set(setting[1], [...(settings.get(setting[1]) ?? []), setting[2] ?? '']);
+  }
+  return settings;
+}
 
 describe('demo data', () => {
   it('no deployment file seeds the demo accounts, whose passwords the README prints', () => {

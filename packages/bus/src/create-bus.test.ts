@@ -18,18 +18,17 @@ async function sharedBetweenInstances(options: Parameters<typeof createBus>[0]):
   await one.publish(channel, 'end');
   await untilEnd(onOne);
   // Two Redis buses are separate connections: give the second one the same chance to hear it.
-  if (options.redisUrl) await untilEnd(onTwo);
+  if (options.redis) await untilEnd(onTwo);
   return onTwo.messages.length > 0;
 }
 
 describe('createBus', () => {
-  it('stays in the process without a Redis URL', async () => {
+  it('stays in the process without Redis', async () => {
     expect(await sharedBetweenInstances({})).toBe(false);
-    expect(await sharedBetweenInstances({ redisUrl: undefined })).toBe(false);
-    expect(await sharedBetweenInstances({ redisUrl: '' })).toBe(false);
+    expect(await sharedBetweenInstances({ redis: undefined })).toBe(false);
   });
 
-  it('goes through Redis when given a URL', async () => {
-    expect(await sharedBetweenInstances({ redisUrl: REDIS_URL, onError: () => {} })).toBe(true);
+  it('goes through Redis when given one', async () => {
+    expect(await sharedBetweenInstances({ redis: { url: REDIS_URL }, onError: () => {} })).toBe(true);
   });
 });

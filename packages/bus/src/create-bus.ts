@@ -1,16 +1,17 @@
 import type { Bus, BusOptions } from './bus.ts';
+import type { RedisConnection } from './connection.ts';
 import { createMemoryBus } from './memory.ts';
 import { createRedisBus } from './redis.ts';
 
 export interface CreateBusOptions extends BusOptions {
   /** Several instances share one Redis; without it the bus only reaches this process. */
-  redisUrl?: string | undefined;
+  redis?: RedisConnection | undefined;
   /** Connection name prefix for Redis (see RedisBusOptions). */
   name?: string | undefined;
 }
 
-/** Redis when a URL is given (several instances), else in-process (the single-instance default). */
+/** Redis when one is given (several instances), else in-process (the single-instance default). */
 export function createBus(options: CreateBusOptions): Bus {
-  const { redisUrl, ...rest } = options;
-  return redisUrl ? createRedisBus({ ...rest, url: redisUrl }) : createMemoryBus(rest);
+  const { redis, ...rest } = options;
+  return redis ? createRedisBus({ ...rest, redis }) : createMemoryBus(rest);
 }

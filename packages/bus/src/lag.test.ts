@@ -24,7 +24,10 @@ describe('publish timestamps', () => {
 
 describe.each([
   ['memory', () => createMemoryBus({ onDelivery: (ms) => lags.push(ms) })],
-  ['redis', () => createRedisBus({ url: REDIS_URL, name: 'bus-lag-test', onError: () => {}, onDelivery: (ms) => lags.push(ms) })],
+  [
+    'redis',
+    () => createRedisBus({ redis: { url: REDIS_URL }, name: 'bus-lag-test', onError: () => {}, onDelivery: (ms) => lags.push(ms) }),
+  ],
 ])('%s bus delivery lag', (_name, create) => {
   it('reports one lag per delivered message and hands handlers the message unchanged', async () => {
     lags.length = 0;
@@ -47,7 +50,7 @@ describe.each([
 describe('redis bus and messages published without a timestamp', () => {
   it('delivers them unchanged without reporting a lag', async () => {
     const lags: number[] = [];
-    const bus = createRedisBus({ url: REDIS_URL, name: 'bus-lag-raw', onError: () => {}, onDelivery: (ms) => lags.push(ms) });
+    const bus = createRedisBus({ redis: { url: REDIS_URL }, name: 'bus-lag-raw', onError: () => {}, onDelivery: (ms) => lags.push(ms) });
     buses.push(bus);
     const publisher = new Redis(REDIS_URL);
     raw.push(publisher);

@@ -9,7 +9,7 @@ import { createRedisBus } from './redis.ts';
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const uniqueName = () => `bus-test-${randomUUID()}`;
 
-busContract('redis', (options) => createRedisBus({ url: REDIS_URL, name: uniqueName(), ...options }));
+busContract('redis', (options) => createRedisBus({ redis: { url: REDIS_URL }, name: uniqueName(), ...options }));
 
 const buses: Bus[] = [];
 const admins: Redis[] = [];
@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 function bus(url: string, options: { name?: string; onError?: BusErrorHandler; timeoutMs?: number; heartbeatMs?: number } = {}): Bus {
-  const created = createRedisBus({ url, onError: () => {}, ...options });
+  const created = createRedisBus({ redis: { url }, onError: () => {}, ...options });
   buses.push(created);
   return created;
 }

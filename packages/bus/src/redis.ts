@@ -1,4 +1,4 @@
-import { Redis, type RedisStatus, ReplyError } from 'ioredis';
+import { type RedisStatus, ReplyError } from 'ioredis';
 import {
   type Bus,
   BusClosedError,
@@ -9,10 +9,12 @@ import {
   stampMessage,
   unstampMessage,
 } from './bus.ts';
+import { connectRedis, type RedisConnection } from './connection.ts';
 import { GapListeners, HandlerRegistry, type Subscription } from './registry.ts';
 
 export interface RedisBusOptions extends BusOptions {
-  url: string;
+  /** One server, or the primary that Sentinels name (followed through failovers: see createRedisBus). */
+  redis: RedisConnection;
   /** Names the connections in CLIENT LIST: `<name>:pub` and `<name>:sub`. Defaults to `bus`. */
   name?: string | undefined;
   /** The longest publish/subscribe/unsubscribe waits for Redis before giving up. Defaults to 2000 ms. */
@@ -106,7 +108,7 @@ export function createRedisBus(options: RedisBusOptions): Bus {
   let published = 0;
   let closed = false;
 
-  const publisher = new Redis(options.url, {
+  const publisher = connectRedis(options.redis, {
     connectionName: `${name}:pub`,
     retryStrategy,
     // Fail fast rather than queue while disconnected: subscribers back-fill from the database anyway.
@@ -117,7 +119,7 @@ export function createRedisBus(options: RedisBusOptions): Bus {
     // Settles a PUBLISH on a connection that died silently (and the ones not resent above).
     commandTimeout: timeoutMs,
   });
-  const subscriber = new Redis(options.url, {
+  const subscriber = connectRedis(options.redis, {
     connectionName: `${name}:sub`,
     retryStrategy,
     // The registry alone decides which channels to subscribe: after every (re)connect the 'ready'

@@ -4,4 +4,4 @@ export * from './entities/index.ts';
 export { migrationsList } from './migrations/index.ts';
 export { createOrm, migrate, type Orm } from './orm.ts';
 export { DEFAULT_PRODUCT_COUNT, DEMO_ACCOUNTS, DEMO_SEED_VERSION, seedDemo } from './seed/demo.ts';
-export { isSeeded } from './seed/seed.ts';
+export { isSeeded, resetShop } from './seed/seed.ts';

@@ -1,12 +1,13 @@
 // Child processes for test harnesses, benchmarks and the cluster supervisor: started, awaited
 // and stopped by PID, the same way everywhere. Also the one way to start the shop's own server
-// (shop.ts) and a private redis-server (redis.ts), and the repository's root.
+// (shop.ts), a private redis-server (redis.ts) or Sentinel group (sentinel.ts), and the repository's root.
 export { reachableByOthers } from './access.ts';
 export { CHROMIUM, chromiumOptions } from './chromium.ts';
 export { freePort, freePorts, type PortRange, portIsFree } from './ports.ts';
 export { hasExited, type SpawnTrackedOptions, spawnTracked, stop, stopAll, track } from './process.ts';
 export { type RedisServer, spawnRedis, startRedis, startRedisServer } from './redis.ts';
 export { repoRoot } from './repo.ts';
+export { type SentinelGroup, type SentinelGroupOptions, startSentinelGroup } from './sentinel.ts';
 export {
   exitOfShopInstance,
   type InstanceEnv,

@@ -4,14 +4,16 @@ import { freePort, type PortRange } from './ports.ts';
 import { spawnTracked, stop } from './process.ts';
 import { waitFor } from './wait.ts';
 
-/** One PING over a fresh connection, in Redis's own protocol (no client library needed): does it answer? */
+/**
+ * One PING over a fresh connection, in Redis's own protocol (no client library needed). A server
+ * that wants a password first (NOAUTH) is up too.
+ */
 function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ port, host: '127.0.0.1' }, () => socket.write('PING\r\n'));
     socket.setTimeout(2_000, () => socket.destroy());
     socket.once('data', (data) => {
       socket.destroy();
-      // A Redis that requires a password (--requirepass) answers NOAUTH: it is up all the same.
       resolve(/^(\+PONG|-NOAUTH)/.test(data.toString()));
     });
     socket.once('close', () => resolve(false));
@@ -23,12 +25,13 @@ function answersPing(port: number): Promise<boolean> {
  * A redis-server without persistence on 127.0.0.1:`port`, tracked, resolved once it answers PING.
  * A private one: the shared Redis on 6379 carries other runs' channels and keys.
  */
-export async function spawnRedis(port: number, extraArgs: readonly string[] = []): Promise<ChildProcess> {
-  const child = spawnTracked(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
-    { stdio: 'ignore' },
-  );
+export function spawnRedis(port: number, extraArgs: readonly string[] = []): Promise<ChildProcess> {
+  return spawnRedisWith(['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs], port);
+}
+
+/** `redis-server args`, tracked, resolved once it answers on `port` (a config file, if any, is args' first). */
+export async function spawnRedisWith(args: readonly string[], port: number): Promise<ChildProcess> {
+  const child = spawnTracked('redis-server', args, { stdio: 'ignore' });
   try {
     await waitFor(() => answersPing(port), 'redis-server', { child, timeoutMs: 30_000, intervalMs: 50 });
   } catch (error) {

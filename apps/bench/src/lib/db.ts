@@ -2,7 +2,7 @@
 // across runs, and scratch copies for the scenarios that write.
 
 import { createSessionCodec } from '@shop/auth';
-import { createOrm, DEMO_SEED_VERSION, migrate, seedDemo } from '@shop/db';
+import { createOrm, DEMO_SEED_VERSION, migrate, resetShop, seedDemo } from '@shop/db';
 import { sleep } from '@shop/proc';
 import pg from 'pg';
 import { log } from './progress.ts';
@@ -40,17 +40,16 @@ export async function catalogDatabase(products: number): Promise<string> {
   try {
     await migrate(orm);
     const conn = orm.em.getConnection();
-    const [row] = await conn.execute<{ n: number; users: number; mark: string | null }[]>(
+    // Older seedings here lost the chat lobby: such a database is seeded again.
+    const [row] = await conn.execute<{ n: number; users: number; lobby: boolean; mark: string | null }[]>(
       `select (select count(*)::int from products) as n, (select count(*)::int from users) as users,
+         exists (select 1 from chat_rooms where id = 'lobby') as lobby,
          shobj_description((select oid from pg_database where datname = current_database()), 'pg_database') as mark`,
     );
-    if (row?.n === products && row.users === 2 && row.mark === seedMark(products)) return url;
+    if (row?.n === products && row.users === 2 && row.lobby && row.mark === seedMark(products)) return url;
     log(`seeding ${name} with ${products.toLocaleString('en')} products (once; reused by later runs)`);
     const started = performance.now();
-    await conn.execute(
-      'truncate users, categories, products, carts, cart_items, wishlist_items, orders, order_lines, chat_messages, order_events restart identity cascade',
-    );
-    await conn.execute(`delete from chat_rooms where id <> 'lobby'`);
+    await resetShop(orm.em.fork());
     await seedDemo(orm.em.fork(), { products, accounts: true });
     await conn.execute(`comment on database ${name} is '${seedMark(products)}'`);
     log(`seeded ${name} in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -1,6 +1,7 @@
 // The system under test: three shop instances behind Nginx (`startCluster` from @shop/nginx),
 // plus a private redis-server. Without the cluster module it falls back to bare instances.
-import { type ClusterInstance, ensureWebBuild, startCluster } from '@shop/nginx';
+import { readdir, readFile } from 'node:fs/promises';
+import { type ClusterInstance, ensureWebBuild, prefixPaths, startCluster } from '@shop/nginx';
 import { type RedisServer, type ShopInstance, startRedis as startRedisIn, startShopInstance, waitFor } from '@shop/proc';
 import { SESSION_SECRET } from './db.ts';
 import { BENCH_PORTS, ports } from './ports.ts';
@@ -29,7 +30,16 @@ export interface Shop {
   /** Why there is no Nginx, when there is none. */
   nginxProblem?: string;
   instances: ClusterInstance[];
+  /** Nginx's master and worker processes (none without Nginx). */
+  nginxPids(): Promise<number[]>;
   stop(): Promise<void>;
+}
+
+/** A process and its children (Linux /proc), e.g. Nginx's master and its workers. */
+async function withChildren(pid: number): Promise<number[]> {
+  const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+  const children = await Promise.all(tasks.map((t) => readFile(`/proc/${pid}/task/${t}/children`, 'utf8').catch(() => '')));
+  return [pid, ...children.flatMap((c) => c.split(' ').filter(Boolean).map(Number))];
 }
 
 export const instanceEnv = (): Record<string, string> => ({
@@ -72,6 +82,10 @@ export async function startShop(opts: {
         url: cluster.url,
         nginx: true,
         instances: cluster.instances,
+        async nginxPids() {
+          const master = Number((await readFile(prefixPaths(cluster.dir).pid, 'utf8').catch(() => '')).trim());
+          return master > 0 ? withChildren(master) : [];
+        },
         async stop() {
           off();
           await cluster.stop();
@@ -95,6 +109,7 @@ export async function startShop(opts: {
     nginx: false,
     ...(nginxProblem ? { nginxProblem } : {}),
     instances: started,
+    nginxPids: async () => [],
     async stop() {
       off();
       await stop();
@@ -104,7 +119,6 @@ export async function startShop(opts: {
 
 /** Resident memory of a process in bytes (Linux). */
 export async function rss(pid: number): Promise<number> {
-  const { readFile } = await import('node:fs/promises');
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
   return Number(kb ?? 0) * 1024;
@@ -149,7 +163,6 @@ export async function settle(
 
 /** CPU time (user + system) a process has used, in seconds (Linux). */
 export async function cpuSeconds(pid: number): Promise<number> {
-  const { readFile } = await import('node:fs/promises');
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;

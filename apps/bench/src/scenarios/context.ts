@@ -13,6 +13,8 @@ export interface BenchContext {
    * use and shared by the scenarios that write (starting a cluster costs more than most measurements).
    */
   sharedShop(): Promise<{ shop: Shop; databaseUrl: string }>;
+  /** Nginx and three instances started for the caller alone (on the same scratch catalog); the caller stops them. */
+  freshShop(): Promise<{ shop: Shop; databaseUrl: string }>;
 }
 
 export type ScenarioBody = Omit<ScenarioReport, 'id' | 'title' | 'seconds' | 'error'>;
@@ -24,3 +26,6 @@ export interface Scenario {
 }
 
 export const emptyBody = (): ScenarioBody => ({ figures: [], tables: [], charts: [], notes: [] });
+
+/** Where clients connect: Nginx, as browsers do; without it (BENCH_NO_NGINX), the instances in turn. */
+export const entryUrls = (shop: Shop): string[] => (shop.nginx ? [shop.url] : shop.instances.map((i) => i.url));

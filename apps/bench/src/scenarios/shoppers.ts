@@ -9,7 +9,7 @@ import { Histogram, type Percentiles, round } from '../lib/stats.ts';
 import { latencyChart } from '../lib/svg.ts';
 import { startWorker } from '../lib/workers.ts';
 import type { ShoppersConfig, ShoppersStats } from '../workers/shoppers.ts';
-import { emptyBody, type Scenario } from './context.ts';
+import { emptyBody, entryUrls, type Scenario } from './context.ts';
 
 const STEPS = [50, 250, 500, 1_000, 2_000, 3_500, 5_000, 7_500, 10_000];
 const WORKERS = 4;
@@ -36,7 +36,8 @@ export const shoppersScenario: Scenario = {
     const workers = Array.from({ length: WORKERS }, (_, w) =>
       startWorker<ShoppersStats>('shoppers', {
         url: shop.url,
-        instances: shop.instances.map((i) => i.url),
+        socketUrls: entryUrls(shop),
+        offset: w * per,
         users: users.slice(w * per, (w + 1) * per),
         products,
         categories,
@@ -115,7 +116,7 @@ export const shoppersScenario: Scenario = {
       met: held >= 5_000,
     });
     body.tables.push({
-      title: `Steps (${stepS} s measured each, think time ${THINK_MS / 1000} s ± 50 %, HTTP through ${shop.nginx ? 'Nginx' : 'one instance'}, chat sockets to the instances)`,
+      title: `Steps (${stepS} s measured each, think time ${THINK_MS / 1000} s ± 50 %, HTTP and chat sockets through ${shop.nginx ? 'Nginx' : 'one instance'})`,
       columns: ['shoppers', 'sockets open', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'p95 ms by request', 'statuses', 'held'],
       rows,
     });

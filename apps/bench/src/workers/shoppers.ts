@@ -5,13 +5,15 @@ import { sleep } from '@shop/proc';
 import type WebSocket from 'ws';
 import { Histogram } from '../lib/stats.ts';
 import { config, onParent, run, send } from './ipc.ts';
-import { subscribe } from './ws-client.ts';
+import { clientAddress, subscribe } from './ws-client.ts';
 
 export interface ShoppersConfig {
-  /** Nginx (HTTP) */
+  /** Nginx, for HTTP. */
   url: string;
-  /** Instances, for the chat sockets. */
-  instances: string[];
+  /** Where the chat sockets connect: Nginx (without it, the instances in turn). */
+  socketUrls: string[];
+  /** The first shopper number of this process (for source addresses). */
+  offset: number;
   users: { id: string; cookie: string }[];
   products: { id: number; slug: string }[];
   categories: string[];
@@ -70,12 +72,15 @@ run(async () => {
     const user = c.users[k % c.users.length];
     if (!user) return;
     try {
-      const ws = await subscribe(
-        c.instances[k % c.instances.length] ?? '',
+      const { ws } = await subscribe(
+        c.socketUrls[k % c.socketUrls.length] ?? '',
         user.cookie,
         'chat.onMessage',
         { roomId: `support:${user.id}` },
         () => {},
+        {
+          localAddress: clientAddress(c.offset + k),
+        },
       );
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));

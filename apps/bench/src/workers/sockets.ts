@@ -1,13 +1,15 @@
-// Idle sockets from one process: each subscribed to the lobby, spread over the instances, held
-// until the parent says stop.
+// Idle sockets from one process: each subscribed to the lobby through Nginx, from many loopback
+// addresses, held until the parent says stop.
 import type WebSocket from 'ws';
 import { config, onParent, run, send } from './ipc.ts';
-import { pool, subscribe } from './ws-client.ts';
+import { clientAddress, pool, subscribe } from './ws-client.ts';
 
 export interface SocketsConfig {
-  instances: string[];
+  /** Nginx, as browsers reach the shop (without it, the instances in turn). */
+  urls: string[];
   cookies: string[];
   count: number;
+  /** The first client number of this process (for cookies and source addresses). */
   offset: number;
   openSeconds: number;
   label: string;
@@ -29,9 +31,19 @@ run(async () => {
   const slots = Array.from({ length: c.count }, (_, k) => k);
   await pool(slots, 64, async (k) => {
     if (performance.now() > deadline) return;
-    const base = c.instances[(k + c.offset) % c.instances.length] ?? '';
+    const client = c.offset + k;
     try {
-      sockets.push(await subscribe(base, c.cookies[k % c.cookies.length] ?? '', 'chat.onMessage', { roomId: 'lobby' }, () => {}));
+      const { ws } = await subscribe(
+        c.urls[client % c.urls.length] ?? '',
+        c.cookies[client % c.cookies.length] ?? '',
+        'chat.onMessage',
+        { roomId: 'lobby' },
+        () => {},
+        {
+          localAddress: clientAddress(client),
+        },
+      );
+      sockets.push(ws);
     } catch (error) {
       failed++;
       firstError ??= (error as Error).message;

@@ -16,6 +16,7 @@ import {
   container,
   find,
   imageOf,
+  mountOf,
   OVERLAYS,
   overlaySecrets,
   resolveEnv,
@@ -145,7 +146,7 @@ describe('the instances (Deployment shop-server)', () => {
     const env = loadEnv(resolveEnv(server, filled));
     expect(env).toMatchObject({ NODE_ENV: 'production', WEB_DIST: '', SEED_PRODUCTS: 0, TRUST_PROXY: true, INSTANCE_NAME: 'shop-pod-0' });
     // Several instances share live events and rate limits only through Redis: required here.
-    expect(env.REDIS_URL).toBeTruthy();
+    expect(env.REDIS).toMatchObject({ url: expect.stringMatching(/^rediss?:\/\//) });
     for (const name of ['SESSION_SECRET', 'DATABASE_URL', 'REDIS_URL']) {
       const variable = (server.env as { name: string; valueFrom?: { secretKeyRef?: object } }[]).find((v) => v.name === name);
       expect(variable?.valueFrom?.secretKeyRef, `${name} from a Secret`).toBeTruthy();
@@ -186,6 +187,10 @@ describe('the migration Job and the backup CronJob', () => {
     const env = resolveEnv(backup, overlaySecrets('small').data);
     expect(Number(env.BACKUP_KEEP)).toBeGreaterThanOrEqual(7);
     expect(volumeAt(cronJob, backup, env.BACKUP_DIR ?? '')?.persistentVolumeClaim).toBeTruthy();
+    // A folder below the mount, which db:backup keeps 0700: the kubelet opens the volume's root to
+    // fsGroup, and with OnRootMismatch only that root, once.
+    expect(mountOf(backup, env.BACKUP_DIR ?? '')?.mountPath).not.toBe(env.BACKUP_DIR);
+    expect(podSpecOf(cronJob)?.securityContext).toMatchObject({ fsGroup: 1000, fsGroupChangePolicy: 'OnRootMismatch' });
     // Its image is the server's with pg_dump: the Dockerfile's backup stage.
     expect(stageOf(backup.image)).toBe('backup');
     const stage = dockerfileStages().get('backup')?.join('\n') ?? '';

@@ -4,9 +4,9 @@
 // the overlay's own arguments. Replaced, since they cannot be the same on this machine: addresses
 // (127.0.0.1 and free ports in place of Services), folders (temp dirs in place of volumes).
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { migrationsList } from '@shop/db';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
@@ -14,7 +14,7 @@ import { freePort, type RedisServer, repoRoot, spawnTracked, startRedis, stop, w
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Container } from './kustomize.ts';
-import { build, commandOf, container, find, imageOf, overlaySecrets, resolveEnv } from './wiring.ts';
+import { build, commandOf, container, find, imageOf, mountOf, overlaySecrets, resolveEnv } from './wiring.ts';
 
 const run = promisify(execFile);
 const manifests = build('small');
@@ -91,23 +91,39 @@ describe('the small overlay, run as the kubelet runs it', () => {
     }
   });
 
-  it('a backup CronJob run writes a dump onto its volume and keeps the newest BACKUP_KEEP', async () => {
-    const backup = container(find(manifests, 'CronJob', 'shop-backup'), 'backup');
+  it('a backup CronJob run writes a private dump onto its volume and keeps the newest BACKUP_KEEP', async () => {
+    const cronJob = find(manifests, 'CronJob', 'shop-backup');
+    const backup = container(cronJob, 'backup');
     const env = podEnv(backup);
+    const mount = mountOf(backup, env.BACKUP_DIR ?? '');
+    if (!mount) throw new Error(`no volume mounted at or above BACKUP_DIR ${env.BACKUP_DIR}`);
+    // The volume as the kubelet hands it over with fsGroup: its root group-writable (and setgid).
     const volume = await tempDir();
+    await chmod(volume, 0o2770);
+    const dir = join(volume, relative(mount.mountPath, env.BACKUP_DIR ?? ''));
+    // pg_dump is found on PATH as in the image.
+    const backupRun = () => runPod(backup, { ...env, BACKUP_DIR: dir, PATH: process.env.PATH ?? '' });
+    const mode = async (path: string) => (await stat(path)).mode & 0o777;
+
+    // The first run on a fresh volume makes its folder private, with no warning about it.
+    const first = await backupRun();
+    expect(first.stderr).not.toMatch(/warning/i);
+    expect(await mode(dir)).toBe(0o700);
+    expect(await mode(first.stdout.trim())).toBe(0o600);
+
     const keep = Number(env.BACKUP_KEEP);
     const database = new URL(db.url).pathname.slice(1);
     const old = Array.from(
       { length: keep },
       (_, i) => `shop-${database}-2026010${Math.floor(i / 10)}T0000${String(i % 10).padStart(2, '0')}Z.dump`,
     );
-    for (const name of old) await writeFile(join(volume, name), 'old');
-    // The volume's mount path is this machine's temp dir; pg_dump is found on PATH as in the image.
-    const { stdout } = await runPod(backup, { ...env, BACKUP_DIR: volume, PATH: process.env.PATH ?? '' });
-    const files = (await readdir(volume)).sort();
+    for (const name of old) await writeFile(join(dir, name), 'old');
+    const { stdout, stderr } = await backupRun();
+    expect(stderr).not.toMatch(/warning/i);
+    const files = (await readdir(dir)).sort();
     expect(files).toHaveLength(keep);
     expect(files).not.toContain(old[0]);
-    expect(join(volume, files.at(-1) ?? '')).toBe(stdout.trim());
+    expect(join(dir, files.at(-1) ?? '')).toBe(stdout.trim());
   });
 
   it('a server pod starts from its environment alone, answers its probes, and stops within its grace period', async () => {

@@ -122,8 +122,16 @@ export interface Volume {
 
 export const volumesOf = (m: Manifest): Volume[] => (podSpecOf(m)?.volumes ?? []) as Volume[];
 
-/** The volume a container mounts at `mountPath`, else undefined. */
-export function volumeAt(m: Manifest, c: Container, mountPath: string): Volume | undefined {
-  const mount = ((c.volumeMounts ?? []) as { name: string; mountPath: string }[]).find((v) => v.mountPath === mountPath);
+/** The container's mount that holds `path`: the one at it, or at the nearest folder above it. */
+export function mountOf(c: Container, path: string): { name: string; mountPath: string } | undefined {
+  const mounts = (c.volumeMounts ?? []) as { name: string; mountPath: string }[];
+  return mounts
+    .filter((v) => path === v.mountPath || path.startsWith(`${v.mountPath.replace(/\/$/, '')}/`))
+    .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+}
+
+/** The volume holding `path` in the container (see mountOf), else undefined. */
+export function volumeAt(m: Manifest, c: Container, path: string): Volume | undefined {
+  const mount = mountOf(c, path);
   return volumesOf(m).find((v) => v.name === mount?.name);
 }

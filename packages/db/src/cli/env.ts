@@ -18,18 +18,23 @@ export function cliDatabase(): Promise<DatabaseHandle> {
 }
 
 export interface BackupSettings {
-  /** BACKUP_DIR: where `pnpm db:backup` writes (default <repo>/backups). */
+  /** BACKUP_DIR: where dated backups go. */
   dir: string;
-  /** BACKUP_KEEP: how many of this database's backups to keep there, the newest; undefined keeps all. */
-  keep: number | undefined;
+  /** How many dated backups of a database to keep (the newest); null keeps all. */
+  keep: number | null;
 }
 
-/** BACKUP_DIR and BACKUP_KEEP, validated; a bad BACKUP_KEEP stops the command before it dumps anything. */
-export function backupSettings(): BackupSettings {
-  const raw = process.env.BACKUP_KEEP?.trim() || undefined;
-  if (raw !== undefined && !/^[1-9]\d{0,4}$/.test(raw)) {
-    console.error(`BACKUP_KEEP: must be a whole number of backups from 1 to 99999, not ${JSON.stringify(raw)}`);
-    process.exit(78);
+/**
+ * `pnpm db:backup`'s settings: BACKUP_DIR, and BACKUP_KEEP unless `--keep` is given. A bad count
+ * stops before anything is dumped or deleted, naming where it came from.
+ */
+export function backupSettings(keepFlag: string | undefined): BackupSettings {
+  const dir = process.env.BACKUP_DIR || `${repoRoot}backups`;
+  const [source, raw] = keepFlag === undefined ? ['BACKUP_KEEP', process.env.BACKUP_KEEP || undefined] : ['--keep', keepFlag];
+  if (raw === undefined) return { dir, keep: null };
+  if (!/^[1-9]\d{0,5}$/.test(raw)) {
+    console.error(`${source}: the number of backups to keep, a whole number of at least 1; got "${raw}"`);
+    process.exit(source === '--keep' ? 2 : 78);
   }
-  return { dir: process.env.BACKUP_DIR || `${repoRoot}backups`, keep: raw === undefined ? undefined : Number(raw) };
+  return { dir, keep: Number(raw) };
 }

@@ -2,9 +2,9 @@
 // major version is at least the server's (an older pg_dump refuses a newer server).
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 
@@ -96,9 +96,18 @@ function execute(binary: string, args: string[], env: NodeJS.ProcessEnv): Promis
   });
 }
 
-/** What every backup file name of `url`'s database starts with. */
-const backupPrefix = (url: string): string => `shop-${new URL(url).pathname.slice(1) || 'postgres'}-`;
-const BACKUP_STAMP = /^\d{8}T\d{6}Z\.dump$/;
+/**
+ * The database a URL names (PostgreSQL's default when it names none), as a file-name part: every
+ * character besides letters, digits, `_`, `.` and `-` percent-encoded, so a name holding `/` (sent
+ * as `%2F`) stays one file in the backup folder, and no two names share a part.
+ */
+export function databaseOf(url: string): string {
+  const name = decodeURIComponent(new URL(url).pathname.slice(1)) || 'postgres';
+  return name.replace(/[^\w.-]/gu, (c) => [...Buffer.from(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+}
+
+/** `shop-<database>-`: what every backup file of the database and its partial files start with. */
+export const backupPrefix = (url: string): string => `shop-${databaseOf(url)}-`;
 
 /** `shop-<database>-20261130T190000Z.dump`: sortable, and says where it came from. */
 export function backupFileName(url: string, now = new Date()): string {
@@ -109,31 +118,53 @@ export function backupFileName(url: string, now = new Date()): string {
   return `${backupPrefix(url)}${stamp}.dump`;
 }
 
-/**
- * Retention: removes `url`'s database's backups in the folder of `newest` beyond the newest `keep`
- * (`newest`, the one just written, always counts as kept). Only names `backupFileName` writes for
- * that database are candidates: other databases' backups and other files stay. Returns the removed.
- */
-export async function pruneBackups({ url, newest, keep }: { url: string; newest: string; keep: number }): Promise<string[]> {
-  if (!Number.isInteger(keep) || keep < 1) throw new Error(`keep must be at least 1, not ${keep}`);
-  const dir = dirname(newest);
-  const prefix = backupPrefix(url);
-  const older = (await readdir(dir))
-    .filter((name) => name !== basename(newest) && name.startsWith(prefix) && BACKUP_STAMP.test(name.slice(prefix.length)))
-    .sort()
-    .reverse();
-  const removed = older.slice(keep - 1).map((name) => join(dir, name));
-  for (const path of removed) await rm(path);
-  return removed;
+/** Owner only: dumps hold password hashes and addresses. */
+const PRIVATE_FILE = 0o600;
+const PRIVATE_DIR = 0o700;
+
+/** Creates `dir` (owner only) when missing; says when others may list or open what it holds. */
+async function backupFolder(dir: string, warn: (message: string) => void): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR });
+  const mode = (await stat(dir)).mode & 0o777;
+  if (mode & 0o077)
+    warn(
+      `warning: ${dir} is open to its group or other users (mode ${mode.toString(8).padStart(4, '0')}); chmod 700 it so they cannot see the backups`,
+    );
 }
 
-/** pg_dump in custom format (compressed, restorable table by table) into `dir`; returns the file. */
-export async function backupDatabase({ url, dir, file }: { url: string; dir: string; file?: string }): Promise<string> {
+/**
+ * pg_dump in custom format (compressed, restorable table by table) into `dir`; returns the file,
+ * readable by its owner only. It is written under a `.<pid>.partial` name and renamed when
+ * complete: a dump that fails halfway never sits among the backups as the newest one, and two runs
+ * never write into one file. A run killed before its clean-up leaves its partial file behind:
+ * retention deletes it once it is stale.
+ */
+export async function backupDatabase({
+  url,
+  dir,
+  file,
+  warn,
+}: {
+  url: string;
+  dir: string;
+  file?: string;
+  warn: (message: string) => void;
+}): Promise<string> {
   const tool = await findTool('pg_dump', await serverMajor(url));
-  await mkdir(dir, { recursive: true });
+  await backupFolder(dir, warn);
   const path = resolve(dir, file ?? backupFileName(url));
+  const partial = `${path}.${process.pid}.partial`;
   const { dbname, env } = connection(url);
-  await execute(tool.path, ['--format=custom', '--no-owner', '--no-privileges', `--file=${path}`, `--dbname=${dbname}`], env);
+  try {
+    // Before pg_dump writes a byte (it keeps an existing file's mode); chmod too, for a leftover of
+    // a killed run that had this process id, which writeFile's mode would not change.
+    await writeFile(partial, '', { mode: PRIVATE_FILE });
+    await chmod(partial, PRIVATE_FILE);
+    await execute(tool.path, ['--format=custom', '--no-owner', '--no-privileges', `--file=${partial}`, `--dbname=${dbname}`], env);
+    await rename(partial, path);
+  } finally {
+    await rm(partial, { force: true });
+  }
   return path;
 }
 

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { createOrm, migrate } from '../orm.ts';
 import { DEFAULT_PRODUCT_COUNT, seedDemo } from '../seed/demo.ts';
-import { isSeeded } from '../seed/seed.ts';
+import { isSeeded, resetShop } from '../seed/seed.ts';
 import { cliDatabase } from './env.ts';
 
 const { values } = parseArgs({
@@ -29,12 +29,7 @@ try {
       console.error('the database already holds a catalog; run with --reset to replace everything in it');
       process.exitCode = 1;
     } else {
-      await em
-        .getConnection()
-        .execute(
-          'truncate users, categories, products, carts, cart_items, wishlist_items, orders, order_lines, chat_messages restart identity cascade',
-        );
-      await em.getConnection().execute(`delete from chat_rooms where id <> 'lobby'`);
+      await resetShop(em);
     }
   }
   if (process.exitCode !== 1) {

@@ -111,6 +111,21 @@ export async function seedDatabase(em: EntityManager, options: SeedOptions): Pro
   await em.getConnection().execute('vacuum (analyze) search_term_categories');
 }
 
+/**
+ * Empties everything the shop and the seed write, for `pnpm db:seed --reset` and the benchmarks'
+ * reseeding: truncating users cascades to chat_rooms, so the lobby the initial migration made is
+ * put back in the same transaction.
+ */
+export async function resetShop(em: EntityManager): Promise<void> {
+  await em.transactional(async (tx) => {
+    await tx.execute(
+      `truncate users, recovery_codes, categories, products, search_words, carts, cart_items, wishlist_items,
+         orders, order_lines, order_events, chat_rooms, chat_messages restart identity cascade`,
+    );
+    await tx.execute(`insert into chat_rooms (id, kind, name) values ('lobby', 'lobby', 'Lobby') on conflict do nothing`);
+  });
+}
+
 export async function isSeeded(em: EntityManager): Promise<boolean> {
   const rows = await em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from categories');
   return (rows[0]?.n ?? 0) > 0;
