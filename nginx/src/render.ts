@@ -31,6 +31,11 @@ export interface RenderOptions {
   /** Adds the HTTPS server (with HSTS) when set. */
   tls?: TlsSettings | undefined;
   /**
+   * With `tls`: the plain HTTP server only redirects to HTTPS on its default port (443, as a load
+   * balancer in front publishes it), instead of serving the shop too. Default false.
+   */
+  httpsRedirect?: boolean;
+  /**
    * The workers' user (and group) when the master runs as root, e.g. `nobody nogroup` (see
    * workerUser); never root. nginx hands its temp and cache folders to that user at start.
    */
@@ -95,7 +100,15 @@ export function renderNginxConfig(options: RenderOptions): string {
       ? upstreams.map((u) => `if (-f ${quote(drainFlag(prefix, u.name))}) { set $shop_upstream shop_without_${u.name}; }`)
       : []),
   ];
-  const plain = serverBlock({ webDist, limits, tls: false, rotation }, [`listen ${host}:${httpPort} reuseport;`]);
+  if (options.httpsRedirect && !tls) throw new Error('httpsRedirect needs tls');
+  const plain = options.httpsRedirect
+    ? block('server', [
+        `listen ${host}:${httpPort} reuseport;`,
+        'server_name _;',
+        // Secure session cookies never travel over plain HTTP: every request moves to HTTPS.
+        'location / { return 301 https://$host$request_uri; }',
+      ])
+    : serverBlock({ webDist, limits, tls: false, rotation }, [`listen ${host}:${httpPort} reuseport;`]);
   const secure = tls
     ? serverBlock({ webDist, limits, tls: true, rotation }, [
         `listen ${host}:${tls.port} ssl reuseport;`,

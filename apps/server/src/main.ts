@@ -11,6 +11,7 @@ import { loadEnv } from './env.ts';
 import { createStdoutLog } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { resolveSessionSecrets } from './session-secret.ts';
+import { SHUTDOWN_LIMIT_MS } from './shutdown.ts';
 
 let env: ReturnType<typeof loadEnv>;
 try {
@@ -132,9 +133,9 @@ async function shutdown(signal: string) {
   stopping = true;
   log(`${signal}: draining, then shutting down`);
   const force = setTimeout(() => {
-    logger.error('in-flight work did not finish within 15 s: exiting anyway');
+    logger.error(`in-flight work did not finish within ${SHUTDOWN_LIMIT_MS / 1000} s: exiting anyway`);
     exit(1);
-  }, 15_000);
+  }, SHUTDOWN_LIMIT_MS);
   force.unref();
   // The worker stops claiming at once; its sends under way get 5 s, then are left to the other
   // instances (due again at once). Meanwhile the server drains.

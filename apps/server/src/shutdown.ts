@@ -4,6 +4,12 @@ import { sleep } from '@shop/proc';
 import type { WebSocketServer } from 'ws';
 import { RECONNECT_NOTICE } from './sockets.ts';
 
+/**
+ * From SIGTERM to exit at most (main.ts exits anyway then): a supervisor's grace period before it
+ * kills (systemd's TimeoutStopSec, Kubernetes' terminationGracePeriodSeconds) must be longer.
+ */
+export const SHUTDOWN_LIMIT_MS = 15_000;
+
 export interface Closable {
   server: Server;
   wss: WebSocketServer;

@@ -9,6 +9,7 @@ import { createTestDatabase } from '@shop/db/testing';
 import { repoRoot } from '@shop/proc';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ComposeError, loadComposeFile, schemaErrors } from './compose-file.ts';
+import { dockerfileStages } from './dockerfile.ts';
 
 // The deployment files are checked as the tools that will read them do, not just kept in the tree:
 // compose's file against the Compose Specification's schema (no Docker needed), the units by systemd.
@@ -24,20 +25,7 @@ async function tempDir(): Promise<string> {
 
 describe('Dockerfile', () => {
   const text = readFileSync(join(deploy, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
-  const lines = text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
-  /** Instructions per stage, by stage name. */
-  const stages = new Map<string, string[]>();
-  let current: string[] = [];
-  for (const line of lines) {
-    const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
-    if (from) {
-      current = [line];
-      stages.set(from[2] ?? `#${stages.size}`, current);
-    } else current.push(line);
-  }
+  const stages = dockerfileStages();
 
   it('builds in several stages, the SPA in one of them, from node:24-slim', () => {
     expect([...stages.keys()]).toEqual(expect.arrayContaining(['base', 'build', 'server-deps', 'server', 'web']));
@@ -69,7 +57,7 @@ describe('Dockerfile', () => {
 
 describe('docker-compose.yml', () => {
   const file = join(deploy, 'docker-compose.yml');
-  const env = { SESSION_SECRET: 'compose-check-secret-0123456789abcdefghij' };
+  const env = { SESSION_SECRET: 'compose-check-secret-0123456789abcdefghij', REDIS_PASSWORD: 'c0ffee0123456789' };
 
   it('is valid for the Compose Specification, with Nginx, three instances, PostgreSQL, Redis and the migration step', () => {
     const model = loadComposeFile(file, env);
@@ -87,8 +75,21 @@ describe('docker-compose.yml', () => {
   });
 
   it('refuses to start without SESSION_SECRET', () => {
-    expect(() => loadComposeFile(file, {})).toThrow(/required variable SESSION_SECRET is missing a value/);
-    expect(() => loadComposeFile(file, { SESSION_SECRET: '' })).toThrow(ComposeError);
+    const { SESSION_SECRET: _, ...withoutSecret } = env;
+    expect(() => loadComposeFile(file, withoutSecret)).toThrow(/required variable SESSION_SECRET is missing a value/);
+    expect(() => loadComposeFile(file, { ...withoutSecret, SESSION_SECRET: '' })).toThrow(ComposeError);
+  });
+
+  it("makes Redis require REDIS_PASSWORD, which every instance's REDIS_URL carries; refuses to start without it", () => {
+    const { services = {} } = loadComposeFile(file, env);
+    const redis = services.redis as { command?: string[]; environment?: Record<string, string> } | undefined;
+    const redisArgs = redis?.command ?? [];
+    expect(redisArgs[redisArgs.indexOf('--requirepass') + 1]).toBe(env.REDIS_PASSWORD);
+    expect(redis?.environment?.REDISCLI_AUTH).toBe(env.REDIS_PASSWORD);
+    for (const app of ['app1', 'app2', 'app3'])
+      expect(services[app]?.environment).toMatchObject({ REDIS_URL: `redis://:${env.REDIS_PASSWORD}@redis:6379` });
+    const { REDIS_PASSWORD: _, ...withoutPassword } = env;
+    expect(() => loadComposeFile(file, withoutPassword)).toThrow(/REDIS_PASSWORD/);
   });
 
   it('mounts the Nginx configuration rendered by nginx/src/compose.ts', () => {

@@ -1,4 +1,5 @@
 import { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
 import { type OrmConfigInput, ormConfig } from './config.ts';
 
 export type Orm = MikroORM;
@@ -7,8 +8,23 @@ export async function createOrm(input: OrmConfigInput): Promise<Orm> {
   return MikroORM.init(ormConfig(input));
 }
 
-/** Applies every pending migration; returns the names applied. */
+/** The advisory lock key every migrator of this database takes (any constant; "shop" in ASCII). */
+export const MIGRATION_LOCK_KEY = 0x73686f70;
+
+/**
+ * Applies every pending migration; returns the names applied. Instances, the migration Job and the
+ * CLI may start together on a fresh database: the advisory lock lets one migrate while the others
+ * wait, then find nothing left to do (without it, all but one failed on `create extension`).
+ */
 export async function migrate(orm: Orm): Promise<string[]> {
-  const applied = await orm.migrator.up();
-  return applied.map((m) => m.name);
+  // A session of its own holds the lock; ending it releases the lock, even after a failure.
+  const lock = new pg.Client({ connectionString: orm.config.get('clientUrl') });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const applied = await orm.migrator.up();
+    return applied.map((m) => m.name);
+  } finally {
+    await lock.end();
+  }
 }

@@ -19,14 +19,14 @@ async function admin<T>(adminUrl: string, fn: (client: pg.Client) => Promise<T>)
   }
 }
 
-/** A fresh, migrated database of its own for one test file. */
-export async function createTestDatabase(adminUrl: string, options: { poolMax?: number } = {}): Promise<TestDatabase> {
+/** A fresh database of its own for one test file, migrated unless `migrated: false`. */
+export async function createTestDatabase(adminUrl: string, options: { poolMax?: number; migrated?: boolean } = {}): Promise<TestDatabase> {
   const name = `shop_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   await admin(adminUrl, (c) => c.query(`create database "${name}"`));
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const orm = await createOrm({ url: url.toString(), ...(options.poolMax ? { poolMax: options.poolMax } : {}) });
-  await migrate(orm);
+  if (options.migrated !== false) await migrate(orm);
   return {
     url: url.toString(),
     orm,
