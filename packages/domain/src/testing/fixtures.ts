@@ -2,6 +2,7 @@
 // depend on another feature's services.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Address, Cart } from '@shop/schemas';
+import { sql } from '../sql.ts';
 
 export const ADDRESS: Address = {
   name: 'Ada Lovelace',
@@ -11,10 +12,6 @@ export const ADDRESS: Address = {
   postalCode: 'N1 9GU',
   country: 'GB',
 };
-
-async function rows<T extends object>(em: EntityManager, query: string, params: unknown[] = []): Promise<T[]> {
-  return em.getConnection().execute<T[]>(query, params);
-}
 
 /** A cart without lines or code, as every reader of a cart that does not exist yet gets it. */
 export const EMPTY_CART: Cart = {
@@ -29,7 +26,7 @@ export const EMPTY_CART: Cart = {
 };
 
 export async function createCategory(em: EntityManager, slug = 'test-things', name = 'Test things'): Promise<void> {
-  await rows(em, 'insert into categories (slug, name) values (?, ?) on conflict (slug) do nothing', [slug, name]);
+  await sql(em, 'insert into categories (slug, name) values (?, ?) on conflict (slug) do nothing', [slug, name]);
 }
 
 let productSeq = 0;
@@ -47,7 +44,7 @@ export async function createProduct(
   await createCategory(em);
   productSeq++;
   const slug = `${slugPrefix}-${process.pid}-${productSeq}`;
-  const [row] = await rows<{ id: number }>(
+  const [row] = await sql<{ id: number }>(
     em,
     `insert into products (slug, name, description, price_cents, stock, category_id, image_url)
      values (?, ?, 'A product for tests.', ?, ?, (select id from categories where slug = 'test-things'), ?)
@@ -84,7 +81,7 @@ export async function createPromotion(
     endsAt?: string | null;
   } = {},
 ): Promise<{ id: number; code: string }> {
-  const [row] = await rows<{ id: number }>(
+  const [row] = await sql<{ id: number }>(
     em,
     `insert into promotions (code, kind, value, min_subtotal_cents, usage_limit, used_count, active, starts_at, ends_at)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning id`,
@@ -96,33 +93,33 @@ export async function createPromotion(
 
 /** How often the promotion has been used. */
 export async function usesOf(em: EntityManager, promotionId: number): Promise<number> {
-  const [row] = await rows<{ used_count: number }>(em, 'select used_count from promotions where id = ?', [promotionId]);
+  const [row] = await sql<{ used_count: number }>(em, 'select used_count from promotions where id = ?', [promotionId]);
   if (!row) throw new Error(`no promotion ${promotionId}`);
   return row.used_count;
 }
 
 /** Puts the promotion on the user's cart directly, as cart.applyCode would. */
 export async function setCartCode(em: EntityManager, userId: string, promotionId: number | null): Promise<void> {
-  await rows(em, 'update carts set promotion_id = ? where user_id = ?', [promotionId, userId]);
+  await sql(em, 'update carts set promotion_id = ? where user_id = ?', [promotionId, userId]);
 }
 
 /** Sets the user's cart to exactly these [productId, quantity] lines, creating the cart if needed. */
 export async function fillCart(em: EntityManager, userId: string, lines: readonly (readonly [number, number])[]): Promise<string> {
-  const [cart] = await rows<{ id: string }>(
+  const [cart] = await sql<{ id: string }>(
     em,
     'insert into carts (user_id) values (?) on conflict (user_id) do update set updated_at = now() returning id',
     [userId],
   );
   if (!cart) throw new Error('cart insert returned nothing');
-  await rows(em, 'delete from cart_items where cart_id = ?', [cart.id]);
+  await sql(em, 'delete from cart_items where cart_id = ?', [cart.id]);
   for (const [productId, quantity] of lines) {
-    await rows(em, 'insert into cart_items (cart_id, product_id, quantity) values (?, ?, ?)', [cart.id, productId, quantity]);
+    await sql(em, 'insert into cart_items (cart_id, product_id, quantity) values (?, ?, ?)', [cart.id, productId, quantity]);
   }
   return cart.id;
 }
 
 export async function cartLines(em: EntityManager, userId: string): Promise<[number, number][]> {
-  const items = await rows<{ product_id: number; quantity: number }>(
+  const items = await sql<{ product_id: number; quantity: number }>(
     em,
     `select i.product_id, i.quantity from cart_items i join carts c on c.id = i.cart_id where c.user_id = ? order by i.product_id`,
     [userId],
@@ -131,13 +128,13 @@ export async function cartLines(em: EntityManager, userId: string): Promise<[num
 }
 
 export async function stockOf(em: EntityManager, productId: number): Promise<number> {
-  const [row] = await rows<{ stock: number }>(em, 'select stock from products where id = ?', [productId]);
+  const [row] = await sql<{ stock: number }>(em, 'select stock from products where id = ?', [productId]);
   if (!row) throw new Error(`no product ${productId}`);
   return row.stock;
 }
 
 export async function orderCount(em: EntityManager, userId: string): Promise<number> {
-  const [row] = await rows<{ n: number }>(em, 'select count(*)::int as n from orders where user_id = ?', [userId]);
+  const [row] = await sql<{ n: number }>(em, 'select count(*)::int as n from orders where user_id = ?', [userId]);
   return row?.n ?? 0;
 }
 
