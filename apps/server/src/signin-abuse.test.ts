@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, i
 import WebSocket from 'ws';
 import { type App, type AppOptions, createApp } from './app.ts';
 
-// What one request (or one socket) can do to the sign-in: guesses, batches, bursts and streams.
+// What one request (or one socket) can do to the sign-in and to promotion codes: guesses, batches,
+// bursts and streams.
 // Counts argon2 verifications by wrapping the real one: the services import it from @shop/auth.
 vi.mock('@shop/auth', async (importOriginal) => {
   const real = await importOriginal<typeof authModule>();
@@ -235,6 +236,41 @@ describe('sign-in guessing', () => {
     await registerUser(email);
     for (let i = 0; i < 60; i++) expect((await post('auth.login', { email, password: PASSWORD })).status).toBe(200);
   }, 60_000);
+});
+
+describe('promotion-code guessing', () => {
+  const tryCode = (id: number) => ({ id, method: 'mutation', params: { path: 'cart.applyCode', input: { code: `GUESS${id}` } } });
+
+  it('30 codes in three batched POSTs: at most 20 looked up, the rest TOO_MANY_REQUESTS; then even a real code is refused', async () => {
+    await db.orm.em
+      .fork()
+      .getConnection()
+      .execute(`insert into promotions (code, kind, value) values ('REAL25', 'percent', 25) on conflict do nothing`);
+    const answers: string[] = [];
+    for (let b = 0; b < 3; b++) {
+      const res = await post(
+        `${Array(10).fill('cart.applyCode').join(',')}?batch=1`,
+        Object.fromEntries(Array.from({ length: 10 }, (_, i) => [i, { code: `GUESS${b}${i}` }])),
+      );
+      answers.push(...codes((await res.json()) as Reply | Reply[], 10));
+    }
+    const counts = tally(answers);
+    expect(counts.NOT_FOUND).toBe(20);
+    expect(counts.TOO_MANY_REQUESTS).toBe(10);
+    const real = await post('cart.applyCode', { code: 'REAL25' });
+    expect(((await real.json()) as Reply).error?.data?.code).toBe('TOO_MANY_REQUESTS');
+  });
+
+  it('one WebSocket frame holding 30 applyCode calls: at most 20 looked up, every call answered', async () => {
+    const s = await socket();
+    s.send(Array.from({ length: 30 }, (_, i) => tryCode(i + 1)));
+    await s.until(() => errorCodes(s.replies).length === 30);
+    const counts = tally(errorCodes(s.replies));
+    expect(counts.NOT_FOUND ?? 0).toBeLessThanOrEqual(20);
+    expect(counts.OK ?? 0).toBe(0);
+    expect((counts.NOT_FOUND ?? 0) + (counts.TOO_MANY_REQUESTS ?? 0)).toBe(30);
+    s.ws.close();
+  });
 });
 
 describe('password strength', () => {

@@ -39,6 +39,8 @@ export interface Limits {
   loginByIp: RateLimiter;
   /** Chat messages per user. */
   chatSend: RateLimiter;
+  /** Promotion codes tried per client IP (a code is a secret worth guessing). */
+  codeByIp: RateLimiter;
 }
 
 /** Second-factor settings, process-wide. */

@@ -14,6 +14,7 @@ export interface LimitOptions {
  * Sign-in limits. Per email: 10 failures in the window (15 minutes unless configured), then
  * refused for as long again. Per IP: 50 failures in the same window.
  * Chat: 10 messages per user in 10 seconds.
+ * Promotion codes: 20 refused attempts per IP in 15 minutes, then refused for as long again.
  */
 export function createLimits(redis?: Redis, { loginWindowS = 15 * 60 }: LimitOptions = {}): Limits {
   const login = { windowS: loginWindowS, blockS: loginWindowS };
@@ -22,5 +23,7 @@ export function createLimits(redis?: Redis, { loginWindowS = 15 * 60 }: LimitOpt
     loginByIp: createRateLimiter({ name: 'login-ip', points: 50, ...login }, redis),
     // A burst of 10 messages per 10 seconds: plenty for people, too little for a flood.
     chatSend: createRateLimiter({ name: 'chat-send', points: 10, windowS: 10 }, redis),
+    // Enough for a shopper's typos, far too few to enumerate codes (accepted ones are given back).
+    codeByIp: createRateLimiter({ name: 'code-ip', points: 20, windowS: 15 * 60, blockS: 15 * 60 }, redis),
   };
 }

@@ -2,6 +2,7 @@ import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { applyCodeInput, cartAddInput } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ServiceContext, SessionUser } from '../context.ts';
+import { createLimits } from '../limits.ts';
 import { createProduct, createPromotion, createTestUser, MemorySession, outcome, testContext } from '../testing/index.ts';
 import { addItem, getCart, mergeGuestCart, updateItem } from './cart.service.ts';
 import { applyCode, removeCode } from './cart-code.ts';
@@ -165,5 +166,26 @@ describe('a code applied as a guest', () => {
     await add(guest(session), product);
     await mergeGuestCart(guest(session), owner.id);
     expect(await getCart(as(owner))).toMatchObject({ code, discountCents: 400 });
+  });
+});
+
+describe('guessing codes', () => {
+  it('refuses a client IP after 20 refused codes, a real one included, while accepted codes do not count', async () => {
+    const limits = createLimits();
+    const { user } = await shopperWith(1_000);
+    const from = (clientIp: string) => testContext(db.orm, { user, limits, clientIp });
+    const { code } = await createPromotion(em());
+    // A shopper applying and re-applying a real code is never refused.
+    for (let i = 0; i < 25; i++) expect(await apply(from('198.51.100.1'), code)).toMatchObject({ code });
+    // Guesses side by side, as one batched request sends them: each takes its count first.
+    const guesses = await Promise.all(Array.from({ length: 30 }, (_, i) => outcome(apply(from('198.51.100.1'), `GUESS${i}`))));
+    const kinds = guesses.map((g) => (g.ok ? 'OK' : g.kind));
+    expect(kinds.filter((k) => k === 'NOT_FOUND')).toHaveLength(20);
+    expect(kinds.filter((k) => k === 'TOO_MANY_REQUESTS')).toHaveLength(10);
+    const blocked = await outcome(apply(from('198.51.100.1'), code));
+    expect(blocked).toMatchObject({ ok: false, kind: 'TOO_MANY_REQUESTS' });
+    expect(blocked.ok ? '' : (blocked.error as Error).message).toMatch(/too many promotion codes tried; try again in \d+ s/);
+    // Another address is not affected.
+    expect(await apply(from('198.51.100.2'), code)).toMatchObject({ code });
   });
 });

@@ -1,5 +1,6 @@
 import type { ApplyCodeInput, Cart } from '@shop/schemas';
 import type { ServiceContext } from '../context.ts';
+import { ShopError } from '../errors.ts';
 import { CODE_TERMS_COLUMNS, type CodeTermsRow, codeProblem } from '../promotions/promotion-row.ts';
 import { codeRefusal } from '../promotions/redeem.ts';
 import { sql } from '../sql.ts';
@@ -12,6 +13,13 @@ import { createGuestCart, lockCart, readCart } from './cart.service.ts';
  * and `codeProblem` says why, and it counts again as soon as the cart does (see Cart).
  */
 export async function applyCode(ctx: ServiceContext, input: ApplyCodeInput): Promise<Cart> {
+  // Counted before the code is looked up, so calls running side by side (a batch, a socket burst)
+  // each take their count first; an accepted code gives its count back.
+  const limit = await ctx.limits.codeByIp.consume(ctx.clientIp);
+  if (!limit.allowed) {
+    const seconds = Math.ceil(limit.retryAfterMs / 1000);
+    throw new ShopError('TOO_MANY_REQUESTS', `too many promotion codes tried; try again in ${seconds} s`, { retryAfterS: seconds });
+  }
   const cartId = await ctx.em.transactional(async (tx) => {
     const lockedId = await lockCart(ctx, tx, { create: true });
     const { subtotalCents } = await readCart(ctx, lockedId, tx);
@@ -24,6 +32,7 @@ export async function applyCode(ctx: ServiceContext, input: ApplyCodeInput): Pro
     await sql(tx, 'update carts set promotion_id = ? where id = ?', [terms.promotion_id, cartId]);
     return cartId;
   });
+  await ctx.limits.codeByIp.reward(ctx.clientIp);
   return readCart(ctx, cartId);
 }
 

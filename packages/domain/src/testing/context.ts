@@ -5,7 +5,7 @@ import { type Bus, createMemoryBus } from '@shop/bus';
 import { type Orm, type ReplicaReads, replicaReads } from '@shop/db';
 import type { UserRole } from '@shop/schemas';
 import { type CatalogCache, noCatalogCache } from '../catalog/cache.ts';
-import type { AuthedContext, MfaSettings, ServiceContext, SessionPort, SessionUser } from '../context.ts';
+import type { AuthedContext, Limits, MfaSettings, ServiceContext, SessionPort, SessionUser } from '../context.ts';
 import { createLimits } from '../limits.ts';
 import { createLiveRegistry, type LiveRegistry } from '../live/registry.ts';
 
@@ -48,6 +48,8 @@ export function testContext(
     mfa?: MfaSettings;
     /** Default: the ORM's replicas, if it has any, else its primary. */
     replica?: ReplicaReads;
+    /** Share one across the contexts of a test, as a process does (default: fresh ones). */
+    limits?: Limits;
   } = {},
 ): ServiceContext {
   const bus = options.bus ?? options.live?.bus ?? createMemoryBus();
@@ -57,7 +59,7 @@ export function testContext(
     user: options.user ?? null,
     session: options.session ?? new MemorySession(),
     clientIp: options.clientIp ?? '203.0.113.7',
-    limits: createLimits(),
+    limits: options.limits ?? createLimits(),
     currency: 'EUR',
     bus,
     catalogCache: options.catalogCache ?? noCatalogCache,
