@@ -6,7 +6,7 @@ import pg from 'pg';
 import { openDatabase } from '../embedded.ts';
 
 /** The machine's own server, as the project's machines and CI run it (trust authentication). */
-export const LOCAL_SERVER = 'postgres://postgres@127.0.0.1:5432/postgres';
+const LOCAL_SERVER = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /**
  * Where the test server came from: DATABASE_URL's, the machine's local one, a private one started
@@ -18,6 +18,8 @@ export interface TestServer {
   /** URL of the server's maintenance database. */
   adminUrl: string;
   kind: TestServerKind;
+  /** For a fallback (private, embedded): what the run uses and why, to print once. */
+  note?: string;
   stop(): Promise<void>;
 }
 
@@ -59,7 +61,7 @@ function hasDebianServer(): boolean {
   }
 }
 
-async function startEmbedded(): Promise<TestServer> {
+async function startEmbedded(note: string): Promise<TestServer> {
   // The data folder and its parents must be traversable by the `postgres` OS user (mkdtemp makes 0700).
   const parent = await mkdtemp(join(tmpdir(), 'shop-test-pg-'));
   await chmod(parent, 0o755);
@@ -67,6 +69,7 @@ async function startEmbedded(): Promise<TestServer> {
   return {
     adminUrl: db.url,
     kind: 'embedded',
+    note: `${note}: the tests run on embedded PostgreSQL, which ships no pg_dump; the backup tests fail unless one of its major version or newer is found (PG_BIN)`,
     stop: async () => {
       await db.stop();
       await rm(parent, { recursive: true, force: true });
@@ -84,10 +87,16 @@ async function startEmbedded(): Promise<TestServer> {
 export async function startTestServer(env: TestServerEnv = process.env): Promise<TestServer> {
   const none = async () => {};
   if (env.DATABASE_URL) return { adminUrl: withDatabase(env.DATABASE_URL, 'postgres'), kind: 'configured', stop: none };
-  if (env.TEST_PG === 'embedded') return startEmbedded();
+  if (env.TEST_PG === 'embedded') return startEmbedded('TEST_PG=embedded');
   const local = env.TEST_PG_LOCAL || LOCAL_SERVER;
   if (await answers(local)) return { adminUrl: withDatabase(local, 'postgres'), kind: 'local', stop: none };
-  if (!hasDebianServer()) return startEmbedded();
+  const missing = `no PostgreSQL answered at ${new URL(local).host}`;
+  if (!hasDebianServer()) return startEmbedded(`${missing} and no Debian server binaries are installed (apt-get install postgresql)`);
   const server = await startPostgres();
-  return { adminUrl: server.url, kind: 'private', stop: () => server.remove() };
+  return {
+    adminUrl: server.url,
+    kind: 'private',
+    note: `${missing}: the tests run on a private server from ${postgresBin()}`,
+    stop: () => server.remove(),
+  };
 }
