@@ -127,9 +127,9 @@ export interface Subscriber {
 
 /** A chat subscriber over the WebSocket; tRPC's client reconnects and resumes after its last event id. */
 export async function subscribe(base: string, cookie: string, roomId: string): Promise<Subscriber> {
-  // As the SPA does: read the newest message, then stream from it. Without lastEventId a stream
-  // starts wherever the server is when its generator runs, which can be after messages sent
-  // once 'started' arrived (seen as "missing" first messages under load).
+  // As the SPA does: read the newest message, then stream from it (from 0 in an empty room).
+  // Without lastEventId a stream starts wherever the server is when its generator runs, which can
+  // be after messages sent once 'started' arrived (seen as "missing" first messages under load).
   const newest = await query(base, 'chat.history', { roomId, limit: 1 }, cookie);
   if (newest.status !== 200) throw new Error(`chat.history answered ${newest.status} ${newest.code}`);
   const [latest] = (newest.data as { items: ChatMessage[] }).items;
@@ -137,7 +137,7 @@ export async function subscribe(base: string, cookie: string, roomId: string): P
   const ids: number[] = [];
   await new Promise<void>((resolve, reject) => {
     live.api.chat.onMessage.subscribe(
-      { roomId, ...(latest ? { lastEventId: String(latest.id) } : {}) },
+      { roomId, lastEventId: String(latest?.id ?? 0) },
       {
         onStarted: () => resolve(),
         onData: (event) => ids.push((event.data as ChatMessage).id),

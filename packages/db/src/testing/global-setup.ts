@@ -5,6 +5,7 @@ import './index.ts';
 
 export default async function setup(project: TestProject) {
   const server = await startTestServer();
+  if (server.note) console.warn(`[test PostgreSQL] ${server.note}`);
   project.provide('pgAdminUrl', server.adminUrl);
   return server.stop;
 }
