@@ -1,6 +1,6 @@
 // A new shopper's whole visit, in real Chromium, against any running shop (one instance or Nginx in
-// front of several): browse, search, product, cart, sign-up, checkout (seen live on the staff
-// dashboard), order history, live chat.
+// front of several): browse, search, a product with options (pick a size and a colour), cart,
+// sign-up, checkout (seen live on the staff dashboard), order history, live chat.
 
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -27,7 +27,8 @@ export interface JourneyOptions {
 
 export interface JourneyResult {
   email: string;
-  product: { slug: string; name: string };
+  /** The product bought, and its options as picked ("M / Sage"). */
+  product: { slug: string; name: string; options: string };
   orderNumber: string;
   chatMessage: string;
   /** Console errors, uncaught page errors, failed requests and HTTP errors seen by either browser. */
@@ -124,12 +125,20 @@ export async function runJourney(baseUrl: string, options: JourneyOptions = {}):
       await cartLink(0).waitFor();
       await imagesInView(page);
       layoutShift.catalog = await page.evaluate(() => (window as unknown as { __layoutShift: number }).__layoutShift);
+      await capture(page, 'catalog', false);
+      // Apparel comes in sizes and colours (the demo seed): the product bought is one of them.
+      await page
+        .getByRole('navigation', { name: 'Categories' })
+        .getByRole('link', { name: /^Apparel \d+$/ })
+        .click();
+      await page.getByRole('heading', { level: 1, name: 'Apparel' }).waitFor();
+      await grid.and(page.locator('[aria-busy="false"]')).waitFor();
+      await grid.getByRole('listitem').nth(11).getByRole('link').waitFor();
       // A product from the middle of the first page, so the search below has to find it.
       const card = grid.getByRole('listitem').nth(5);
       const href = (await card.getByRole('link').getAttribute('href')) ?? '';
       const productName = ((await card.locator('.card-name').textContent()) ?? '').trim();
       if (!href.startsWith('/p/') || !productName) throw new Error(`unexpected product card: ${href} ${productName}`);
-      await capture(page, 'catalog', false);
       return { slug: href.slice('/p/'.length), name: productName };
     });
 
@@ -154,6 +163,30 @@ export async function runJourney(baseUrl: string, options: JourneyOptions = {}):
       await capture(page, 'product');
     });
 
+    const picked = await step('pick a size', async () => {
+      /** Picks the first value of the option still to be had (with what is picked so far). */
+      const pick = async (option: string) => {
+        const group = page.getByRole('group', { name: new RegExp(`^${option}`) });
+        const value = await group.locator('input[type="radio"]:not([disabled])').first().getAttribute('value');
+        if (!value) throw new Error(`no ${option} to be had`);
+        await group
+          .locator('label')
+          .filter({ has: page.locator(`input[value="${value}"]`) })
+          .click();
+        await group.getByRole('radio', { name: value, exact: true, checked: true }).waitFor({ state: 'attached' });
+        return value;
+      };
+      await page.getByRole('button', { name: 'Choose Size and Colour' }).waitFor();
+      const size = await pick('Size');
+      const colour = await pick('Colour');
+      // The choice is kept in the address, so the page with it picked is a link too.
+      await page.waitForURL((url) => url.searchParams.get('Size') === size && url.searchParams.get('Colour') === colour);
+      await page.getByRole('button', { name: 'Add to cart' }).waitFor();
+      await capture(page, 'product-options');
+      return { size, colour, search: new URL(page.url()).search };
+    });
+    const options = `${picked.size} / ${picked.colour}`;
+
     await step('add it to the cart', async () => {
       const added = page.waitForResponse((r) => r.url().includes('cart.add') && r.request().method() === 'POST');
       await page.getByRole('button', { name: 'Add to cart' }).click();
@@ -165,6 +198,10 @@ export async function runJourney(baseUrl: string, options: JourneyOptions = {}):
       await cartLink(1).click();
       await page.getByRole('heading', { level: 1, name: 'Cart' }).waitFor();
       await page.getByRole('link', { name: product.name, exact: true }).waitFor();
+      await page
+        .getByRole('listitem')
+        .filter({ hasText: `${product.name} (${options})` })
+        .waitFor();
       await page.getByText('1 item', { exact: true }).waitFor();
       // As a guest: the code comes along into the account at sign-up.
       await page.getByLabel('Promotion code').fill('welcome10');
@@ -219,7 +256,8 @@ export async function runJourney(baseUrl: string, options: JourneyOptions = {}):
       const heading = page.getByRole('heading', { level: 1, name: /^Order / });
       await heading.waitFor();
       const orderNumber = ((await heading.textContent()) ?? '').replace(/^Order /, '').trim();
-      await page.getByText(`1 × ${product.name}`).waitFor();
+      // The line names the size and colour picked.
+      await page.getByText(`1 × ${product.name} (${options}):`).waitFor();
       await page.getByText('Discount (WELCOME10)').waitFor();
       await cartLink(0).waitFor();
       await capture(page, 'order-confirmation');
@@ -285,17 +323,27 @@ export async function runJourney(baseUrl: string, options: JourneyOptions = {}):
     await step('a deep link opens the product directly', async () => {
       // A fresh context of the first browser: no cookies, nothing cached, no client-side routing.
       const { page: fresh } = await open('deep link', launching[0] as Promise<Browser>);
-      const response = await fresh.goto(`${base}/p/${product.slug}`);
+      // With the options picked before in its address: the page opens with them picked.
+      const response = await fresh.goto(`${base}/p/${product.slug}${picked.search}`);
       if (response?.status() !== 200) throw new Error(`GET /p/${product.slug} answered ${response?.status()}`);
       await fresh.getByRole('heading', { level: 1, name: product.name, exact: true }).waitFor();
-      await fresh.getByRole('button', { name: 'Add to cart' }).waitFor();
+      for (const [option, value] of [
+        ['Size', picked.size],
+        ['Colour', picked.colour],
+      ] as const) {
+        const group = fresh.getByRole('group', { name: new RegExp(`^${option}`) });
+        const name = new RegExp(`^${escapeRegExp(value)}( \\(sold out\\))?$`);
+        await group.getByRole('radio', { name, checked: true }).waitFor({ state: 'attached' });
+      }
+      // (The one bought may have been the last: either way the button speaks of that variant.)
+      await fresh.getByRole('button', { name: /^(Add to cart|Sold out)$/ }).waitFor();
       await imagesInView(fresh);
       layoutShift.deepLink = await fresh.evaluate(() => (window as unknown as { __layoutShift: number }).__layoutShift);
     });
 
     return {
       email,
-      product,
+      product: { ...product, options },
       orderNumber: order.number,
       chatMessage,
       problems,

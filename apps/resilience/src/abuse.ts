@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import type { Cluster } from '@shop/nginx';
-import type { Order, ProductSummary } from '@shop/schemas';
+import type { Order, Product, ProductSummary } from '@shop/schemas';
 import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import { shopCluster, UNTHROTTLED } from './cluster.ts';
 import { changedTables, type Digest, digest } from './digest.ts';
@@ -106,11 +106,14 @@ export function row(
 /** Tables changed since `before`: the tables' digest once the case's own set-up was done. */
 export const writtenSince = async (before: Digest) => changedTables(before, await digest(db.url)).length;
 
+/** The cheapest product in stock with one variant: cart calls about it need no variant named. */
 export async function inStockProduct(): Promise<ProductSummary> {
-  const list = await query(base, 'catalog.list', { inStock: true, limit: 1, sort: 'price_asc' });
-  const product = (list.data as { items: ProductSummary[] }).items[0];
-  if (!product) throw new Error('no product in stock');
-  return product;
+  const list = await query(base, 'catalog.list', { inStock: true, limit: 24, sort: 'price_asc' });
+  for (const product of (list.data as { items: ProductSummary[] }).items) {
+    const detail = (await query(base, 'catalog.product', { slug: product.slug })).data as Product;
+    if (detail.variants.length === 1) return product;
+  }
+  throw new Error('no single-variant product in stock');
 }
 
 export async function placeOrder(cookie: string): Promise<Order> {

@@ -8,6 +8,15 @@ import WebSocket from 'ws';
 
 export { type RedisServer, type ShopInstance, startRedis, stopAll } from '@shop/proc';
 
+/** Three instances (a, b, c) started at once in test mode; `on(i)` is instance i mod 3's URL, to spread calls over all three. */
+export async function startThree(env: InstanceEnv): Promise<{ instances: ShopInstance[]; on: (i: number) => string }> {
+  const instances = await Promise.all(['a', 'b', 'c'].map((name) => startInstance(name, env)));
+  return { instances, on: (i: number) => (instances[i % instances.length] as ShopInstance).url };
+}
+
+/** The tRPC error code a client call failed with (or the error as text). */
+export const codeOf = (error: unknown) => (error as { data?: { code?: string } }).data?.code ?? String(error);
+
 /** One shop instance in test mode on a free port; with `captureStdout`, `stdout()` holds its JSON log. */
 export async function startInstance(
   name: string,

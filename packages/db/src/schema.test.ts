@@ -142,6 +142,35 @@ describe('seed', () => {
   });
 });
 
+describe('seeded variants', () => {
+  it('give apparel sizes and colours and bath goods colours, every other product one variant; products carry their aggregates', async () => {
+    const byCategory = await sql<{ category: string; options: string[]; variants: number }>(
+      `select c.slug as category, (select coalesce(array_agg(o.name order by o.position), '{}') from product_options o where o.product_id = p.id) as options,
+              (select count(*)::int from product_variants v where v.product_id = p.id) as variants
+       from products p join categories c on c.id = p.category_id order by p.id`,
+    );
+    for (const product of byCategory) {
+      if (product.category === 'apparel') {
+        expect(product.options).toEqual(['Size', 'Colour']);
+        expect(product.variants).toBeGreaterThanOrEqual(7);
+      } else if (product.category === 'bath') {
+        expect(product).toMatchObject({ options: ['Colour'], variants: 3 });
+      } else {
+        expect(product).toMatchObject({ options: [], variants: 1 });
+      }
+    }
+    expect(byCategory.filter((p) => p.category === 'apparel').length).toBeGreaterThan(0);
+    const mismatched = await sql(
+      `select p.id from products p join (select product_id, min(price_cents) as price, sum(stock)::int as stock from product_variants group by 1) a
+         on a.product_id = p.id
+       where (p.price_cents, p.stock) is distinct from (a.price, a.stock)`,
+    );
+    expect(mismatched).toEqual([]);
+    // The variants' keys, dropped for the load, are all back.
+    expect((await db.orm.schema.getUpdateSchemaSQL({ wrap: false })).trim()).toBe('');
+  });
+});
+
 describe('category counts under concurrent writers', () => {
   it('never deadlocks two inserts into one category, and counts both', async () => {
     const connect = async () => {

@@ -46,8 +46,38 @@ export interface ProductSummary {
   category: { slug: string; name: string };
 }
 
+/** A variant's options: option name → value (`{ Size: 'M' }`); `{}` for a product without options. */
+export type VariantOptions = Record<string, string>;
+
+/** What a shopper buys: the product in one combination of its options. */
+export interface Variant {
+  id: number;
+  sku: string;
+  options: VariantOptions;
+  priceCents: number;
+  stock: number;
+}
+
+/** One of a product's options, its values in the order the product page offers them. */
+export interface ProductOption {
+  name: string;
+  values: string[];
+}
+
+/**
+ * A product in full. Its summary's `priceCents` is the lowest variant price and `stock` the sum over
+ * its variants. It always has at least one variant; one without options has exactly one, `options: {}`.
+ */
 export interface Product extends ProductSummary {
   description: string;
   /** ISO-8601, UTC. */
   createdAt: string;
+  options: ProductOption[];
+  /** In id order. */
+  variants: Variant[];
+}
+
+/** "M / Sage": a variant's options as one label, in the product's option order; '' without options. */
+export function optionsLabel(options: VariantOptions): string {
+  return Object.values(options).join(' / ');
 }

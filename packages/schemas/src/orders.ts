@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { VariantOptions } from './catalog.ts';
 import { cursorSchema, pageLimit, storedText } from './common.ts';
 import { COUNTRY_CODES } from './countries.ts';
 
@@ -73,6 +74,10 @@ export type OrderByIdInput = z.infer<typeof orderByIdInput>;
 
 export interface OrderLine {
   productId: number;
+  /** Null once staff removed the variant; its SKU and options stay as ordered. */
+  variantId: number | null;
+  sku: string;
+  options: VariantOptions;
   name: string;
   unitPriceCents: number;
   quantity: number;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { productIdSchema } from './cart.ts';
+import { productIdSchema, variantIdSchema } from './cart.ts';
 
-export const wishlistItemInput = z.strictObject({ productId: productIdSchema });
+export const wishlistItemInput = z.strictObject({ productId: productIdSchema, variantId: variantIdSchema.optional() });
 export type WishlistItemInput = z.infer<typeof wishlistItemInput>;

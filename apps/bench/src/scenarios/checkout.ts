@@ -77,14 +77,21 @@ export const checkoutScenario: Scenario = {
     const db = new pg.Client({ connectionString: url });
     await db.connect();
     try {
+      // Products of one variant, whose cart lines and stock need no variant named.
+      const { rows: picked } = await db.query<{ id: number }>(
+        `select p.id from products p where (select count(*) from product_variants v where v.product_id = p.id) = 1 order by p.id limit $1`,
+        [shoppers.length + 1],
+      );
+      const productIds = picked.map((p) => p.id);
+      const hotProduct = productIds.pop();
+      if (hotProduct === undefined || productIds.length < shoppers.length) throw new Error('too few single-variant products');
       await db.query(
         `with u as (select id, row_number() over (order by email) as rn from users where id = any($1::uuid[])),
               c as (insert into carts (user_id) select id from u returning id, user_id)
-         insert into cart_items (cart_id, product_id, quantity) select c.id, u.rn, 1 from c join u on u.id = c.user_id`,
-        [shoppers.map((s) => s.id)],
+         insert into cart_items (cart_id, product_id, quantity) select c.id, ($2::int[])[u.rn], 1 from c join u on u.id = c.user_id`,
+        [shoppers.map((s) => s.id), productIds],
       );
-      await db.query('update products set stock = $1 where id <= $2', [STOCK, shoppers.length]);
-      const hotProduct = shoppers.length + 1;
+      await db.query('update products set stock = $1 where id = any($2::int[])', [STOCK, productIds]);
       await db.query('update products set stock = $1 where id = $2', [HOT_STOCK, hotProduct]);
       await db.query(
         `with c as (insert into carts (user_id) select unnest($1::uuid[]) returning id)
@@ -118,10 +125,11 @@ export const checkoutScenario: Scenario = {
           `select (select count(*)::int from products where stock < 0) as negative,
                   (select count(*)::int from orders where user_id = any($4::uuid[])) as orders,
                   (select coalesce(sum(l.quantity), 0)::int from order_lines l join orders o on o.id = l.order_id where o.user_id = any($4::uuid[])) as ordered,
-                  (select sum(case when id = $1::int then $3::int else $2::int end - stock)::int from products where id <= $1::int) as decremented,
+                  (select sum(case when id = $1::int then $3::int else $2::int end - stock)::int from products
+                   where id = $1::int or id = any($5::int[])) as decremented,
                   (select count(distinct order_id)::int from order_lines where product_id = $1::int) as hot_orders,
                   (select stock from products where id = $1::int) as hot_stock`,
-          [hotProduct, STOCK, HOT_STOCK, buyers],
+          [hotProduct, STOCK, HOT_STOCK, buyers, productIds],
         )
       ).rows;
       if (!check) throw new Error('oversell check returned nothing');

@@ -1,15 +1,11 @@
 import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { page, product } from '../test/fixtures.ts';
+import { page, productDetail } from '../test/fixtures.ts';
 import { server, trpc } from '../test/msw.ts';
 import { renderApp } from '../test/render.tsx';
 
-const detail = (slug: string) => ({
-  ...product(2, { slug, name: 'Product 2' }),
-  description: 'Fetched ahead.',
-  createdAt: '2026-01-01T00:00:00.000Z',
-});
+const detail = (slug: string) => productDetail(2, { slug, name: 'Product 2', description: 'Fetched ahead.' });
 
 describe('ProductCard', () => {
   it.each([

@@ -2,11 +2,11 @@ import type { ProductSummary } from '@shop/schemas';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { page, product, SHOPPER } from '../test/fixtures.ts';
+import { page, product, productDetail, SHOPPER } from '../test/fixtures.ts';
 import { server, TrpcFailure, trpc } from '../test/msw.ts';
 import { renderApp } from '../test/render.tsx';
 
-const oakStool = { ...product(3, { slug: 'oak-stool', name: 'Oak Stool' }), description: 'Sturdy.', createdAt: '2026-01-01T00:00:00.000Z' };
+const oakStool = productDetail(3, { slug: 'oak-stool', name: 'Oak Stool', description: 'Sturdy.' });
 
 /** A promise the test resolves by hand, to hold a server response back. */
 function gate() {

@@ -1,10 +1,18 @@
+import type { VariantOptions } from '@shop/schemas';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'wouter';
 import { CartCode } from '../components/CartCode.tsx';
+import { OptionsLabel } from '../components/OptionsLabel.tsx';
 import { useToast } from '../components/Toasts.tsx';
 import { Totals } from '../components/Totals.tsx';
 import { formatPrice } from '../lib/format.ts';
 import { useTRPC } from '../lib/trpc.ts';
+
+/** The product page's address for a line's options (`?Size=M`), so its link shows that variant. */
+function optionsSearch(options: VariantOptions): string {
+  const search = new URLSearchParams(options).toString();
+  return search ? `?${search}` : '';
+}
 
 export default function CartPage() {
   const trpc = useTRPC();
@@ -32,14 +40,20 @@ export default function CartPage() {
       <h1>Cart</h1>
       <ul className="cart-lines">
         {lines.map((line) => (
-          <li key={line.productId}>
+          <li key={line.variantId}>
             <img src={line.imageUrl} alt="" width={64} height={64} />
-            <Link href={`/p/${line.slug}`}>{line.name}</Link>
+            <span>
+              <Link href={`/p/${line.slug}${optionsSearch(line.options)}`}>{line.name}</Link>
+              <OptionsLabel options={line.options} />
+            </span>
             <label>
-              <span className="visually-hidden">Quantity of {line.name}</span>
+              <span className="visually-hidden">
+                Quantity of {line.name}
+                <OptionsLabel options={line.options} />
+              </span>
               <select
                 value={line.quantity}
-                onChange={(e) => update.mutate({ productId: line.productId, quantity: Number(e.target.value) })}
+                onChange={(e) => update.mutate({ productId: line.productId, variantId: line.variantId, quantity: Number(e.target.value) })}
               >
                 {Array.from({ length: Math.max(1, Math.min(99, Math.max(line.stock, line.quantity))) }, (_, i) => i + 1).map((n) => (
                   <option key={n} value={n}>
@@ -49,8 +63,17 @@ export default function CartPage() {
               </select>
             </label>
             <span className="price">{formatPrice(line.lineTotalCents, currency)}</span>
-            <button type="button" className="link-button" onClick={() => remove.mutate({ productId: line.productId })}>
-              Remove<span className="visually-hidden"> {line.name}</span>
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => remove.mutate({ productId: line.productId, variantId: line.variantId })}
+            >
+              Remove
+              <span className="visually-hidden">
+                {' '}
+                {line.name}
+                <OptionsLabel options={line.options} />
+              </span>
             </button>
           </li>
         ))}

@@ -2,6 +2,7 @@ import { type Address, addressSchema, type Cart, COUNTRY_CODES } from '@shop/sch
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useMemo, useRef, useState } from 'react';
 import { Link, useLocation } from 'wouter';
+import { OptionsLabel } from '../components/OptionsLabel.tsx';
 import { SignInLink } from '../components/SignInLink.tsx';
 import { Totals } from '../components/Totals.tsx';
 import { formatPrice } from '../lib/format.ts';
@@ -42,9 +43,10 @@ function OrderSummary({ cart }: { cart: Cart }) {
       <h2 id="summary-title">Order summary</h2>
       <ul>
         {cart.lines.map((line) => (
-          <li key={line.productId}>
+          <li key={line.variantId}>
             <span>
               {line.quantity} × {line.name}
+              <OptionsLabel options={line.options} />
             </span>
             <span>{formatPrice(line.lineTotalCents, cart.currency)}</span>
           </li>

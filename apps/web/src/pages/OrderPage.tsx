@@ -2,6 +2,7 @@ import type { Order, OrderStatus } from '@shop/schemas';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { Link } from 'wouter';
+import { OptionsLabel } from '../components/OptionsLabel.tsx';
 import { SignInLink } from '../components/SignInLink.tsx';
 import { useToast } from '../components/Toasts.tsx';
 import { Totals } from '../components/Totals.tsx';
@@ -123,8 +124,9 @@ export default function OrderPage({ id }: { id: string }) {
       </p>
       <ul>
         {o.lines.map((line) => (
-          <li key={line.productId}>
-            {line.quantity} × {line.name}: {formatPrice(line.lineTotalCents, o.currency)}
+          <li key={`${line.productId}:${line.variantId}:${line.sku}`}>
+            {line.quantity} × {line.name}
+            <OptionsLabel options={line.options} />: {formatPrice(line.lineTotalCents, o.currency)}
           </li>
         ))}
       </ul>

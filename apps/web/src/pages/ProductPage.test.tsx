@@ -2,15 +2,11 @@ import type { Cart } from '@shop/schemas';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { page, product } from '../test/fixtures.ts';
+import { onlyVariantId, page, productDetail } from '../test/fixtures.ts';
 import { EMPTY_CART, server, TrpcFailure, trpc } from '../test/msw.ts';
 import { renderApp } from '../test/render.tsx';
 
-const oakStool = {
-  ...product(3, { slug: 'oak-stool', name: 'Oak Stool', priceCents: 4_999 }),
-  description: 'Sturdy.',
-  createdAt: '2026-01-01T00:00:00.000Z',
-};
+const oakStool = productDetail(3, { slug: 'oak-stool', name: 'Oak Stool', priceCents: 4_999, description: 'Sturdy.' });
 const badge = () => screen.getByRole('link', { name: /^Cart,/ });
 
 /** A promise the test resolves by hand, to hold a server response back. */
@@ -42,6 +38,9 @@ describe('ProductPage', () => {
       lines: [
         {
           productId: 3,
+          variantId: onlyVariantId(3),
+          sku: 'oak-stool',
+          options: {},
           slug: 'oak-stool',
           name: 'Oak Stool',
           imageUrl: oakStool.imageUrl,
@@ -63,7 +62,7 @@ describe('ProductPage', () => {
       ...trpc({
         'catalog.product': () => oakStool,
         'cart.add': async (input) => {
-          expect(input).toEqual({ productId: 3, quantity: 1 });
+          expect(input).toEqual({ productId: 3, variantId: onlyVariantId(3), quantity: 1 });
           await reply.opened;
           return added;
         },

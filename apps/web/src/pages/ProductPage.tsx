@@ -1,7 +1,8 @@
-import type { Product } from '@shop/schemas';
+import type { Product, VariantOptions } from '@shop/schemas';
 import { useQuery } from '@tanstack/react-query';
-import { Link } from 'wouter';
+import { Link, useSearchParams } from 'wouter';
 import { ProductCard } from '../components/ProductCard.tsx';
+import { choiceFrom, chosenVariant, VariantPicker } from '../components/VariantPicker.tsx';
 import { WishlistButton } from '../components/WishlistButton.tsx';
 import { formatPrice } from '../lib/format.ts';
 import { useTRPC } from '../lib/trpc.ts';
@@ -14,6 +15,8 @@ export default function ProductPage({ slug }: { slug: string }) {
   const trpc = useTRPC();
   const product = useQuery(trpc.catalog.product.queryOptions({ slug }, { retry: false }));
   const addToCart = useAddToCart();
+  // The options picked live in the address (?Size=M), so a chosen variant is a link too.
+  const [params, setParams] = useSearchParams();
 
   if (product.isPending) return <p className="status">Loading…</p>;
   if (product.isError) {
@@ -26,6 +29,16 @@ export default function ProductPage({ slug }: { slug: string }) {
     );
   }
   const p = product.data;
+  const chosen = choiceFrom(p, params);
+  const variant = chosenVariant(p, chosen);
+  const choose = (next: VariantOptions) => setParams(next, { replace: true });
+  const prices = p.variants.map((v) => v.priceCents);
+  const priceText =
+    variant || Math.min(...prices) === Math.max(...prices)
+      ? formatPrice(variant?.priceCents ?? p.priceCents, p.currency)
+      : `from ${formatPrice(p.priceCents, p.currency)}`;
+  const stock = variant?.stock ?? p.stock;
+  const missing = p.options.filter((o) => chosen[o.name] === undefined).map((o) => o.name);
   return (
     <>
       <nav aria-label="Breadcrumb" className="breadcrumbs">
@@ -43,12 +56,17 @@ export default function ProductPage({ slug }: { slug: string }) {
         <img src={p.imageUrl} alt="" width={400} height={400} />
         <div>
           <h1>{p.name}</h1>
-          <p className="price">{formatPrice(p.priceCents, p.currency)}</p>
-          <p className={p.stock > 0 ? 'stock' : 'stock stock-out'}>{p.stock > 0 ? `${p.stock} in stock` : 'Sold out'}</p>
+          <p className="price">{priceText}</p>
+          <p className={stock > 0 ? 'stock' : 'stock stock-out'}>{stock > 0 ? `${stock} in stock` : 'Sold out'}</p>
           <p>{p.description}</p>
+          <VariantPicker product={p} chosen={chosen} onChoose={choose} />
           <div className="product-actions">
-            <button type="button" disabled={p.stock === 0 || addToCart.isPending} onClick={() => addToCart.mutate({ product: p })}>
-              {p.stock === 0 ? 'Sold out' : 'Add to cart'}
+            <button
+              type="button"
+              disabled={stock === 0 || !variant || addToCart.isPending}
+              onClick={() => variant && addToCart.mutate({ product: p, variant })}
+            >
+              {stock === 0 ? 'Sold out' : variant ? 'Add to cart' : `Choose ${missing.join(' and ')}`}
             </button>
             <WishlistButton product={p} className="wish wish-text" withText />
           </div>

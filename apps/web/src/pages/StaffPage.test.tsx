@@ -2,7 +2,7 @@ import type { OrderStatus, Product } from '@shop/schemas';
 import { configure, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { order, product, SHOPPER, STAFF } from '../test/fixtures.ts';
+import { order, product, productDetail, SHOPPER, STAFF } from '../test/fixtures.ts';
 import { type Resolvers, server, TrpcFailure, trpc } from '../test/msw.ts';
 import { renderApp } from '../test/render.tsx';
 
@@ -10,12 +10,8 @@ import { renderApp } from '../test/render.tsx';
 configure({ asyncUtilTimeout: 5_000 });
 
 const OAK = product(3, { name: 'Oak Stool', slug: 'oak-stool', priceCents: 4_999, stock: 5 });
-const full = (overrides: Partial<Product> = {}): Product => ({
-  ...OAK,
-  description: 'Solid oak.',
-  createdAt: '2026-11-01T00:00:00.000Z',
-  ...overrides,
-});
+const full = (overrides: Partial<Product> = {}): Product =>
+  productDetail(3, { ...OAK, description: 'Solid oak.', createdAt: '2026-11-01T00:00:00.000Z', ...overrides });
 
 function openStaff(resolvers: Resolvers) {
   server.use(

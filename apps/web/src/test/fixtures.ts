@@ -1,4 +1,4 @@
-import type { Cart, CartLine, Category, ChatMessage, Order, Page, ProductSummary, User } from '@shop/schemas';
+import type { Cart, CartLine, Category, ChatMessage, Order, Page, Product, ProductSummary, User } from '@shop/schemas';
 
 export const categories: Category[] = [
   { id: 1, slug: 'kitchen', name: 'Kitchen', productCount: 40 },
@@ -15,6 +15,25 @@ export function product(id: number, overrides: Partial<ProductSummary> = {}): Pr
     imageUrl: `/img/products/product-${id}.svg`,
     stock: 5,
     category: { slug: 'kitchen', name: 'Kitchen' },
+    ...overrides,
+  };
+}
+
+/** The variant id of the one variant `productDetail(id)` has (and `cartLine(id)` holds). */
+export const onlyVariantId = (id: number) => 100 + id;
+
+/**
+ * The product page's Product for `product(id, overrides)`: one variant with its price and stock
+ * (id `onlyVariantId(id)`), unless `overrides` bring options and variants.
+ */
+export function productDetail(id: number, overrides: Partial<Product> = {}): Product {
+  const summary = product(id, overrides);
+  return {
+    ...summary,
+    description: 'A product.',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    options: [],
+    variants: [{ id: onlyVariantId(id), sku: summary.slug, options: {}, priceCents: summary.priceCents, stock: summary.stock }],
     ...overrides,
   };
 }
@@ -45,7 +64,18 @@ export function order(n: number, overrides: Partial<Order> = {}): Order {
     number: 100_000 + n,
     status: 'placed',
     createdAt: '2026-11-22T10:00:00.000Z',
-    lines: [{ productId: 3, name: 'Oak Stool', unitPriceCents: 4_999, quantity: 2, lineTotalCents: 9_998 }],
+    lines: [
+      {
+        productId: 3,
+        variantId: onlyVariantId(3),
+        sku: 'oak-stool',
+        options: {},
+        name: 'Oak Stool',
+        unitPriceCents: 4_999,
+        quantity: 2,
+        lineTotalCents: 9_998,
+      },
+    ],
     code: null,
     subtotalCents: 9_998,
     discountCents: 0,
@@ -59,7 +89,20 @@ export function order(n: number, overrides: Partial<Order> = {}): Order {
 /** A cart line of `quantity` of product `id` (priced as `product(id)`). */
 export function cartLine(id: number, quantity: number, overrides: Partial<CartLine> = {}): CartLine {
   const { slug, name, imageUrl, priceCents, stock } = product(id);
-  return { productId: id, slug, name, imageUrl, priceCents, quantity, stock, lineTotalCents: priceCents * quantity, ...overrides };
+  return {
+    productId: id,
+    variantId: onlyVariantId(id),
+    sku: slug,
+    options: {},
+    slug,
+    name,
+    imageUrl,
+    priceCents,
+    quantity,
+    stock,
+    lineTotalCents: priceCents * quantity,
+    ...overrides,
+  };
 }
 
 /** A cart of these lines, without a code unless overridden; counts and totals follow from the lines. */

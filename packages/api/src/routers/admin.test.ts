@@ -89,6 +89,8 @@ describe('admin.product.upsert', () => {
       stock: 0,
       category: { slug: 'furniture', name: 'Furniture' },
       createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+      options: [],
+      variants: [{ id: expect.any(Number), sku: 'teak-bench', options: {}, priceCents: 15_900, stock: 0 }],
     });
     // (createdAt is compared apart: the catalog rounds through a JavaScript Date, this through SQL.)
     const listed = await shopper.api.catalog.product({ slug: 'teak-bench' });

@@ -55,6 +55,9 @@ describe('cart for a guest', () => {
       lines: [
         {
           productId: p,
+          variantId: expect.any(Number),
+          sku: expect.any(String),
+          options: {},
           slug: expect.any(String),
           name: 'Cart Test Product',
           imageUrl: '/img/products/cart.svg',

@@ -68,7 +68,20 @@ describe('catalog procedures', () => {
   it('product returns the contract shape', async () => {
     const product = await caller().catalog.product({ slug: 'tied-lamp-2' });
     expect(Object.keys(product).sort()).toEqual(
-      ['category', 'createdAt', 'currency', 'description', 'id', 'imageUrl', 'name', 'priceCents', 'slug', 'stock'].sort(),
+      [
+        'category',
+        'createdAt',
+        'currency',
+        'description',
+        'id',
+        'imageUrl',
+        'name',
+        'options',
+        'priceCents',
+        'slug',
+        'stock',
+        'variants',
+      ].sort(),
     );
   });
 

@@ -64,8 +64,8 @@ beforeAll(async () => {
   );
   await sql(
     url,
-    `insert into order_lines (order_id, product_id, name, unit_price_cents, quantity, line_total_cents)
-     values ($1, (select id from products where slug = 'hammer-1'), 'Hammer 1', 1001, 2, 2002)`,
+    `insert into order_lines (order_id, product_id, sku, name, unit_price_cents, quantity, line_total_cents)
+     values ($1, (select id from products where slug = 'hammer-1'), 'hammer-1', 'Hammer 1', 1001, 2, 2002)`,
     [order?.id],
   );
   await sql(url, `update products set stock = stock - 2 where slug = 'hammer-1'`);

@@ -1,5 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/core';
-import { Product } from './catalog.ts';
+import { Product, ProductVariant } from './catalog.ts';
 import { Promotion } from './promotion.ts';
 import { User } from './user.ts';
 
@@ -24,7 +24,9 @@ const CartItemSchema = defineEntity({
   tableName: 'cart_items',
   properties: {
     cart: () => p.manyToOne(Cart).primary().deleteRule('cascade'),
-    product: () => p.manyToOne(Product).primary().deleteRule('cascade'),
+    // A line per variant; its product is kept beside it for the reads that join products.
+    variant: () => p.manyToOne(ProductVariant).primary().deleteRule('cascade'),
+    product: () => p.manyToOne(Product).deleteRule('cascade'),
     quantity: p.integer().check('quantity >= 1 and quantity <= 99'),
     addedAt: p.datetime().defaultRaw('now()'),
   },

@@ -80,6 +80,45 @@ export class Product extends ProductSchema.class {}
 ProductSchema.setClass(Product);
 
 /**
+ * What a shopper buys: a product in one combination of its options (size M, colour Sage), with its
+ * own SKU, price and stock. Every product has at least one; one without options has exactly one,
+ * with `options: {}`. products.price_cents and products.stock are the lowest price and the total
+ * stock of its variants, kept by triggers (migration variants), so catalog listings read products
+ * alone.
+ */
+const ProductVariantSchema = defineEntity({
+  name: 'ProductVariant',
+  tableName: 'product_variants',
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    product: () => p.manyToOne(Product).deleteRule('cascade'),
+    sku: p.string().length(160).unique('product_variants_sku_unique'),
+    options: p.json<Record<string, string>>().default('{}'),
+    priceCents: p.integer().check('price_cents >= 0'),
+    // The database, not the application, guarantees stock never goes below zero.
+    stock: p.integer().default(0).check('stock >= 0'),
+  },
+  // Also the index of a product's variants (its leading column).
+  uniques: [{ name: 'product_variants_product_options_unique', properties: ['product', 'options'] }],
+});
+export class ProductVariant extends ProductVariantSchema.class {}
+ProductVariantSchema.setClass(ProductVariant);
+
+/** A product's option (Size: S, M, L), in the order the product page shows them. */
+const ProductOptionSchema = defineEntity({
+  name: 'ProductOption',
+  tableName: 'product_options',
+  properties: {
+    product: () => p.manyToOne(Product).primary().deleteRule('cascade'),
+    position: p.integer().primary(),
+    name: p.string().length(40),
+    optionValues: p.json<string[]>(),
+  },
+});
+export class ProductOption extends ProductOptionSchema.class {}
+ProductOptionSchema.setClass(ProductOption);
+
+/**
  * The distinct words of product names, kept by a trigger on products: a misspelt search word is
  * corrected against these (trigram similarity), never against every product's name.
  */

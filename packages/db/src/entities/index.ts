@@ -1,5 +1,5 @@
 import { Cart, CartItem } from './cart.ts';
-import { Category, Product, SearchTermCategory, SearchWord } from './catalog.ts';
+import { Category, Product, ProductOption, ProductVariant, SearchTermCategory, SearchWord } from './catalog.ts';
 import { ChatMessage, ChatRoom } from './chat.ts';
 import { EmailOutbox } from './mail.ts';
 import { Order, OrderEvent, OrderLine } from './order.ts';
@@ -22,6 +22,8 @@ export const entities = [
   User,
   Category,
   Product,
+  ProductVariant,
+  ProductOption,
   SearchWord,
   SearchTermCategory,
   Promotion,

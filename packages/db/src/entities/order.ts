@@ -1,6 +1,6 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { type Address, ORDER_STATUSES } from '@shop/schemas';
-import { Product } from './catalog.ts';
+import { Product, ProductVariant } from './catalog.ts';
 import { Promotion } from './promotion.ts';
 import { User } from './user.ts';
 
@@ -55,8 +55,12 @@ const OrderLineSchema = defineEntity({
     id: p.integer().primary().autoincrement(),
     order: () => p.manyToOne(Order).deleteRule('cascade'),
     product: () => p.manyToOne(Product).deleteRule('restrict'),
+    // Null once staff remove the variant: the line keeps its SKU and options below.
+    variant: () => p.manyToOne(ProductVariant).nullable().deleteRule('set null'),
     // Snapshots: what the shopper saw and paid, whatever the catalog says later.
     name: p.string().length(200),
+    sku: p.string().length(160),
+    options: p.json<Record<string, string>>().default('{}'),
     unitPriceCents: p.integer().check('unit_price_cents >= 0'),
     quantity: p.integer().check('quantity >= 1 and quantity <= 99'),
     lineTotalCents: p.integer().check('line_total_cents >= 0'),

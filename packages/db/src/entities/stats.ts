@@ -1,19 +1,21 @@
 import { defineEntity, p } from '@mikro-orm/core';
-import { Product } from './catalog.ts';
+import { Product, ProductVariant } from './catalog.ts';
 
 /**
- * Products at or below the low-stock threshold (5) with their stock, kept by triggers on products:
- * the staff dashboard reads the lowest few from this index instead of scanning the catalog, and
- * `products` gets no index on stock (one would end the heap-only updates of every checkout).
+ * Variants at or below the low-stock threshold (5) with their stock, kept by triggers on
+ * product_variants: the staff dashboard reads the lowest few from this index instead of scanning
+ * the catalog, and no stock column gets an index (one would end the heap-only updates of every
+ * checkout).
  */
 const LowStockSchema = defineEntity({
   name: 'LowStock',
   tableName: 'low_stock',
   properties: {
-    product: () => p.manyToOne(Product).primary().deleteRule('cascade'),
+    variant: () => p.manyToOne(ProductVariant).primary().deleteRule('cascade'),
+    product: () => p.manyToOne(Product).deleteRule('cascade'),
     stock: p.integer(),
   },
-  indexes: [{ name: 'low_stock_stock_idx', properties: ['stock', 'product'] }],
+  indexes: [{ name: 'low_stock_stock_idx', properties: ['stock', 'variant'] }],
 });
 export class LowStock extends LowStockSchema.class {}
 LowStockSchema.setClass(LowStock);

@@ -1,5 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/core';
-import { Product } from './catalog.ts';
+import { Product, ProductVariant } from './catalog.ts';
 import { User } from './user.ts';
 
 const WishlistItemSchema = defineEntity({
@@ -8,6 +8,8 @@ const WishlistItemSchema = defineEntity({
   properties: {
     user: () => p.manyToOne(User).primary().deleteRule('cascade'),
     product: () => p.manyToOne(Product).primary().deleteRule('cascade'),
+    // The variant the shopper had picked, if any: the wishlist holds products.
+    variant: () => p.manyToOne(ProductVariant).nullable().deleteRule('set null'),
     addedAt: p.datetime().defaultRaw('now()'),
   },
 });

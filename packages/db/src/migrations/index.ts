@@ -10,6 +10,7 @@ import { Migration20261206193000_numword_lexemes } from './Migration202612061930
 import { Migration20261206201119_email_outbox } from './Migration20261206201119_email_outbox.ts';
 import { Migration20261206201129_staff_stats } from './Migration20261206201129_staff_stats.ts';
 import { Migration20261206213000_promotions } from './Migration20261206213000_promotions.ts';
+import { Migration20261206224832_variants } from './Migration20261206224832_variants.ts';
 
 // Every migration, in order. `pnpm db:migration:create <name>` writes a file here; add it to this list.
 export const migrationsList: MigrationObject[] = [
@@ -24,4 +25,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261206201119_email_outbox', class: Migration20261206201119_email_outbox },
   { name: 'Migration20261206201129_staff_stats', class: Migration20261206201129_staff_stats },
   { name: 'Migration20261206213000_promotions', class: Migration20261206213000_promotions },
+  { name: 'Migration20261206224832_variants', class: Migration20261206224832_variants },
 ];

@@ -16,7 +16,7 @@ export const DEFAULT_PRODUCT_COUNT = 1_000;
  * Bumped whenever the generated catalog changes (names, words, spread): a benchmark database seeded
  * by an older version is seeded again rather than measured with data the shapes do not expect.
  */
-export const DEMO_SEED_VERSION = 3;
+export const DEMO_SEED_VERSION = 4;
 
 export interface DemoOptions {
   products?: number;

@@ -12,6 +12,13 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+export interface GeneratedVariant {
+  sku: string;
+  options: Record<string, string>;
+  priceCents: number;
+  stock: number;
+}
+
 export interface GeneratedProduct {
   slug: string;
   name: string;
@@ -21,6 +28,56 @@ export interface GeneratedProduct {
   categorySlug: string;
   imageUrl: string;
   createdAt: Date;
+  /** Only for a product with options; others have one variant, with the product's price and stock. */
+  options?: { name: string; values: string[] }[];
+  variants?: GeneratedVariant[];
+}
+
+export const SIZES = ['S', 'M', 'L', 'XL'] as const;
+/**
+ * Products with options are among the first this many: the demo catalog has dozens, a benchmark's
+ * million no more (so its load stays one variant per product but for about 3,300).
+ */
+export const OPTIONS_UP_TO = 20_000;
+
+/**
+ * Apparel comes in sizes and two colours (the larger size in the second colour not always made),
+ * bath goods in three colours. Drawn from a generator of the product's own, so the catalog's other
+ * draws stay as they were; stock per variant, some sold out, the largest size a little dearer.
+ */
+function withOptions(product: GeneratedProduct, i: number, seed: number): GeneratedProduct {
+  if (i > OPTIONS_UP_TO || (product.categorySlug !== 'apparel' && product.categorySlug !== 'bath')) return product;
+  const random = seededRandom(seed * 7_919 + i);
+  const first = Math.floor(random() * COLOURS.length);
+  const colours = [0, 1, 2].map((k) => COLOURS[(first + k * 3) % COLOURS.length] as string);
+  const options =
+    product.categorySlug === 'apparel'
+      ? [
+          { name: 'Size', values: [...SIZES] },
+          { name: 'Colour', values: colours.slice(0, 2) },
+        ]
+      : [{ name: 'Colour', values: colours }];
+  const noLargeSecond = random() < 0.5;
+  const variants: GeneratedVariant[] = [];
+  const combine = (chosen: Record<string, string>, rest: typeof options): void => {
+    const [option, ...others] = rest;
+    if (!option) {
+      if (noLargeSecond && chosen.Size === 'XL' && chosen.Colour === colours[1]) return;
+      const sku = `${product.slug}-${Object.values(chosen).map(slugify).join('-')}`;
+      const stock = random() < 0.15 ? 0 : 1 + Math.floor(random() * 40);
+      variants.push({ sku, options: chosen, priceCents: product.priceCents + (chosen.Size === 'XL' ? 200 : 0), stock });
+      return;
+    }
+    for (const value of option.values) combine({ ...chosen, [option.name]: value }, others);
+  };
+  combine({}, options);
+  return {
+    ...product,
+    priceCents: Math.min(...variants.map((v) => v.priceCents)),
+    stock: variants.reduce((sum, v) => sum + v.stock, 0),
+    options,
+    variants,
+  };
 }
 
 /**
@@ -62,7 +119,7 @@ export function* generateProducts(count: number, seed = 42, now = new Date()): G
     const colour = pick(random, COLOURS);
     const description = [`The ${name.toLowerCase()} in ${colour.toLowerCase()}.`, pick(random, PHRASES), pick(random, PHRASES)].join(' ');
     const slug = `${slugify(name)}-${i}`;
-    yield {
+    const product: GeneratedProduct = {
       slug,
       name,
       description,
@@ -73,5 +130,6 @@ export function* generateProducts(count: number, seed = 42, now = new Date()): G
       imageUrl: `/img/products/${slug}.svg`,
       createdAt: new Date(now.getTime() - Math.floor(random() * yearMs)),
     };
+    yield withOptions(product, i, seed);
   }
 }

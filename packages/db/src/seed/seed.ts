@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { generateProducts } from './generate.ts';
+import { type GeneratedProduct, generateProducts } from './generate.ts';
 import { CATEGORIES } from './vocabulary.ts';
 
 export interface SeedUser {
@@ -33,7 +33,8 @@ const copyText = (value: string) =>
  * Loads the demo catalog and accounts into a database in one transaction. Products stream in
  * through COPY; into an empty table, the secondary indexes are dropped first and built once at the
  * end (what pg_restore does), which is several times faster than maintaining them row by row.
- * Category counts and the search-word dictionary come from the products table's own triggers.
+ * Category counts, the search-word dictionary and each product's one variant come from the
+ * products table's own triggers; the few products with options then get their variants instead.
  */
 export async function seedDatabase(em: EntityManager, options: SeedOptions): Promise<void> {
   const { products, users, seed = 42, onProgress } = options;
@@ -69,8 +70,19 @@ export async function seedDatabase(em: EntityManager, options: SeedOptions): Pro
         )
       : { rows: [] };
     for (const { name } of indexes) await client.query(`drop index "${name}"`);
+    // The variants' unique and foreign keys too (the products trigger fills the table, one row per
+    // product): built or validated once at the end, their checks cost no index lookup and no key-share
+    // lock on a product per row. The database still checks every row, at the end instead.
+    const { rows: constraints } = empty[0]?.empty
+      ? await client.query<{ name: string; definition: string }>(
+          `select conname as name, pg_get_constraintdef(oid) as definition from pg_constraint
+           where conrelid = 'product_variants'::regclass and contype in ('u', 'f') order by conname`,
+        )
+      : { rows: [] };
+    for (const { name } of constraints) await client.query(`alter table product_variants drop constraint "${name}"`);
 
     const rows = generateProducts(products, seed);
+    const withOptions: GeneratedProduct[] = [];
     let done = 0;
     while (done < products) {
       const copy = client.query(
@@ -81,6 +93,7 @@ export async function seedDatabase(em: EntityManager, options: SeedOptions): Pro
       for (; done < end; done++) {
         const p = rows.next().value;
         if (!p) throw new Error('the generator ended early');
+        if (p.variants) withOptions.push(p);
         lines += `${copyText(p.slug)}\t${copyText(p.name)}\t${copyText(p.description)}\t${p.priceCents}\t${p.stock}\t${categoryId.get(p.categorySlug)}\t${copyText(p.imageUrl)}\t${p.createdAt.toISOString()}\n`;
         if (lines.length > 1 << 20) {
           if (!copy.write(lines)) await once(copy, 'drain');
@@ -92,9 +105,15 @@ export async function seedDatabase(em: EntityManager, options: SeedOptions): Pro
       onProgress?.(done, products, 'products');
     }
 
-    for (const [i, { definition }] of indexes.entries()) {
-      await client.query(definition);
-      onProgress?.(i + 1, indexes.length, 'indexes');
+    await loadVariants(client, withOptions);
+
+    const rebuilds = [
+      ...indexes.map(({ definition }) => definition),
+      ...constraints.map(({ name, definition }) => `alter table product_variants add constraint "${name}" ${definition}`),
+    ];
+    for (const [i, statement] of rebuilds.entries()) {
+      await client.query(statement);
+      onProgress?.(i + 1, rebuilds.length, 'indexes');
     }
     await client.query('commit');
   } catch (error) {
@@ -109,6 +128,38 @@ export async function seedDatabase(em: EntityManager, options: SeedOptions): Pro
   await em.getConnection().execute('vacuum (analyze) products');
   await em.getConnection().execute('vacuum (analyze) search_words');
   await em.getConnection().execute('vacuum (analyze) search_term_categories');
+  await em.getConnection().execute('vacuum (analyze) product_variants');
+}
+
+/**
+ * Replaces the one variant the products trigger gave each product with options by its real ones,
+ * and stores its options: three statements, whatever the number of products.
+ */
+async function loadVariants(client: pg.Client, products: GeneratedProduct[]): Promise<void> {
+  if (products.length === 0) return;
+  await client.query('delete from product_variants v using products p where v.product_id = p.id and p.slug = any($1::text[])', [
+    products.map((p) => p.slug),
+  ]);
+  const variants = products.flatMap((p) =>
+    (p.variants ?? []).map((v) => ({ slug: p.slug, sku: v.sku, options: v.options, price_cents: v.priceCents, stock: v.stock })),
+  );
+  await client.query(
+    `insert into product_variants (product_id, sku, options, price_cents, stock)
+     select p.id, v.j->>'sku', v.j->'options', (v.j->>'price_cents')::int, (v.j->>'stock')::int
+     from jsonb_array_elements($1::jsonb) with ordinality as v(j, ord)
+     join products p on p.slug = v.j->>'slug' order by v.ord`,
+    [JSON.stringify(variants)],
+  );
+  const options = products.flatMap((p) =>
+    (p.options ?? []).map((o, position) => ({ slug: p.slug, position, name: o.name, option_values: o.values })),
+  );
+  await client.query(
+    `insert into product_options (product_id, position, name, option_values)
+     select p.id, o.position, o.name, o.option_values
+     from jsonb_to_recordset($1::jsonb) as o(slug text, position int, name text, option_values jsonb)
+     join products p on p.slug = o.slug`,
+    [JSON.stringify(options)],
+  );
 }
 
 /**
@@ -119,7 +170,7 @@ export async function seedDatabase(em: EntityManager, options: SeedOptions): Pro
 export async function resetShop(em: EntityManager): Promise<void> {
   await em.transactional(async (tx) => {
     await tx.execute(
-      `truncate users, recovery_codes, categories, products, search_words, carts, cart_items, wishlist_items,
+      `truncate users, recovery_codes, categories, products, product_variants, product_options, search_words, carts, cart_items, wishlist_items,
          orders, order_lines, order_events, chat_rooms, chat_messages, promotions restart identity cascade`,
     );
     await tx.execute(`insert into chat_rooms (id, kind, name) values ('lobby', 'lobby', 'Lobby') on conflict do nothing`);

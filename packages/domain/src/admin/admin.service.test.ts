@@ -50,6 +50,8 @@ describe('admin.upsertProduct', () => {
       stock: 0,
       category: { slug: 'furniture', name: 'Furniture' },
       createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+      options: [],
+      variants: [{ id: expect.any(Number), sku: 'oak-shelf', options: {}, priceCents: 4_500, stock: 0 }],
     });
     const withImage = await upsertProduct(staff(), { ...newProduct('oak-stool'), imageUrl: 'https://cdn.example/stool.png', stock: 7 });
     expect(withImage).toMatchObject({ imageUrl: 'https://cdn.example/stool.png', stock: 7 });
@@ -72,6 +74,7 @@ describe('admin.upsertProduct', () => {
       description: 'Bigger.',
       priceCents: 12_000,
       category: { slug: 'lighting', name: 'Lighting' },
+      variants: created.variants.map((v) => ({ ...v, priceCents: 12_000 })),
     });
     expect((await upsertProduct(staff(), { ...newProduct('pine-desk-xl'), id: created.id, stock: 0 })).stock).toBe(0);
   });

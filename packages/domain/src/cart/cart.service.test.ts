@@ -19,11 +19,12 @@ const user = () => createTestUser(db.orm.em.fork());
 const makeProduct = (stock: number, priceCents = 1_000): Promise<number> =>
   createProduct(db.orm.em.fork(), { stock, priceCents, name: 'Cart Test Product', slugPrefix: 'cart', imageUrl: '/img/products/cart.svg' });
 
-/** Puts `lines` more products (any but `except`) into the user's existing cart, one of each. */
+/** Puts `lines` more products (any but `except`, each in its first variant) into the user's existing cart, one of each. */
 const fillCart = (owner: SessionUser, except: number, lines: number) =>
   sql(
-    `insert into cart_items (cart_id, product_id, quantity)
-     select (select c.id from carts c where c.user_id = ?), p.id, 1 from products p where p.id <> ? order by p.id limit ?`,
+    `insert into cart_items (cart_id, product_id, variant_id, quantity)
+     select (select c.id from carts c where c.user_id = ?), p.id, (select min(v.id) from product_variants v where v.product_id = p.id), 1
+     from products p where p.id <> ? order by p.id limit ?`,
     [owner.id, except, lines],
   );
 const countCarts = async () => (await sql<{ n: number }>('select count(*)::int as n from carts'))[0]?.n;
@@ -57,6 +58,9 @@ describe('a guest cart', () => {
       lines: [
         {
           productId: p,
+          variantId: expect.any(Number),
+          sku: expect.stringMatching(/^cart-/),
+          options: {},
           slug: expect.stringMatching(/^cart-/),
           name: 'Cart Test Product',
           imageUrl: '/img/products/cart.svg',

@@ -7,14 +7,20 @@ import {
   type CartUpdateInput,
   MAX_CART_LINES,
   MAX_LINE_QUANTITY,
+  type VariantOptions,
 } from '@shop/schemas';
+import { pickVariant } from '../catalog/variants.ts';
 import type { ServiceContext } from '../context.ts';
 import { badRequest, notFound, ShopError } from '../errors.ts';
 import { CODE_TERMS_COLUMNS, type CodeTermsRow, priceWithCode } from '../promotions/promotion-row.ts';
 import { type Db, sql } from '../sql.ts';
 
+/** A cart line: its product's name and picture, its variant's SKU, options, price and stock. */
 export interface LineRow {
   product_id: number;
+  variant_id: number;
+  sku: string;
+  options: VariantOptions;
   slug: string;
   name: string;
   image_url: string;
@@ -68,14 +74,8 @@ export async function lockCart(ctx: ServiceContext, tx: EntityManager, { create 
   return row?.id ?? null;
 }
 
-async function productStock(tx: EntityManager, productId: number): Promise<number> {
-  const [row] = await sql<{ stock: number }>(tx, 'select stock from products where id = ?', [productId]);
-  if (!row) throw notFound('product');
-  return row.stock;
-}
-
-const notInStock = (productId: number, stock: number) =>
-  new ShopError('CONFLICT', `only ${stock} of this product in stock`, { productId, available: stock });
+const notInStock = (productId: number, variantId: number, stock: number) =>
+  new ShopError('CONFLICT', `only ${stock} of this product in stock`, { productId, variantId, available: stock });
 
 /**
  * A cart with the catalog's current prices and stock, and its code's discount as of now (one
@@ -85,19 +85,24 @@ export async function readCart(ctx: ServiceContext, cartId: string | null, db: D
   const rows = cartId
     ? await sql<CartReadRow>(
         db,
-        `select ci.product_id, p.slug, p.name, p.image_url, p.price_cents, ci.quantity, p.stock, ${CODE_TERMS_COLUMNS}
+        `select ci.product_id, ci.variant_id, v.sku, v.options, p.slug, p.name, p.image_url, v.price_cents, ci.quantity, v.stock,
+                ${CODE_TERMS_COLUMNS}
          from carts c
          left join promotions pr on pr.id = c.promotion_id
          left join cart_items ci on ci.cart_id = c.id
          left join products p on p.id = ci.product_id
+         left join product_variants v on v.id = ci.variant_id
          where c.id = ?
-         order by ci.added_at, ci.product_id`,
+         order by ci.added_at, ci.product_id, ci.variant_id`,
         [cartId],
       )
     : [];
   const lines = rows.filter(isLine).map(
     (r): CartLine => ({
       productId: r.product_id,
+      variantId: r.variant_id,
+      sku: r.sku,
+      options: r.options,
       slug: r.slug,
       name: r.name,
       imageUrl: r.image_url,
@@ -126,28 +131,26 @@ export async function getCart(ctx: ServiceContext): Promise<Cart> {
   return readCart(ctx, await findCart(ctx));
 }
 
-/** Adds to the product's line (or starts one); a guest's first add creates their cart. */
+/** Adds to the variant's line (or starts one); a guest's first add creates their cart. */
 export async function addItem(ctx: ServiceContext, input: CartAddInput): Promise<Cart> {
   const cartId = await ctx.em.transactional(async (tx) => {
     const lockedId = await lockCart(ctx, tx, { create: true });
+    const variant = await pickVariant(tx, input.productId, input.variantId);
     // After the lock, so the line and the count are what the writer before committed.
-    const [current] = await sql<{ stock: number; quantity: number | null; lines: number }>(
+    const [current] = await sql<{ quantity: number | null; lines: number }>(
       tx,
-      `select p.stock,
-              (select quantity from cart_items where cart_id = ? and product_id = p.id) as quantity,
-              (select count(*)::int from cart_items where cart_id = ?) as lines
-       from products p where p.id = ?`,
-      [lockedId, lockedId, input.productId],
+      `select (select quantity from cart_items where cart_id = ? and variant_id = ?) as quantity,
+              (select count(*)::int from cart_items where cart_id = ?) as lines`,
+      [lockedId, variant.id, lockedId],
     );
-    if (!current) throw notFound('product');
-    const stock = current.stock;
-    const existing = current.quantity;
+    const stock = variant.stock;
+    const existing = current?.quantity ?? null;
     const quantity = (existing ?? 0) + input.quantity;
     if (quantity > MAX_LINE_QUANTITY) {
       throw badRequest(`a cart line holds at most ${MAX_LINE_QUANTITY} of a product; this one has ${existing ?? 0} already`);
     }
-    if (quantity > stock) throw notInStock(input.productId, stock);
-    if (existing === null && current.lines >= MAX_CART_LINES) {
+    if (quantity > stock) throw notInStock(input.productId, variant.id, stock);
+    if (existing === null && (current?.lines ?? 0) >= MAX_CART_LINES) {
       throw badRequest(`a cart holds at most ${MAX_CART_LINES} different products`);
     }
     // Only a guest can be without a cart here; the cart is created after the checks so a failed
@@ -156,9 +159,9 @@ export async function addItem(ctx: ServiceContext, input: CartAddInput): Promise
     // Increments in the database, so no add is lost even without the cart lock.
     await sql(
       tx,
-      `insert into cart_items (cart_id, product_id, quantity) values (?, ?, ?)
-       on conflict (cart_id, product_id) do update set quantity = cart_items.quantity + excluded.quantity`,
-      [cartId, input.productId, input.quantity],
+      `insert into cart_items (cart_id, product_id, variant_id, quantity) values (?, ?, ?, ?)
+       on conflict (cart_id, variant_id) do update set quantity = cart_items.quantity + excluded.quantity`,
+      [cartId, input.productId, variant.id, input.quantity],
     );
     return cartId;
   });
@@ -176,31 +179,43 @@ export async function createGuestCart(ctx: ServiceContext, tx: EntityManager): P
 /** Sets a line's quantity; 0 removes the line. */
 export async function updateItem(ctx: ServiceContext, input: CartUpdateInput): Promise<Cart> {
   const cartId = await ctx.em.transactional(async (tx) => {
-    const stock = await productStock(tx, input.productId);
+    const variant = await pickVariant(tx, input.productId, input.variantId);
     const cartId = await lockCart(ctx, tx, { create: false });
     if (input.quantity === 0) {
-      if (cartId) await sql(tx, 'delete from cart_items where cart_id = ? and product_id = ?', [cartId, input.productId]);
+      if (cartId) await sql(tx, 'delete from cart_items where cart_id = ? and variant_id = ?', [cartId, variant.id]);
       return cartId;
     }
     const [line] = cartId
-      ? await sql<{ quantity: number }>(tx, 'select quantity from cart_items where cart_id = ? and product_id = ?', [
-          cartId,
-          input.productId,
-        ])
+      ? await sql<{ quantity: number }>(tx, 'select quantity from cart_items where cart_id = ? and variant_id = ?', [cartId, variant.id])
       : [];
     if (!cartId || !line) throw notFound('cart line');
-    if (input.quantity > stock) throw notInStock(input.productId, stock);
-    await sql(tx, 'update cart_items set quantity = ? where cart_id = ? and product_id = ?', [input.quantity, cartId, input.productId]);
+    if (input.quantity > variant.stock) throw notInStock(input.productId, variant.id, variant.stock);
+    await sql(tx, 'update cart_items set quantity = ? where cart_id = ? and variant_id = ?', [input.quantity, cartId, variant.id]);
     return cartId;
   });
   return readCart(ctx, cartId);
 }
 
-/** Removes a line; removing one that is not there is not an error. */
+/**
+ * Removes a line; removing one that is not there (or a product that does not exist) is not an
+ * error. A product with several variants needs the variant named.
+ */
 export async function removeItem(ctx: ServiceContext, input: CartRemoveInput): Promise<Cart> {
   const cartId = await ctx.em.transactional(async (tx) => {
+    if (input.variantId === undefined) {
+      const [counted] = await sql<{ n: number }>(tx, 'select count(*)::int as n from product_variants where product_id = ?', [
+        input.productId,
+      ]);
+      if ((counted?.n ?? 0) > 1) throw badRequest(`product ${input.productId} comes in ${counted?.n} variants: say which one (variantId)`);
+    }
     const cartId = await lockCart(ctx, tx, { create: false });
-    if (cartId) await sql(tx, 'delete from cart_items where cart_id = ? and product_id = ?', [cartId, input.productId]);
+    if (cartId) {
+      await sql(tx, 'delete from cart_items where cart_id = ? and product_id = ? and variant_id = coalesce(?::int, variant_id)', [
+        cartId,
+        input.productId,
+        input.variantId ?? null,
+      ]);
+    }
     return cartId;
   });
   return readCart(ctx, cartId);
@@ -208,6 +223,7 @@ export async function removeItem(ctx: ServiceContext, input: CartRemoveInput): P
 
 export interface MergeRow {
   product_id: number;
+  variant_id: number;
   quantity: number;
   stock: number;
   user_quantity: number | null;
@@ -215,7 +231,7 @@ export interface MergeRow {
 
 /**
  * Moves a guest's cart into the user's at sign-in, in one transaction: quantities are added and
- * clipped to what is in stock (and to the line maximum), products out of stock are dropped, new
+ * clipped to what is in stock (and to the line maximum), variants out of stock are dropped, new
  * lines stop at the cart's line limit, and the guest cart is deleted. Without a guest cart, a no-op.
  */
 export async function mergeGuestCart(ctx: ServiceContext, userId: string): Promise<void> {
@@ -241,16 +257,16 @@ export async function mergeGuestCart(ctx: ServiceContext, userId: string): Promi
     const [counted] = await sql<{ n: number }>(tx, 'select count(*)::int as n from cart_items where cart_id = ?', [cart.id]);
     const lines = await sql<MergeRow>(
       tx,
-      `select g.product_id, g.quantity, p.stock, u.quantity as user_quantity
+      `select g.product_id, g.variant_id, g.quantity, v.stock, u.quantity as user_quantity
        from cart_items g
-       join products p on p.id = g.product_id
-       left join cart_items u on u.cart_id = ? and u.product_id = g.product_id
+       join product_variants v on v.id = g.variant_id
+       left join cart_items u on u.cart_id = ? and u.variant_id = g.variant_id
        where g.cart_id = ?
-       order by g.added_at, g.product_id`,
+       order by g.added_at, g.product_id, g.variant_id`,
       [cart.id, guest.id],
     );
     let room = MAX_CART_LINES - (counted?.n ?? 0);
-    const merged: { product_id: number; quantity: number }[] = [];
+    const merged: { variant_id: number; quantity: number }[] = [];
     for (const line of lines) {
       if (line.stock <= 0) continue;
       if (line.user_quantity === null) {
@@ -258,17 +274,17 @@ export async function mergeGuestCart(ctx: ServiceContext, userId: string): Promi
         room--;
       }
       const quantity = Math.min((line.user_quantity ?? 0) + line.quantity, line.stock, MAX_LINE_QUANTITY);
-      merged.push({ product_id: line.product_id, quantity });
+      merged.push({ variant_id: line.variant_id, quantity });
     }
     if (merged.length) {
       // One statement for every line; new lines keep the time the guest added them.
       await sql(
         tx,
-        `insert into cart_items (cart_id, product_id, quantity, added_at)
-         select ?, m.product_id, m.quantity, g.added_at
-         from jsonb_to_recordset(?::jsonb) as m(product_id int, quantity int)
-         join cart_items g on g.cart_id = ? and g.product_id = m.product_id
-         on conflict (cart_id, product_id) do update set quantity = excluded.quantity`,
+        `insert into cart_items (cart_id, product_id, variant_id, quantity, added_at)
+         select ?, g.product_id, m.variant_id, m.quantity, g.added_at
+         from jsonb_to_recordset(?::jsonb) as m(variant_id int, quantity int)
+         join cart_items g on g.cart_id = ? and g.variant_id = m.variant_id
+         on conflict (cart_id, variant_id) do update set quantity = excluded.quantity`,
         [cart.id, JSON.stringify(merged), guest.id],
       );
     }

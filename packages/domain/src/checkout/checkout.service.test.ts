@@ -16,6 +16,9 @@ async function shopper() {
   return { user, ctx: () => authedContext(db.orm, user) };
 }
 
+/** What an order line of a single-variant product carries of its variant. */
+const onlyVariant = { variantId: expect.any(Number), sku: expect.any(String), options: {} };
+
 const place = (ctx: ReturnType<typeof authedContext>, idempotencyKey: string = randomUUID(), shippingAddress: Address = ADDRESS) =>
   placeOrder(ctx, { idempotencyKey, shippingAddress });
 
@@ -42,8 +45,8 @@ describe('checkout.placeOrder', () => {
       status: 'placed',
       createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
       lines: [
-        { productId: lamp, name: 'Brass Lamp', unitPriceCents: 1_250, quantity: 2, lineTotalCents: 2_500 },
-        { productId: mug, name: 'Blue Mug', unitPriceCents: 399, quantity: 3, lineTotalCents: 1_197 },
+        { productId: lamp, ...onlyVariant, name: 'Brass Lamp', unitPriceCents: 1_250, quantity: 2, lineTotalCents: 2_500 },
+        { productId: mug, ...onlyVariant, name: 'Blue Mug', unitPriceCents: 399, quantity: 3, lineTotalCents: 1_197 },
       ],
       code: null,
       subtotalCents: 3_697,
@@ -117,8 +120,8 @@ describe('checkout.placeOrder', () => {
     expect(shopError.message).not.toContain('Plenty Vase');
     expect(shopError.details).toEqual({
       shortLines: [
-        { productId: tooFew, name: 'Scarce Chair', requested: 4, available: 3 },
-        { productId: none, name: 'Gone Table', requested: 1, available: 0 },
+        { productId: tooFew, variantId: expect.any(Number), name: 'Scarce Chair', requested: 4, available: 3 },
+        { productId: none, variantId: expect.any(Number), name: 'Gone Table', requested: 1, available: 0 },
       ],
     });
 
@@ -264,8 +267,8 @@ describe('checkout under concurrency', () => {
 
 describe('cartFingerprint', () => {
   const lines = [
-    { productId: 3, quantity: 1 },
-    { productId: 1, quantity: 2 },
+    { productId: 3, variantId: 30, quantity: 1 },
+    { productId: 1, variantId: 10, quantity: 2 },
   ];
 
   it('ignores line order and address spelling', () => {
@@ -274,18 +277,27 @@ describe('cartFingerprint', () => {
     expect(cartFingerprint(lines, ADDRESS)).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('changes with a quantity, a product or the address', () => {
+  it('changes with a quantity, a product, a variant or the address', () => {
     const base = cartFingerprint(lines, ADDRESS);
     expect(
       cartFingerprint(
         [
-          { productId: 3, quantity: 2 },
-          { productId: 1, quantity: 2 },
+          { productId: 3, variantId: 30, quantity: 2 },
+          { productId: 1, variantId: 10, quantity: 2 },
         ],
         ADDRESS,
       ),
     ).not.toBe(base);
-    expect(cartFingerprint([{ productId: 3, quantity: 1 }], ADDRESS)).not.toBe(base);
+    expect(cartFingerprint([{ productId: 3, variantId: 30, quantity: 1 }], ADDRESS)).not.toBe(base);
+    expect(
+      cartFingerprint(
+        [
+          { productId: 3, variantId: 31, quantity: 1 },
+          { productId: 1, variantId: 10, quantity: 2 },
+        ],
+        ADDRESS,
+      ),
+    ).not.toBe(base);
     expect(cartFingerprint(lines, { ...ADDRESS, line2: 'Flat 2' })).not.toBe(base);
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Address, Order, PlaceOrderInput } from '@shop/schemas';
+import { type Address, type Order, optionsLabel, type PlaceOrderInput, type VariantOptions } from '@shop/schemas';
 import type { AuthedContext } from '../context.ts';
 import { badRequest, ShopError } from '../errors.ts';
 import { queueOrderEmail } from '../mail/outbox.ts';
@@ -15,22 +15,27 @@ export const MAX_ORDER_TOTAL_CENTS = 2_000_000_000;
 
 export interface FingerprintLine {
   productId: number;
+  variantId: number;
   quantity: number;
 }
 
 /** A cart line that cannot be filled, as CONFLICT's details list it. */
 export interface ShortLine {
   productId: number;
+  variantId: number;
   name: string;
   requested: number;
   available: number;
 }
 
-/** A cart line with its product, as the checkout reads them under the lock. */
+/** A cart line with its product and variant, as the checkout reads them under the lock. */
 export interface CartLineRow {
   product_id: number;
+  variant_id: number;
   quantity: number;
   name: string;
+  sku: string;
+  options: VariantOptions;
   price_cents: number;
   stock: number;
 }
@@ -65,9 +70,9 @@ function sameAddress(a: Address, b: Address): boolean {
   return JSON.stringify(normalizeAddress(a)) === JSON.stringify(normalizeAddress(b));
 }
 
-/** sha256 of the cart's (productId, quantity) lines in product order, plus the normalized address. */
+/** sha256 of the cart's (productId, variantId, quantity) lines in variant order, plus the normalized address. */
 export function cartFingerprint(lines: readonly FingerprintLine[], address: Address): string {
-  const sorted = [...lines].sort((a, b) => a.productId - b.productId).map((l) => [l.productId, l.quantity]);
+  const sorted = [...lines].sort((a, b) => a.variantId - b.variantId).map((l) => [l.productId, l.variantId, l.quantity]);
   return createHash('sha256')
     .update(JSON.stringify([sorted, normalizeAddress(address)]))
     .digest('hex');
@@ -115,23 +120,24 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
       'select id, promotion_id from carts where user_id = ? for update',
       [userId],
     );
-    // One round trip for the cart's lines (their products locked in a fixed order, by id, so two
-    // checkouts sharing products queue instead of deadlocking) and an order already under this key.
+    // One round trip for the cart's lines (their products, then their variants, locked in a fixed
+    // order, by id, so two checkouts sharing products queue instead of deadlocking; the variants'
+    // aggregate trigger takes the same product locks) and an order already under this key.
     const [read] = await sql<CheckoutRead>(
       em,
       `with lines as (
-         select i.product_id, i.quantity, p.name, p.price_cents, p.stock
-         from cart_items i join products p on p.id = i.product_id
-         where i.cart_id = ? order by p.id for update of p
+         select i.product_id, i.variant_id, i.quantity, p.name, v.sku, v.options, v.price_cents, v.stock
+         from cart_items i join products p on p.id = i.product_id join product_variants v on v.id = i.variant_id
+         where i.cart_id = ? order by p.id, v.id for update of p, v
        )
-       select (select json_agg(lines order by product_id) from lines) as lines,
+       select (select json_agg(lines order by product_id, variant_id) from lines) as lines,
               (select json_build_object('id', o.id, 'cart_fingerprint', o.cart_fingerprint, 'shipping_address', o.shipping_address)
                from orders o where o.user_id = ? and o.idempotency_key = ?) as existing`,
       [cart?.id ?? null, userId, input.idempotencyKey],
     );
     const items = read?.lines ?? [];
     const fingerprint = cartFingerprint(
-      items.map((i) => ({ productId: i.product_id, quantity: i.quantity })),
+      items.map((i) => ({ productId: i.product_id, variantId: i.variant_id, quantity: i.quantity })),
       address,
     );
 
@@ -142,12 +148,21 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
     const lines: NewLineRow[] = [];
     for (const item of items) {
       if (item.stock < item.quantity) {
-        short.push({ productId: item.product_id, name: item.name, requested: item.quantity, available: item.stock });
+        short.push({
+          productId: item.product_id,
+          variantId: item.variant_id,
+          name: item.name,
+          requested: item.quantity,
+          available: item.stock,
+        });
         continue;
       }
       // The price is the catalog's now, under the lock, and the line keeps it from here on.
       lines.push({
         product_id: item.product_id,
+        variant_id: item.variant_id,
+        sku: item.sku,
+        options: item.options,
         name: item.name,
         unit_price_cents: item.price_cents,
         quantity: item.quantity,
@@ -155,7 +170,12 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
       });
     }
     if (short.length > 0) {
-      const named = short.map((s) => `${s.name} (${s.requested} wanted, ${s.available} in stock)`).join(', ');
+      const named = short
+        .map((s) => {
+          const options = optionsLabel(items.find((i) => i.variant_id === s.variantId)?.options ?? {});
+          return `${s.name}${options ? ` (${options})` : ''} (${s.requested} wanted, ${s.available} in stock)`;
+        })
+        .join(', ');
       throw new ShopError('CONFLICT', `not enough stock for: ${named}`, { shortLines: short });
     }
     const subtotalCents = lines.reduce((sum, l) => sum + l.line_total_cents, 0);
@@ -175,7 +195,8 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
       em,
       `with input as (
          select l.*, e.ord from jsonb_array_elements(?::jsonb) with ordinality as e(j, ord),
-           jsonb_to_record(e.j) as l(product_id int, name text, unit_price_cents int, quantity int, line_total_cents int)
+           jsonb_to_record(e.j) as l(product_id int, variant_id int, sku text, options jsonb, name text, unit_price_cents int,
+                                     quantity int, line_total_cents int)
        ),
        o as (
          insert into orders (user_id, promotion_id, code, subtotal_cents, discount_cents, total_cents, currency, shipping_address,
@@ -185,16 +206,16 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
          returning id, user_id, number, status, created_at, code, subtotal_cents, discount_cents, total_cents, currency, shipping_address
        ),
        ol as (
-         insert into order_lines (order_id, product_id, name, unit_price_cents, quantity, line_total_cents)
-         select o.id, i.product_id, i.name, i.unit_price_cents, i.quantity, i.line_total_cents
+         insert into order_lines (order_id, product_id, variant_id, sku, options, name, unit_price_cents, quantity, line_total_cents)
+         select o.id, i.product_id, i.variant_id, i.sku, i.options, i.name, i.unit_price_cents, i.quantity, i.line_total_cents
          from o, input i order by i.ord
        ),
        stock as (
-         update products p set stock = p.stock - i.quantity
-         from input i where p.id = i.product_id and exists (select 1 from o)
+         update product_variants v set stock = v.stock - i.quantity
+         from input i where v.id = i.variant_id and exists (select 1 from o)
        ),
        emptied as (
-         delete from cart_items where cart_id = ? and product_id in (select product_id from input) and exists (select 1 from o)
+         delete from cart_items where cart_id = ? and variant_id in (select variant_id from input) and exists (select 1 from o)
        ),
        uncoded as (
          update carts set promotion_id = null where id = ? and exists (select 1 from o)

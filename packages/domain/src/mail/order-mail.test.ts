@@ -12,8 +12,17 @@ const order: Order = {
   status: 'placed',
   createdAt: '2026-12-07T10:11:12.000Z',
   lines: [
-    { productId: 1, name: HOSTILE, unitPriceCents: 1_250, quantity: 2, lineTotalCents: 2_500 },
-    { productId: 2, name: 'Blue Mug', unitPriceCents: 399, quantity: 1, lineTotalCents: 399 },
+    {
+      productId: 1,
+      variantId: 11,
+      sku: 'h-1',
+      options: { Size: HOSTILE },
+      name: HOSTILE,
+      unitPriceCents: 1_250,
+      quantity: 2,
+      lineTotalCents: 2_500,
+    },
+    { productId: 2, variantId: 12, sku: 'blue-mug', options: {}, name: 'Blue Mug', unitPriceCents: 399, quantity: 1, lineTotalCents: 399 },
   ],
   code: null,
   subtotalCents: 2_899,
@@ -74,7 +83,7 @@ describe('renderOrderMail', () => {
 
   it('lists the lines and the total in the order’s currency, in both parts', () => {
     expect(mail.subject).toBe('Your order #100042 is confirmed');
-    expect(mail.text).toContain(`2 × ${HOSTILE} at €12.50: €25.00`);
+    expect(mail.text).toContain(`2 × ${HOSTILE} (${HOSTILE}) at €12.50: €25.00`);
     expect(mail.text).toContain('1 × Blue Mug at €3.99: €3.99');
     expect(mail.text).toContain('Total: €28.99');
     expect(mail.text).toContain('placed on 7 December 2026');

@@ -2,7 +2,7 @@
 // it. Every string a user typed (names, the address) or staff typed (product names) reaches the
 // HTML only through `html`, which escapes it.
 import type { EmailKind } from '@shop/db';
-import type { Address, Order } from '@shop/schemas';
+import { type Address, type Order, type OrderLine, optionsLabel } from '@shop/schemas';
 import { formatMoney } from '../money.ts';
 import { html } from './html.ts';
 
@@ -39,6 +39,12 @@ const WORDING: Record<EmailKind, { subject: (n: number) => string; intro: string
 const countries = new Intl.DisplayNames(['en'], { type: 'region' });
 const dates = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeZone: 'UTC' });
 
+/** "Wool Sweater (M / Sage)": the product and the variant's options, as ordered. */
+function lineName(line: OrderLine): string {
+  const options = optionsLabel(line.options);
+  return options ? `${line.name} (${options})` : line.name;
+}
+
 function addressLines(a: Address): string[] {
   const country = countries.of(a.country) ?? a.country;
   return [a.name, a.line1, a.line2, `${a.postalCode} ${a.city}`, country].filter((l): l is string => Boolean(l));
@@ -58,7 +64,7 @@ export function renderOrderMail(kind: EmailKind, order: Order, to: Recipient): R
     '',
     `Order #${order.number}, placed on ${placedOn}`,
     '',
-    ...order.lines.map((l) => `${l.quantity} × ${l.name} at ${money(l.unitPriceCents)}: ${money(l.lineTotalCents)}`),
+    ...order.lines.map((l) => `${l.quantity} × ${lineName(l)} at ${money(l.unitPriceCents)}: ${money(l.lineTotalCents)}`),
     '',
     ...(order.code === null ? [] : [`Subtotal: ${money(order.subtotalCents)}`, `Discount (${order.code}): −${money(order.discountCents)}`]),
     `Total: ${money(order.totalCents)}`,
@@ -82,7 +88,7 @@ export function renderOrderMail(kind: EmailKind, order: Order, to: Recipient): R
 <tbody>
 ${order.lines.map(
   (l) =>
-    html`<tr><td style="${cell}">${l.name}</td><td style="${cell};text-align:right">${l.quantity}</td><td style="${cell};text-align:right">${money(l.unitPriceCents)}</td><td style="${cell};text-align:right">${money(l.lineTotalCents)}</td></tr>
+    html`<tr><td style="${cell}">${lineName(l)}</td><td style="${cell};text-align:right">${l.quantity}</td><td style="${cell};text-align:right">${money(l.unitPriceCents)}</td><td style="${cell};text-align:right">${money(l.lineTotalCents)}</td></tr>
 `,
 )}</tbody>
 <tfoot>${

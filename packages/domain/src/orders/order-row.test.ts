@@ -25,6 +25,9 @@ describe('order rows match their tables', () => {
     const problems = await rowColumnMismatches<OrderLineRow>(OrderLine, {
       order_id: 'uuid',
       product_id: 'int',
+      variant_id: 'int?',
+      sku: 'text',
+      options: 'jsonb',
       name: 'text',
       unit_price_cents: 'int',
       quantity: 'int',

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Address, Order, OrderLine, OrderStatus } from '@shop/schemas';
+import type { Address, Order, OrderLine, OrderStatus, VariantOptions } from '@shop/schemas';
 import { type Db, sql } from '../sql.ts';
 
 export interface OrderRow {
@@ -22,6 +22,9 @@ export interface OrderRow {
 export interface OrderLineRow {
   order_id: string;
   product_id: number;
+  variant_id: number | null;
+  sku: string;
+  options: VariantOptions;
   name: string;
   unit_price_cents: number;
   quantity: number;
@@ -39,7 +42,7 @@ export async function withLines(db: Db, rows: readonly OrderRow[]): Promise<Orde
   if (rows.length === 0) return [];
   const lineRows = await sql<OrderLineRow>(
     db,
-    `select order_id, product_id, name, unit_price_cents, quantity, line_total_cents
+    `select order_id, product_id, variant_id, sku, options, name, unit_price_cents, quantity, line_total_cents
      from order_lines where order_id in (?) order by id`,
     [rows.map((r) => r.id)],
   );
@@ -57,6 +60,9 @@ export async function withLines(db: Db, rows: readonly OrderRow[]): Promise<Orde
 export function toOrderLine(row: Omit<OrderLineRow, 'order_id'>): OrderLine {
   return {
     productId: row.product_id,
+    variantId: row.variant_id,
+    sku: row.sku,
+    options: row.options,
     name: row.name,
     unitPriceCents: row.unit_price_cents,
     quantity: row.quantity,

@@ -35,8 +35,8 @@ async function insertOrders(userId: string, count: number, product: number): Pro
        from generate_series(1, ?) n
        returning id
      )
-     insert into order_lines (order_id, product_id, name, unit_price_cents, quantity, line_total_cents)
-     select o.id, ?, 'Listed', 100, q, 100 * q from o cross join (values (1), (2)) as v(q)`,
+     insert into order_lines (order_id, product_id, sku, name, unit_price_cents, quantity, line_total_cents)
+     select o.id, ?, 'listed', 'Listed', 100, q, 100 * q from o cross join (values (1), (2)) as v(q)`,
     [userId, JSON.stringify(ADDRESS), count, product],
   );
 }

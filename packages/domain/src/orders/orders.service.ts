@@ -58,9 +58,13 @@ export async function pageOrders(
   };
 }
 
-/** Puts a cancelled order's quantities back on the shelf, inside the caller's transaction. */
+/**
+ * Puts a cancelled order's quantities back on their variants' shelves, inside the caller's
+ * transaction. A line whose variant staff have removed since has no shelf to go back to.
+ */
 async function returnStock(em: EntityManager, orderId: string): Promise<void> {
-  // Locked in id order, as checkout locks them, so a cancellation and a checkout cannot deadlock.
+  // Products, then variants, in id order, as checkout locks them: a cancellation and a checkout
+  // cannot deadlock.
   await sql(
     em,
     `select p.id from products p
@@ -70,9 +74,10 @@ async function returnStock(em: EntityManager, orderId: string): Promise<void> {
   );
   await sql(
     em,
-    `update products p set stock = p.stock + l.quantity
-     from (select product_id, sum(quantity)::int as quantity from order_lines where order_id = ? group by product_id) l
-     where p.id = l.product_id`,
+    `update product_variants v set stock = v.stock + l.quantity
+     from (select variant_id, sum(quantity)::int as quantity from order_lines where order_id = ? and variant_id is not null
+           group by variant_id) l
+     where v.id = l.variant_id`,
     [orderId],
   );
 }

@@ -24,14 +24,15 @@ const STATS_SQL = `with bounds as (
     group by 1
   ),
   low as (
-    select l.product_id, l.stock from low_stock l order by l.stock, l.product_id limit ${LOW_STOCK_LIMIT}
+    select l.variant_id, l.product_id, l.stock from low_stock l order by l.stock, l.variant_id limit ${LOW_STOCK_LIMIT}
   )
   select to_char(b.at at time zone 'UTC', ${ISO}) as at, t.orders, t.revenue,
     (select json_agg(json_build_object('minute', to_char(m at time zone 'UTC', ${ISO}), 'count', coalesce(p.n, 0)) order by m)
      from generate_series(b.since, date_trunc('minute', b.at), interval '1 minute') m left join per_minute p on p.minute = m) as per_minute,
     (select coalesce(sum(s.sockets), 0)::int from socket_presence s where s.expires_at > b.at) as online,
-    (select coalesce(json_agg(json_build_object('productId', l.product_id, 'name', pr.name, 'stock', l.stock) order by l.stock, l.product_id), '[]')
-     from low l join products pr on pr.id = l.product_id) as low
+    (select coalesce(json_agg(json_build_object('productId', l.product_id, 'variantId', l.variant_id, 'name', pr.name,
+       'options', v.options, 'stock', l.stock) order by l.stock, l.variant_id), '[]')
+     from low l join products pr on pr.id = l.product_id join product_variants v on v.id = l.variant_id) as low
   from bounds b, today t`;
 
 interface StatsRow {
@@ -41,7 +42,7 @@ interface StatsRow {
   revenue: string;
   per_minute: OrdersInMinute[];
   online: number;
-  low: Omit<LowStockItem, 'variantId'>[];
+  low: LowStockItem[];
 }
 
 export async function readStaffStats(db: Db): Promise<StaffStats> {
@@ -53,8 +54,7 @@ export async function readStaffStats(db: Db): Promise<StaffStats> {
     revenueTodayCents: Number(row.revenue),
     ordersPerMinute: row.per_minute,
     shoppersOnline: row.online,
-    // Stock is per product until variants exist.
-    lowStock: row.low.map((item) => ({ ...item, variantId: null })),
+    lowStock: row.low,
   };
 }
 

@@ -55,6 +55,43 @@ export async function createProduct(
   return row.id;
 }
 
+/**
+ * Replaces the product's variants with these (options, stock, price), the product's options made
+ * from their option values in order of appearance; returns the new variants' ids in the given order.
+ */
+export async function setVariants(
+  em: EntityManager,
+  productId: number,
+  variants: readonly { options: Record<string, string>; stock: number; priceCents?: number }[],
+): Promise<number[]> {
+  const names = [...new Set(variants.flatMap((v) => Object.keys(v.options)))];
+  const options = names.map((name) => ({ name, values: [...new Set(variants.map((v) => v.options[name] ?? ''))] }));
+  await sql(em, 'delete from product_options where product_id = ?', [productId]);
+  await sql(
+    em,
+    `insert into product_options (product_id, position, name, option_values)
+     select ?, o.ord, o.j->>'name', o.j->'values' from jsonb_array_elements(?::jsonb) with ordinality as o(j, ord)`,
+    [productId, JSON.stringify(options)],
+  );
+  await sql(em, 'delete from product_variants where product_id = ?', [productId]);
+  const rows = await sql<{ id: number }>(
+    em,
+    `insert into product_variants (product_id, sku, options, price_cents, stock)
+     select ?, ? || '-' || v.ord, v.j->'options', coalesce((v.j->>'priceCents')::int, 1000), (v.j->>'stock')::int
+     from jsonb_array_elements(?::jsonb) with ordinality as v(j, ord) order by v.ord
+     returning id`,
+    [productId, `variant-${productId}`, JSON.stringify(variants)],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** The stock of one variant. */
+export async function variantStockOf(em: EntityManager, variantId: number): Promise<number> {
+  const [row] = await sql<{ stock: number }>(em, 'select stock from product_variants where id = ?', [variantId]);
+  if (!row) throw new Error(`no variant ${variantId}`);
+  return row.stock;
+}
+
 let promotionSeq = 0;
 /** A promotion code (a new one per call unless `code` is given), live unless told otherwise; returns its id and code. */
 export async function createPromotion(
@@ -103,8 +140,15 @@ export async function setCartCode(em: EntityManager, userId: string, promotionId
   await sql(em, 'update carts set promotion_id = ? where user_id = ?', [promotionId, userId]);
 }
 
-/** Sets the user's cart to exactly these [productId, quantity] lines, creating the cart if needed. */
-export async function fillCart(em: EntityManager, userId: string, lines: readonly (readonly [number, number])[]): Promise<string> {
+/**
+ * Sets the user's cart to exactly these [productId, quantity, variantId?] lines, creating the cart if
+ * needed; without a variant, the line is the product's only one.
+ */
+export async function fillCart(
+  em: EntityManager,
+  userId: string,
+  lines: readonly (readonly [number, number] | readonly [number, number, number])[],
+): Promise<string> {
   const [cart] = await sql<{ id: string }>(
     em,
     'insert into carts (user_id) values (?) on conflict (user_id) do update set updated_at = now() returning id',
@@ -112,8 +156,13 @@ export async function fillCart(em: EntityManager, userId: string, lines: readonl
   );
   if (!cart) throw new Error('cart insert returned nothing');
   await sql(em, 'delete from cart_items where cart_id = ?', [cart.id]);
-  for (const [productId, quantity] of lines) {
-    await sql(em, 'insert into cart_items (cart_id, product_id, quantity) values (?, ?, ?)', [cart.id, productId, quantity]);
+  for (const [productId, quantity, variantId] of lines) {
+    await sql(em, 'insert into cart_items (cart_id, product_id, variant_id, quantity) values (?, ?, ?, ?)', [
+      cart.id,
+      productId,
+      variantId ?? null,
+      quantity,
+    ]);
   }
   return cart.id;
 }

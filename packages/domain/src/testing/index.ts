@@ -11,6 +11,8 @@ export {
   orderCount,
   outcome,
   setCartCode,
+  setVariants,
   stockOf,
   usesOf,
+  variantStockOf,
 } from './fixtures.ts';

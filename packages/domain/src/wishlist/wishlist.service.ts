@@ -19,14 +19,26 @@ export async function listItems(ctx: AuthedContext): Promise<ProductSummary[]> {
   return rows.map(toSummary);
 }
 
-/** Adds a product; adding it again changes nothing (it keeps its place in the list). */
+/**
+ * Adds a product; adding it again changes nothing (it keeps its place in the list) but the variant
+ * it remembers, when one is named. The wishlist holds products: any product may be added without one.
+ */
 export async function addItem(ctx: AuthedContext, input: WishlistItemInput): Promise<ProductSummary[]> {
-  const [product] = await sql<{ id: number }>(ctx.em, 'select id from products where id = ?', [input.productId]);
-  if (!product) throw notFound('product');
-  await sql(ctx.em, 'insert into wishlist_items (user_id, product_id) values (?, ?) on conflict do nothing', [
-    ctx.user.id,
-    input.productId,
-  ]);
+  const [variant] = await sql<{ product_id: number; variant_id: number | null }>(
+    ctx.em,
+    `select p.id as product_id, v.id as variant_id from products p
+     left join product_variants v on v.product_id = p.id and v.id = ?::int where p.id = ?`,
+    [input.variantId ?? null, input.productId],
+  );
+  if (!variant) throw notFound('product');
+  if (input.variantId !== undefined && variant.variant_id === null)
+    throw notFound(`variant ${input.variantId} of product ${input.productId}`);
+  await sql(
+    ctx.em,
+    `insert into wishlist_items (user_id, product_id, variant_id) values (?, ?, ?)
+     on conflict (user_id, product_id) do update set variant_id = coalesce(excluded.variant_id, wishlist_items.variant_id)`,
+    [ctx.user.id, input.productId, variant.variant_id],
+  );
   return listItems(ctx);
 }
 

@@ -50,8 +50,8 @@ describe('the staff dashboard', () => {
           revenueTodayCents: 45_050,
           shoppersOnline: 7,
           lowStock: [
-            { productId: 3, variantId: null, name: 'Oak Stool', stock: 0 },
-            { productId: 4, variantId: null, name: 'Desk Lamp', stock: 2 },
+            { productId: 3, variantId: 103, name: 'Oak Stool', options: {}, stock: 0 },
+            { productId: 4, variantId: 104, name: 'Desk Lamp', options: { Size: 'L' }, stock: 2 },
           ],
         },
         [1, 0, 4, 2],
@@ -74,7 +74,7 @@ describe('the staff dashboard', () => {
       within(low)
         .getAllByRole('listitem')
         .map((li) => li.textContent),
-    ).toEqual(['Oak Stoolsold out', 'Desk Lamp2 left']);
+    ).toEqual(['Oak Stoolsold out', 'Desk Lamp (L)2 left']);
 
     sub.emit(stats({ ordersToday: 13, revenueTodayCents: 46_000, shoppersOnline: 6 }, [1, 0, 4, 3]));
     await waitFor(() => expect(figure(region, 'Orders today')).toBe('13'));

@@ -3,6 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { formatPrice } from '../../lib/format.ts';
 import { useTRPC } from '../../lib/trpc.ts';
+import { OptionsLabel } from '../OptionsLabel.tsx';
 import { OrdersChart } from './OrdersChart.tsx';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
@@ -69,8 +70,11 @@ function Figures({ stats, currency, reconnecting }: { stats: StaffStats; currenc
       ) : (
         <ul className="low-stock" aria-labelledby="low-stock">
           {stats.lowStock.map((item) => (
-            <li key={`${item.productId}:${item.variantId ?? ''}`}>
-              <span>{item.name}</span>
+            <li key={item.variantId}>
+              <span>
+                {item.name}
+                <OptionsLabel options={item.options} />
+              </span>
               <span className={item.stock === 0 ? 'sold-out' : undefined}>{item.stock === 0 ? 'sold out' : `${item.stock} left`}</span>
             </li>
           ))}

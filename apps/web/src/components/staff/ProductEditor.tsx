@@ -7,6 +7,7 @@ import { useTRPC, useTRPCClient } from '../../lib/trpc.ts';
 import { useDebounced } from '../../lib/useDebounced.ts';
 import { useToast } from '../Toasts.tsx';
 import { parsePrice, parseStock } from './price.ts';
+import { VariantEditor } from './VariantEditor.tsx';
 
 const PAGE_SIZE = 20;
 
@@ -117,6 +118,8 @@ function ProductRow({ product }: { product: ProductSummary }) {
       if (priceCents !== product.priceCents) {
         // upsert replaces every field: start from the product as it is now, not from this list row.
         const full = await client.catalog.product.query({ slug: product.slug });
+        // (A stock change of such a product is refused by the server, which says why.)
+        if (full.variants.length > 1) throw new Error('it has several variants: price them under "Options and variants"');
         latest = await client.admin.product.upsert.mutate({
           id: full.id,
           slug: full.slug,
@@ -149,6 +152,12 @@ function ProductRow({ product }: { product: ProductSummary }) {
   };
 
   const id = `product-${product.id}`;
+  const [editing, setEditing] = useState<Product | null>(null);
+  const openVariants = useMutation({
+    mutationFn: () => client.catalog.product.query({ slug: product.slug }),
+    onSuccess: setEditing,
+    onError: (error) => toast(`Could not load ${product.name}: ${error.message}`, 'error'),
+  });
   return (
     <li className="staff-row">
       <form onSubmit={submit} noValidate aria-labelledby={`${id}-name`}>
@@ -199,6 +208,17 @@ function ProductRow({ product }: { product: ProductSummary }) {
           {saved}
         </p>
       </form>
+      <button
+        type="button"
+        className="link-button"
+        aria-expanded={editing !== null}
+        aria-label={`Options and variants of ${product.name}`}
+        disabled={openVariants.isPending}
+        onClick={() => (editing ? setEditing(null) : openVariants.mutate())}
+      >
+        Options and variants
+      </button>
+      {editing && <VariantEditor product={editing} onSaved={remember} />}
     </li>
   );
 }

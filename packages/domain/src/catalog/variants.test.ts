@@ -1,0 +1,285 @@
+// Variants end to end in the services: the cart keys lines by variant, checkout takes and cancel
+// returns stock per variant, order lines keep the variant's SKU and options, staff edit options and
+// variants, and a product's summary is the aggregate of its variants.
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { adminProductUpsertInput, cartAddInput, cartUpdateInput } from '@shop/schemas';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { adjustStock, upsertProduct } from '../admin/admin.service.ts';
+import { addItem, getCart, mergeGuestCart, removeItem, updateItem } from '../cart/cart.service.ts';
+import { placeOrder } from '../checkout/checkout.service.ts';
+import type { SessionUser } from '../context.ts';
+import { cancelOrder } from '../orders/orders.service.ts';
+import {
+  ADDRESS,
+  authedContext,
+  createCategory,
+  createProduct,
+  createTestUser,
+  fillCart,
+  MemorySession,
+  outcome,
+  setVariants,
+  stockOf,
+  testContext,
+  variantStockOf,
+} from '../testing/index.ts';
+import { addItem as wish, listItems as wishes } from '../wishlist/wishlist.service.ts';
+import { getProduct } from './catalog.service.ts';
+
+let db: TestDatabase;
+const em = () => db.orm.em.fork();
+const as = (user: SessionUser) => authedContext(db.orm, user);
+const place = (user: SessionUser) => placeOrder(as(user), { idempotencyKey: randomUUID(), shippingAddress: ADDRESS });
+
+/** A shirt in S (2 left), M (1 left) and L (sold out), M dearer. */
+async function shirt(): Promise<{ product: number; s: number; m: number; l: number; slug: string }> {
+  const product = await createProduct(em(), { stock: 0, name: 'Variant Shirt', slugPrefix: 'shirt' });
+  const [s, m, l] = await setVariants(em(), product, [
+    { options: { Size: 'S' }, stock: 2, priceCents: 1_500 },
+    { options: { Size: 'M' }, stock: 1, priceCents: 1_700 },
+    { options: { Size: 'L' }, stock: 0, priceCents: 1_500 },
+  ]);
+  const [row] = await em().getConnection().execute<{ slug: string }[]>('select slug from products where id = ?', [product]);
+  if (s === undefined || m === undefined || l === undefined || !row) throw new Error('no variants');
+  return { product, s, m, l, slug: row.slug };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject('pgAdminUrl'), { poolMax: 20 });
+  await createCategory(em(), 'apparel', 'Apparel');
+});
+afterAll(() => db?.drop());
+
+describe('a product with variants', () => {
+  it('reads as its options and variants, priced from its cheapest and stocked with their sum', async () => {
+    const { product, s, m, l, slug } = await shirt();
+    const read = await getProduct(testContext(db.orm), slug);
+    expect(read).toMatchObject({
+      id: product,
+      priceCents: 1_500,
+      stock: 3,
+      options: [{ name: 'Size', values: ['S', 'M', 'L'] }],
+      variants: [
+        { id: s, sku: expect.any(String), options: { Size: 'S' }, priceCents: 1_500, stock: 2 },
+        { id: m, sku: expect.any(String), options: { Size: 'M' }, priceCents: 1_700, stock: 1 },
+        { id: l, sku: expect.any(String), options: { Size: 'L' }, priceCents: 1_500, stock: 0 },
+      ],
+    });
+  });
+});
+
+describe('the cart with variants', () => {
+  it('keeps one line per variant, priced and stocked by the variant, with its SKU and options', async () => {
+    const { product, s, m } = await shirt();
+    const ctx = testContext(db.orm, { session: new MemorySession() });
+    await addItem(ctx, cartAddInput.parse({ productId: product, variantId: s, quantity: 2 }));
+    const cart = await addItem(ctx, cartAddInput.parse({ productId: product, variantId: m }));
+    expect(cart.lines.map((l) => [l.variantId, l.options, l.priceCents, l.quantity, l.stock, l.lineTotalCents])).toEqual([
+      [s, { Size: 'S' }, 1_500, 2, 2, 3_000],
+      [m, { Size: 'M' }, 1_700, 1, 1, 1_700],
+    ]);
+    expect(cart.subtotalCents).toBe(4_700);
+    expect(cart.lines.every((l) => l.productId === product && l.sku.length > 0)).toBe(true);
+  });
+
+  it('refuses more than the variant has, though the product has more', async () => {
+    const { product, m } = await shirt();
+    const ctx = testContext(db.orm, { session: new MemorySession() });
+    expect(await outcome(addItem(ctx, cartAddInput.parse({ productId: product, variantId: m, quantity: 2 })))).toMatchObject({
+      ok: false,
+      kind: 'CONFLICT',
+    });
+  });
+
+  it('needs the variant named for a product with several (BAD_REQUEST), and one of that product (NOT_FOUND)', async () => {
+    const { product, s } = await shirt();
+    const other = await shirt();
+    const ctx = testContext(db.orm, { session: new MemorySession() });
+    expect(await outcome(addItem(ctx, cartAddInput.parse({ productId: product })))).toMatchObject({ ok: false, kind: 'BAD_REQUEST' });
+    expect(await outcome(addItem(ctx, cartAddInput.parse({ productId: product, variantId: other.s })))).toMatchObject({
+      ok: false,
+      kind: 'NOT_FOUND',
+    });
+    await addItem(ctx, cartAddInput.parse({ productId: product, variantId: s }));
+    expect(await outcome(updateItem(ctx, cartUpdateInput.parse({ productId: product, quantity: 2 })))).toMatchObject({
+      ok: false,
+      kind: 'BAD_REQUEST',
+    });
+    expect(await outcome(removeItem(ctx, { productId: product }))).toMatchObject({ ok: false, kind: 'BAD_REQUEST' });
+    expect((await getCart(ctx)).itemCount).toBe(1);
+    expect((await updateItem(ctx, cartUpdateInput.parse({ productId: product, variantId: s, quantity: 2 }))).itemCount).toBe(2);
+    expect((await removeItem(ctx, { productId: product, variantId: s })).lines).toEqual([]);
+  });
+
+  it("merges a guest cart into the account variant by variant, clipped to each variant's stock", async () => {
+    const { product, s, m } = await shirt();
+    const user = await createTestUser(em());
+    await fillCart(em(), user.id, [[product, 1, s]]);
+    const session = new MemorySession();
+    const guest = testContext(db.orm, { session });
+    await addItem(guest, cartAddInput.parse({ productId: product, variantId: s, quantity: 2 }));
+    await addItem(guest, cartAddInput.parse({ productId: product, variantId: m }));
+    await mergeGuestCart(guest, user.id);
+    const cart = await getCart(as(user));
+    expect(cart.lines.map((l) => [l.variantId, l.quantity])).toEqual([
+      [s, 2],
+      [m, 1],
+    ]);
+  });
+});
+
+describe('checkout and cancellation with variants', () => {
+  it('takes stock from the variant bought, snapshots its SKU and options, and gives it back on cancel', async () => {
+    const { product, s, m } = await shirt();
+    const user = await createTestUser(em());
+    await fillCart(em(), user.id, [
+      [product, 2, s],
+      [product, 1, m],
+    ]);
+    const order = await place(user);
+    expect(order.lines).toEqual([
+      {
+        productId: product,
+        variantId: s,
+        sku: expect.any(String),
+        options: { Size: 'S' },
+        name: 'Variant Shirt',
+        unitPriceCents: 1_500,
+        quantity: 2,
+        lineTotalCents: 3_000,
+      },
+      {
+        productId: product,
+        variantId: m,
+        sku: expect.any(String),
+        options: { Size: 'M' },
+        name: 'Variant Shirt',
+        unitPriceCents: 1_700,
+        quantity: 1,
+        lineTotalCents: 1_700,
+      },
+    ]);
+    expect([await variantStockOf(em(), s), await variantStockOf(em(), m), await stockOf(em(), product)]).toEqual([0, 0, 0]);
+    await cancelOrder(as(user), order.id);
+    expect([await variantStockOf(em(), s), await variantStockOf(em(), m), await stockOf(em(), product)]).toEqual([2, 1, 3]);
+  });
+
+  it('racing buyers for the last unit of one variant: exactly one wins, and the other variant is untouched', async () => {
+    const { product, s, m } = await shirt();
+    const buyers = [];
+    for (let i = 0; i < 8; i++) {
+      const user = await createTestUser(em());
+      await fillCart(em(), user.id, [[product, 1, m]]);
+      buyers.push(user);
+    }
+    const results = await Promise.all(buyers.map((u) => outcome(place(u))));
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.filter((r) => !r.ok).map((r) => (r.ok ? '' : r.kind))).toEqual(Array(7).fill('CONFLICT'));
+    expect([await variantStockOf(em(), m), await variantStockOf(em(), s), await stockOf(em(), product)]).toEqual([0, 2, 2]);
+  });
+});
+
+describe('staff and variants', () => {
+  const input = (slug: string, extra: object) =>
+    adminProductUpsertInput.parse({ slug, name: 'Staff Tee', description: 'Cotton.', priceCents: 1, categorySlug: 'apparel', ...extra });
+  const staff = async () => as(await createTestUser(em(), 'staff'));
+
+  it('create a product with options and variants, then keep, change, add and remove variants by id', async () => {
+    const ctx = await staff();
+    const created = await upsertProduct(
+      ctx,
+      input('staff-tee', {
+        options: [
+          { name: 'Size', values: ['S', 'M'] },
+          { name: 'Colour', values: ['Sage'] },
+        ],
+        variants: [
+          { sku: 'TEE-S-SAGE', options: { Size: 'S', Colour: 'Sage' }, priceCents: 1_900, stock: 4 },
+          { sku: 'TEE-M-SAGE', options: { Colour: 'Sage', Size: 'M' }, priceCents: 2_100, stock: 6 },
+        ],
+      }),
+    );
+    expect(created).toMatchObject({
+      priceCents: 1_900,
+      stock: 10,
+      options: [
+        { name: 'Size', values: ['S', 'M'] },
+        { name: 'Colour', values: ['Sage'] },
+      ],
+      variants: [
+        { sku: 'TEE-S-SAGE', options: { Size: 'S', Colour: 'Sage' }, priceCents: 1_900, stock: 4 },
+        { sku: 'TEE-M-SAGE', options: { Size: 'M', Colour: 'Sage' }, priceCents: 2_100, stock: 6 },
+      ],
+    });
+    const [small] = created.variants;
+    const updated = await upsertProduct(
+      ctx,
+      input('staff-tee', {
+        id: created.id,
+        options: [{ name: 'Size', values: ['S', 'XL'] }],
+        variants: [
+          { id: small?.id, sku: 'TEE-S', options: { Size: 'S' }, priceCents: 1_800, stock: 3 },
+          { sku: 'TEE-XL', options: { Size: 'XL' }, priceCents: 2_500, stock: 1 },
+        ],
+      }),
+    );
+    expect(updated.variants.map((v) => [v.sku, v.options, v.priceCents, v.stock])).toEqual([
+      ['TEE-S', { Size: 'S' }, 1_800, 3],
+      ['TEE-XL', { Size: 'XL' }, 2_500, 1],
+    ]);
+    expect(updated.variants[0]?.id).toBe(small?.id);
+    expect(updated).toMatchObject({ priceCents: 1_800, stock: 4, options: [{ name: 'Size', values: ['S', 'XL'] }] });
+
+    // Without variants, a product with several is refused: the price would not say whose.
+    expect(await outcome(upsertProduct(ctx, input('staff-tee', { id: created.id })))).toMatchObject({ ok: false, kind: 'BAD_REQUEST' });
+    // Another product's SKU, or another product's variant id.
+    expect(
+      await outcome(upsertProduct(ctx, input('staff-tee-2', { variants: [{ sku: 'TEE-S', options: {}, priceCents: 1, stock: 0 }] }))),
+    ).toMatchObject({ ok: false, kind: 'CONFLICT' });
+    const other = await shirt();
+    expect(
+      await outcome(
+        upsertProduct(
+          ctx,
+          input('staff-tee', { id: created.id, variants: [{ id: other.s, sku: 'X-1', options: {}, priceCents: 1, stock: 0 }] }),
+        ),
+      ),
+    ).toMatchObject({ ok: false, kind: 'NOT_FOUND' });
+  });
+
+  it('refuse variants that do not match the options, repeat a combination or a SKU (BAD_REQUEST in the schema)', () => {
+    const options = [{ name: 'Size', values: ['S', 'M'] }];
+    const v = (sku: string, size: string) => ({ sku, options: { Size: size }, priceCents: 1, stock: 0 });
+    const parse = (extra: object) =>
+      adminProductUpsertInput.safeParse({ slug: 'x', name: 'X', description: '', priceCents: 1, categorySlug: 'apparel', ...extra });
+    expect(parse({ options, variants: [v('A', 'S'), v('B', 'M')] }).success).toBe(true);
+    expect(parse({ options, variants: [v('A', 'XL')] }).success).toBe(false);
+    expect(parse({ options, variants: [{ sku: 'A', options: {}, priceCents: 1, stock: 0 }] }).success).toBe(false);
+    expect(parse({ options, variants: [v('A', 'S'), v('B', 'S')] }).success).toBe(false);
+    expect(parse({ options, variants: [v('A', 'S'), v('A', 'M')] }).success).toBe(false);
+    expect(parse({ options }).success).toBe(false);
+    expect(parse({ options: [{ name: 'Size', values: ['S', 'S'] }], variants: [v('A', 'S')] }).success).toBe(false);
+  });
+
+  it('adjust the stock of the variant named, and need one named for a product with several', async () => {
+    const ctx = await staff();
+    const { product, l, m } = await shirt();
+    expect((await adjustStock(ctx, { productId: product, variantId: l, delta: 5 })).variants.find((v) => v.id === l)?.stock).toBe(5);
+    expect(await stockOf(em(), product)).toBe(8);
+    expect(await outcome(adjustStock(ctx, { productId: product, variantId: m, delta: -2 }))).toMatchObject({ ok: false, kind: 'CONFLICT' });
+    expect(await outcome(adjustStock(ctx, { productId: product, delta: 1 }))).toMatchObject({ ok: false, kind: 'BAD_REQUEST' });
+  });
+});
+
+describe('the wishlist and variants', () => {
+  it('takes a product with or without its variant, but only a variant of that product', async () => {
+    const { product, s } = await shirt();
+    const other = await shirt();
+    const ctx = as(await createTestUser(em()));
+    expect((await wish(ctx, { productId: product, variantId: s })).map((p) => p.id)).toEqual([product]);
+    expect(await outcome(wish(ctx, { productId: other.product, variantId: s }))).toMatchObject({ ok: false, kind: 'NOT_FOUND' });
+    await wish(ctx, { productId: other.product });
+    expect((await wishes(ctx)).map((p) => p.id)).toEqual([other.product, product]);
+  });
+});

@@ -1,0 +1,27 @@
+import { badRequest, notFound } from '../errors.ts';
+import { type Db, sql } from '../sql.ts';
+
+export interface PickedVariant {
+  id: number;
+  stock: number;
+}
+
+/**
+ * The variant a call about a product means: the one it names, which must be that product's, or
+ * else the product's only one. NOT_FOUND for an unknown product or another product's variant;
+ * BAD_REQUEST when the product has several and the call names none.
+ */
+export async function pickVariant(db: Db, productId: number, variantId: number | undefined): Promise<PickedVariant> {
+  const variants = await sql<PickedVariant>(db, 'select id, stock from product_variants where product_id = ? order by id', [productId]);
+  if (variants.length === 0) throw notFound('product');
+  if (variantId === undefined) {
+    const [only] = variants;
+    if (!only || variants.length > 1) {
+      throw badRequest(`product ${productId} comes in ${variants.length} variants: say which one (variantId)`);
+    }
+    return only;
+  }
+  const named = variants.find((v) => v.id === variantId);
+  if (!named) throw notFound(`variant ${variantId} of product ${productId}`);
+  return named;
+}
