@@ -24,7 +24,7 @@ import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { ZodError, z } from 'zod';
 import { toTRPCError } from './errors.ts';
 import { cookieSession, type RequestInfo, type RequestTransport, resolveUser } from './session.ts';
-import { mapStream, type StreamHooks } from './streams.ts';
+import { type StreamHooks, withHooks } from './streams.ts';
 
 // 1. Context ------------------------------------------------------------------------------------
 
@@ -210,7 +210,7 @@ const observed = t.middleware(async ({ ctx, path, type, next }) => {
     return {
       ...result,
       // One open stream from its first pull to its end (or cancellation).
-      data: mapStream(result.data, identity, new StreamCount(observer, path)),
+      data: withHooks(result.data, new StreamCount(observer, path)),
     };
   }
   return result;
@@ -231,8 +231,6 @@ class StreamCount implements StreamHooks {
     this.observer.streaming(this.path, -1);
   }
 }
-
-const identity = <T>(value: T) => value;
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
