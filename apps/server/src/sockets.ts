@@ -54,7 +54,8 @@ export function socketHandler<TRouter extends AnyRouter, TRequest extends { url:
       (client as Served)[CONNECTION] = new Connection(opts, shared, client, req);
       client.on('message', onMessage);
       client.on('error', onError);
-      client.once('close', onClose);
+      // `on`, not `once`: a socket closes once, and `once` would keep a wrapper and its state per socket.
+      client.on('close', onClose);
     },
     answered: async () => {
       await Promise.allSettled([...shared.running]);
