@@ -34,7 +34,7 @@ export function superviseSockets(wss: WebSocketServer, { pingMs, pongWaitMs }: K
   }
   wss.on('connection', (ws: WebSocket) => {
     ws.on('message', hear);
-    ws.once('close', forget);
+    ws.on('close', forget);
   });
 
   // A PING every `pingMs`; a socket that answers nothing within `pongWaitMs` is dead.

@@ -51,15 +51,36 @@ export function socketHandler<TRouter extends AnyRouter, TRequest extends { url:
   const shared: Shared = { running: new Set() };
   return {
     connect(client, req) {
-      const connection = new Connection(opts, shared, client, req);
-      client.on('message', (raw: RawData, isBinary: boolean) => connection.message(raw, isBinary));
-      client.on('error', (cause) => opts.onError({ error: getTRPCErrorFromUnknown(cause), path: undefined, req }));
-      client.once('close', () => connection.close());
+      (client as Served)[CONNECTION] = new Connection(opts, shared, client, req);
+      client.on('message', onMessage);
+      client.on('error', onError);
+      // `on`, not `once`: a socket closes once, and `once` would keep a wrapper and its state per socket.
+      client.on('close', onClose);
     },
     answered: async () => {
       await Promise.allSettled([...shared.running]);
     },
   };
+}
+
+/**
+ * The socket's listeners are the same three functions for every socket (`this` is the socket),
+ * which finds its connection here: three closures and their scope fewer per socket.
+ */
+const CONNECTION = Symbol('connection');
+type Served = WebSocket & { [CONNECTION]: Connection<AnyRouter, { url: string }> };
+
+function onMessage(this: WebSocket, raw: RawData, isBinary: boolean): void {
+  (this as Served)[CONNECTION].message(raw, isBinary);
+}
+
+function onError(this: WebSocket, cause: Error): void {
+  const connection = (this as Served)[CONNECTION];
+  connection.opts.onError({ error: getTRPCErrorFromUnknown(cause), path: undefined, req: connection.req });
+}
+
+function onClose(this: WebSocket): void {
+  (this as Served)[CONNECTION].close();
 }
 
 /** One socket: methods on the prototype, so a connection costs its fields, not a closure each. */

@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createTestDatabase } from '@shop/db/testing';
-import { repoRoot } from '@shop/proc';
+import { repoRoot, SERVER_NODE_FLAGS } from '@shop/proc';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ComposeError, loadComposeFile, schemaErrors } from './compose-file.ts';
 import { dockerfileStages } from './dockerfile.ts';
@@ -53,6 +53,16 @@ describe('Dockerfile', () => {
     expect(server[cmdAt]).toContain('apps/server/src/main.ts');
     expect(server.join('\n')).toMatch(/NODE_ENV=production/);
   }, 60_000);
+
+  it('starts the server with the Node flags every harness uses (SERVER_NODE_FLAGS), as `pnpm start` does', () => {
+    const server = stages.get('server') ?? [];
+    const cmd = server.findLast((l) => /^CMD\s/i.test(l)) ?? '';
+    expect(JSON.parse(cmd.replace(/^CMD\s+/i, ''))).toEqual(['node', ...SERVER_NODE_FLAGS, 'apps/server/src/main.ts']);
+    const scripts = (dir: string) =>
+      (JSON.parse(readFileSync(join(repoRoot, dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts('.').start).toContain(`node ${SERVER_NODE_FLAGS.join(' ')} apps/server/src/main.ts`);
+    expect(scripts('apps/server').start).toBe(`node ${SERVER_NODE_FLAGS.join(' ')} src/main.ts`);
+  });
 });
 
 describe('docker-compose.yml', () => {

@@ -12,6 +12,17 @@ export function mapStream<T, U>(source: AsyncIterable<T>, map: (value: T) => U, 
   return new MappedStream(source, map, hooks);
 }
 
+/**
+ * `source` with `hooks`. A layer of its own only where it cannot join `source`'s: an unstarted
+ * `mapStream` without hooks takes them itself, one pending promise per socket fewer.
+ */
+export function withHooks<T>(source: AsyncIterable<T>, hooks: StreamHooks): AsyncIterableIterator<T, undefined> {
+  if (source instanceof MappedStream && source.adopt(hooks)) return source as MappedStream<unknown, T>;
+  return new MappedStream(source, identity, hooks);
+}
+
+const identity = <T>(value: T): T => value;
+
 export interface StreamHooks {
   onStart(): void;
   onEnd(): void;
@@ -24,7 +35,7 @@ class MappedStream<T, U> implements AsyncIterableIterator<U, undefined> {
   #iterator: AsyncIterator<T> | null = null;
   #ended = false;
   readonly #map: (value: T) => U;
-  readonly #hooks: StreamHooks | undefined;
+  #hooks: StreamHooks | undefined;
 
   constructor(source: AsyncIterable<T>, map: (value: T) => U, hooks: StreamHooks | undefined) {
     this.#source = source;
@@ -34,6 +45,13 @@ class MappedStream<T, U> implements AsyncIterableIterator<U, undefined> {
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  /** Takes `hooks` as its own if it has none and has not started; false otherwise. */
+  adopt(hooks: StreamHooks): boolean {
+    if (this.#hooks || this.#iterator || this.#ended) return false;
+    this.#hooks = hooks;
+    return true;
   }
 
   next(): Promise<IteratorResult<U, undefined>> {
@@ -77,5 +95,10 @@ class MappedStream<T, U> implements AsyncIterableIterator<U, undefined> {
 
 /** A stream of numbered events as tRPC tracked events: the number is the id a client resumes after. */
 export function trackedEvents<T>(events: AsyncIterable<{ seq: number; item: T }>) {
-  return mapStream(events, ({ seq, item }) => tracked(String(seq), item));
+  return mapStream(events, toTracked);
+}
+
+// Module-level: a closure made per call would be kept by every open stream.
+function toTracked<T>({ seq, item }: { seq: number; item: T }) {
+  return tracked(String(seq), item);
 }

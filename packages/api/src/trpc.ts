@@ -9,6 +9,7 @@ import type { Orm, ReplicaReads } from '@shop/db';
 import {
   type AuthedContext,
   auth,
+  type ClaimedContext,
   type catalog,
   type Limits,
   type LiveRegistry,
@@ -23,7 +24,7 @@ import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { ZodError, z } from 'zod';
 import { toTRPCError } from './errors.ts';
 import { cookieSession, type RequestInfo, type RequestTransport, resolveUser } from './session.ts';
-import { mapStream, type StreamHooks } from './streams.ts';
+import { type StreamHooks, withHooks } from './streams.ts';
 
 // 1. Context ------------------------------------------------------------------------------------
 
@@ -158,6 +159,31 @@ const withServices = t.middleware(async ({ ctx, next }) => {
 });
 
 /**
+ * A signed-in session whose user is not read before the call (see ClaimedContext): the service
+ * checks the session in the statement that acts on it, and reads the user (`authenticate`, as
+ * withServices does) only where it needs it. Nothing is slid here: the idle timeout moves with the
+ * calls that read the user.
+ */
+const withClaim = t.middleware(async ({ ctx, next }) => {
+  const data = ctx.sessionData;
+  if (!data?.uid || data.sv === undefined) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'sign in first' });
+  const em = ctx.orm.em.fork();
+  const services = servicesOf(ctx, em, null, data);
+  const claimed: ClaimedContext = {
+    ...services,
+    user: null,
+    claim: { userId: data.uid, sessionVersion: data.sv },
+    async authenticate() {
+      const user = await resolveUser(ctx.codec, ctx.req, data, em);
+      return user ? { ...services, user } : null;
+    },
+  };
+  const result = await next({ ctx: claimed });
+  if (!result.ok) throw toTRPCError(result.error);
+  return result;
+});
+
+/**
  * Reads whose answer is the same for everyone: they run as for a guest (no user, no session), so
  * a signed-in call costs no user query. Revocation loses nothing (there is nothing to revoke
  * here), and the idle timeout is still slid by the calls that resolve the user, such as the
@@ -184,7 +210,7 @@ const observed = t.middleware(async ({ ctx, path, type, next }) => {
     return {
       ...result,
       // One open stream from its first pull to its end (or cancellation).
-      data: mapStream(result.data, identity, new StreamCount(observer, path)),
+      data: withHooks(result.data, new StreamCount(observer, path)),
     };
   }
   return result;
@@ -206,8 +232,6 @@ class StreamCount implements StreamHooks {
   }
 }
 
-const identity = <T>(value: T) => value;
-
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
@@ -216,6 +240,12 @@ export const publicProcedure = t.procedure.use(observed).use(withServices);
 
 /** Public data, the same for every caller: `ctx.user` is null whoever calls (see withGuestServices). */
 export const publicReadProcedure = t.procedure.use(observed).use(withGuestServices);
+
+/**
+ * Signed in, the user not read per call (`ctx.claim`): only for a service whose own statement
+ * checks the session, on a hot path (chat.send), where the user query is a round trip in two.
+ */
+export const claimedProcedure = t.procedure.use(observed).use(withClaim);
 
 /** Signed in: `ctx.user` is non-null from here on. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {

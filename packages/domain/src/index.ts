@@ -4,7 +4,7 @@ export * as cart from './cart/index.ts';
 export * as catalog from './catalog/index.ts';
 export * as chat from './chat/index.ts';
 export * as checkout from './checkout/index.ts';
-export type { AuthedContext, Limits, MfaSettings, ServiceContext, SessionPort, SessionUser } from './context.ts';
+export type { AuthedContext, ClaimedContext, Limits, MfaSettings, ServiceContext, SessionPort, SessionUser } from './context.ts';
 export { ShopError, type ShopErrorKind, type ShopErrorReason } from './errors.ts';
 export { createLimits } from './limits.ts';
 export { channels, type Sequenced } from './live/publish.ts';

@@ -13,6 +13,7 @@ export { clientNames, type SentinelGroup, type SentinelGroupOptions, startSentin
 export {
   exitOfShopInstance,
   type InstanceEnv,
+  SERVER_NODE_FLAGS,
   type ShopInstance,
   type ShopInstanceOptions,
   serverDir,

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { repoRoot, serverMain, spawnTracked, stop, waitForHttp } from '@shop/proc';
+import { repoRoot, SERVER_NODE_FLAGS, serverMain, spawnTracked, stop, waitForHttp } from '@shop/proc';
 import pg from 'pg';
 import { catalogDatabase } from '../lib/db.ts';
 import { port } from '../lib/ports.ts';
@@ -89,7 +89,7 @@ export const startupScenario: Scenario = {
       const productUrl = `http://127.0.0.1:${p2}/trpc/catalog.product?input=${encodeURIComponent(JSON.stringify({ slug }))}`;
       shop.push(
         await timeToServe(
-          [serverMain],
+          [...SERVER_NODE_FLAGS, serverMain],
           {
             ...instanceEnv(),
             NODE_ENV: 'development',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { errorOf, signedIn, testDeps } from '../testing.ts';
+import { browserCaller, errorOf, signedIn, testDeps } from '../testing.ts';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -33,5 +33,22 @@ describe('a support room before its first message', () => {
     const roomId = `support:${randomUUID()}`;
     expect((await errorOf(staff.api.chat.history({ roomId }))).code).toBe('NOT_FOUND');
     expect((await errorOf(staff.api.chat.send({ roomId, text: 'hello?' }))).code).toBe('NOT_FOUND');
+  });
+});
+
+describe('chat.send without a user query of its own', () => {
+  it('refuses a guest, and a session revoked elsewhere, as UNAUTHORIZED', async () => {
+    const app = testDeps(db.orm);
+    const shopper = await signedIn(db.orm, 'shopper', app);
+    const roomId = `support:${shopper.user.id}`;
+    expect((await shopper.api.chat.send({ roomId, text: 'signed in' })).text).toBe('signed in');
+    // A sign-out on another device: the session version moves on, this cookie is stale.
+    await db.orm.em
+      .fork()
+      .getConnection()
+      .execute('update users set session_version = session_version + 1 where id = ?', [shopper.user.id]);
+    for (const room of [roomId, 'lobby'])
+      expect((await errorOf(shopper.api.chat.send({ roomId: room, text: 'revoked' }))).code).toBe('UNAUTHORIZED');
+    expect((await errorOf(browserCaller(app).chat.send({ roomId: 'lobby', text: 'guest' }))).code).toBe('UNAUTHORIZED');
   });
 });

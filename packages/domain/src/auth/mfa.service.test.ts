@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { history, listRooms, send } from '../chat/chat.service.ts';
 import type { SessionUser } from '../context.ts';
-import { authedContext, createTestUser, MemorySession, testContext, testMfaSettings } from '../testing/index.ts';
+import { authedContext, claimedContext, createTestUser, MemorySession, testContext, testMfaSettings } from '../testing/index.ts';
 import { loadSessionUser, login, register } from './auth.service.ts';
 import { disableMfa, enableMfa, requireStaffFactor, setupMfa } from './mfa.service.ts';
 
@@ -227,8 +227,9 @@ describe('the staff gate', () => {
     const { user } = await enrolledStaff();
     const shopper = await createTestUser(db.orm.em.fork());
     const roomId = `support:${shopper.id}`;
-    await send(authedContext(db.orm, shopper), { roomId, text: 'my order is late' });
+    await send(claimedContext(db.orm, shopper), { roomId, text: 'my order is late' });
     const unverified = authedContext(db.orm, user);
+    expect(await failure(send(claimedContext(db.orm, user), { roomId, text: 'staff here' }))).toMatchObject({ kind: 'NOT_FOUND' });
     expect((await listRooms(unverified)).map((r) => r.id)).toEqual(['lobby', `support:${user.id}`]);
     expect(await failure(history(unverified, { roomId, limit: 50 }))).toMatchObject({ kind: 'NOT_FOUND' });
     const session = new MemorySession();
@@ -236,6 +237,7 @@ describe('the staff gate', () => {
     const verified = authedContext(db.orm, user, { session });
     expect((await listRooms(verified)).map((r) => r.id)).toContain(roomId);
     expect((await history(verified, { roomId, limit: 50 })).items.map((m) => m.text)).toEqual(['my order is late']);
+    await send(claimedContext(db.orm, user, { session }), { roomId, text: 'staff here' });
   });
 
   it('refuses an account without a factor only when enrolment is required', async () => {

@@ -5,10 +5,10 @@ import { sleep } from '@shop/proc';
 import { type ChatMessage, chatHistoryInput, chatSendInput } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { logout } from '../auth/auth.service.ts';
-import type { AuthedContext, SessionUser } from '../context.ts';
+import type { ClaimedContext, SessionUser } from '../context.ts';
 import { createLimits } from '../limits.ts';
 import { createLiveRegistry, type LiveRegistry } from '../live/registry.ts';
-import { authedContext, createTestUser } from '../testing/index.ts';
+import { authedContext, claimedContext, createTestUser } from '../testing/index.ts';
 import { history, listRooms, send, stream } from './chat.service.ts';
 
 let db: TestDatabase;
@@ -19,8 +19,10 @@ let bob: SessionUser;
 let staff: SessionUser;
 
 const as = (user: SessionUser) => authedContext(db.orm, user, { live });
+/** A sender as chat.send's procedure passes it (the session's claim; the user read on demand). */
+const sender = (user: SessionUser) => claimedContext(db.orm, user, { live });
 const say = (user: SessionUser, text: string, roomId = 'lobby', clientId?: string) =>
-  send(as(user), chatSendInput.parse({ roomId, text, ...(clientId ? { clientId } : {}) }));
+  send(sender(user), chatSendInput.parse({ roomId, text, ...(clientId ? { clientId } : {}) }));
 const failure = (promise: Promise<unknown>) =>
   promise.then(
     () => ({ kind: 'none' }),
@@ -198,11 +200,33 @@ describe('send and history', () => {
     const flooder = await createTestUser(db.orm.em.fork(), 'shopper', 'Flood');
     // One set of limits, as one server process has (each test context makes its own).
     const limits = createLimits();
-    const ctx: AuthedContext = { ...as(flooder), limits };
+    const ctx: ClaimedContext = { ...sender(flooder), limits };
     const results = [];
     for (let i = 0; i < 12; i++) results.push(await failure(send(ctx, chatSendInput.parse({ roomId: 'lobby', text: `spam ${i}` }))));
     expect(results.slice(0, 10).every((r) => r.kind === 'none')).toBe(true);
     expect(results[10]).toMatchObject({ kind: 'TOO_MANY_REQUESTS' });
+  });
+
+  it('stores nothing for a signed-out session (its statement checks it), in the lobby, a support room, or a retry', async () => {
+    const gone = await createTestUser(db.orm.em.fork(), 'shopper', 'Gone');
+    const own = `support:${gone.id}`;
+    const clientId = randomUUID();
+    const kept = await say(gone, 'before', own, clientId);
+    await logout(as(gone));
+    for (const [roomId, retry] of [
+      ['lobby', undefined],
+      [own, undefined],
+      [own, clientId],
+      [`support:${alice.id}`, undefined],
+    ] as const) {
+      expect(await failure(say(gone, 'after', roomId, retry))).toMatchObject({ kind: 'UNAUTHORIZED' });
+    }
+    const [row] = await db.orm.em
+      .getConnection()
+      .execute<{ n: number }[]>('select count(*)::int as n from chat_messages where author_id = ?', [gone.id]);
+    expect(row?.n).toBe(1);
+    expect((await history(as(alice), chatHistoryInput.parse({ roomId: 'lobby' }))).items.map((m) => m.text)).not.toContain('after');
+    expect(kept.id).toBe(1);
   });
 });
 
@@ -224,13 +248,17 @@ describe('stream', () => {
     let n = 0;
     const lossy: Bus = { ...bus, publish: (channel, message) => (n++ % 2 ? Promise.resolve() : bus.publish(channel, message)) };
     const lossyLive = createLiveRegistry(lossy);
-    const ctx = (user: SessionUser) => authedContext(db.orm, user, { live: lossyLive });
     const controller = new AbortController();
-    const events = take(stream(ctx(bob), { roomId: 'lobby' }, controller.signal), 5, controller);
+    const events = take(stream(authedContext(db.orm, bob, { live: lossyLive }), { roomId: 'lobby' }, controller.signal), 5, controller);
     await sleep(50);
     const sent = [];
     for (let i = 0; i < 6; i++)
-      sent.push(await send(ctx(i % 2 ? alice : staff), chatSendInput.parse({ roomId: 'lobby', text: `lossy ${i}` })));
+      sent.push(
+        await send(
+          claimedContext(db.orm, i % 2 ? alice : staff, { live: lossyLive }),
+          chatSendInput.parse({ roomId: 'lobby', text: `lossy ${i}` }),
+        ),
+      );
     expect((await events).map((m) => m.id)).toEqual(sent.slice(0, 5).map((m) => m.id));
   });
 

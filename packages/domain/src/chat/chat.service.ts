@@ -1,6 +1,6 @@
 import type { ChatHistoryInput, ChatMessage, ChatRoom, ChatSendInput, ChatSubscribeInput, Page } from '@shop/schemas';
 import { actsAsStaff } from '../auth/mfa.service.ts';
-import type { AuthedContext } from '../context.ts';
+import type { AuthedContext, ClaimedContext } from '../context.ts';
 import { notFound, ShopError } from '../errors.ts';
 import type { NumberColumn } from '../live/batched.ts';
 import { channels, publishQuietly, type Sequenced } from '../live/publish.ts';
@@ -98,16 +98,33 @@ export async function history(ctx: AuthedContext, input: ChatHistoryInput): Prom
 }
 
 /**
+ * Who may send to the room, told from the session's claim alone where it can be (the lobby, the
+ * caller's own support room: any signed-in user); the user is read only for another room (staff
+ * powers). False: the claim's user is no longer signed in.
+ */
+async function maySend(ctx: ClaimedContext, roomId: string): Promise<boolean> {
+  if (roomId === 'lobby' || roomId === supportRoomId(ctx.claim.userId)) return true;
+  const authed = await ctx.authenticate();
+  if (!authed) return false;
+  mayEnter(authed, roomId);
+  return true;
+}
+
+const signInFirst = () => new ShopError('UNAUTHORIZED', 'sign in first');
+
+/**
  * Stores a message, then publishes it. Its number comes from the room row, incremented in the
  * same statement as the insert (one autocommit statement, so the row lock is held only while it
  * runs, not across round trips): numbers are dense and become visible in commit order, so a
  * subscriber resuming after N can never miss an N−1 that commits later. A support room's row is
- * created by the same statement on its first message.
+ * created by the same statement on its first message. The same statement checks the session (the
+ * user exists, its session version matches), so the call needs no user query of its own.
  */
-export async function send(ctx: AuthedContext, input: ChatSendInput): Promise<ChatMessage> {
+export async function send(ctx: ClaimedContext, input: ChatSendInput): Promise<ChatMessage> {
   const roomId = input.roomId;
-  mayEnter(ctx, roomId);
-  const limit = await ctx.limits.chatSend.consume(ctx.user.id);
+  const { userId, sessionVersion } = ctx.claim;
+  if (!(await maySend(ctx, roomId))) throw signInFirst();
+  const limit = await ctx.limits.chatSend.consume(userId);
   if (!limit.allowed) {
     throw new ShopError('TOO_MANY_REQUESTS', `sending too fast; wait ${Math.ceil(limit.retryAfterMs / 1000)} s`);
   }
@@ -115,7 +132,7 @@ export async function send(ctx: AuthedContext, input: ChatSendInput): Promise<Ch
     const [row] = await sql<MessageRow>(
       ctx.em,
       `select ${MESSAGE_COLUMNS} from chat_messages m join users u on u.id = m.author_id where m.author_id = ? and m.client_id = ?`,
-      [ctx.user.id, input.clientId],
+      [userId, input.clientId],
     );
     return row;
   };
@@ -125,15 +142,20 @@ export async function send(ctx: AuthedContext, input: ChatSendInput): Promise<Ch
     // has it. Two retries racing past that check: the unique (author, clientId) constraint fails
     // the later statement whole, its number included, so numbers stay dense. A support room's
     // row is created by its first message, its shopper's or staff's; a room of no user gets none.
+    // Nothing is numbered or stored for a session that is no longer valid (`caller`).
     const support = roomId.startsWith(SUPPORT_PREFIX);
     const takeNumber = support
       ? `insert into chat_rooms (id, kind, name, owner_id, last_seq)
-           select ?, 'support', 'Support: ' || u.name, u.id, 1 from users u where u.id = ? and not exists (select 1 from prior)
+           select ?, 'support', 'Support: ' || u.name, u.id, 1 from users u
+           where u.id = ? and not exists (select 1 from prior) and exists (select 1 from caller)
          on conflict (id) do update set last_seq = chat_rooms.last_seq + 1 returning id, last_seq`
-      : 'update chat_rooms set last_seq = last_seq + 1 where id = ? and not exists (select 1 from prior) returning id, last_seq';
+      : `update chat_rooms set last_seq = last_seq + 1
+         where id = ? and not exists (select 1 from prior) and exists (select 1 from caller) returning id, last_seq`;
     [row] = await sql<MessageRow>(
       ctx.em,
-      `with prior as (
+      `with caller as (
+         select 1 from users where id = ? and session_version = ?
+       ), prior as (
          select 1 from chat_messages where author_id = ? and client_id = ?
        ), r as (${takeNumber}), m as (
          insert into chat_messages (room_id, seq, author_id, text, client_id) select r.id, r.last_seq, ?, ?, ? from r
@@ -141,10 +163,12 @@ export async function send(ctx: AuthedContext, input: ChatSendInput): Promise<Ch
        )
        select ${MESSAGE_COLUMNS} from m join users u on u.id = m.author_id`,
       [
-        ctx.user.id,
+        userId,
+        sessionVersion,
+        userId,
         input.clientId ?? null,
         ...(support ? [roomId, roomId.slice(SUPPORT_PREFIX.length)] : [roomId]),
-        ctx.user.id,
+        userId,
         input.text,
         input.clientId ?? null,
       ],
@@ -153,9 +177,10 @@ export async function send(ctx: AuthedContext, input: ChatSendInput): Promise<Ch
     if (!input.clientId || !violatesUnique(error, 'chat_messages_client_unique')) throw error;
   }
   if (!row) {
+    // Nothing stored: a revoked session, a retried send, or a room that does not exist.
+    if (!(await ctx.authenticate())) throw signInFirst();
     const prior = input.clientId ? await existing() : undefined;
     if (prior) return toMessage(prior);
-    // No message with this clientId and nothing stored: the room does not exist.
     throw notFound('room');
   }
   const message = toMessage(row);

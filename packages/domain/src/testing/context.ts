@@ -4,8 +4,9 @@ import { createSecretBox } from '@shop/auth';
 import { type Bus, createMemoryBus } from '@shop/bus';
 import { type Orm, type ReplicaReads, replicaReads } from '@shop/db';
 import type { UserRole } from '@shop/schemas';
+import { loadSessionUser } from '../auth/auth.service.ts';
 import { type CatalogCache, noCatalogCache } from '../catalog/cache.ts';
-import type { AuthedContext, Limits, MfaSettings, ServiceContext, SessionPort, SessionUser } from '../context.ts';
+import type { AuthedContext, ClaimedContext, Limits, MfaSettings, ServiceContext, SessionPort, SessionUser } from '../context.ts';
 import { createLimits } from '../limits.ts';
 import { createLiveRegistry, type LiveRegistry } from '../live/registry.ts';
 
@@ -71,6 +72,20 @@ export function testContext(
 /** A signed-in caller's context for tests: `testContext` with `user` set and typed as such. */
 export function authedContext(orm: Orm, user: SessionUser, options: Omit<Parameters<typeof testContext>[1], 'user'> = {}): AuthedContext {
   return { ...testContext(orm, { ...options, user }), user };
+}
+
+/** The same caller as `claimedProcedure` passes it: the session's claim, the user read on demand. */
+export function claimedContext(orm: Orm, user: SessionUser, options: Omit<Parameters<typeof testContext>[1], 'user'> = {}): ClaimedContext {
+  const base = testContext(orm, options);
+  return {
+    ...base,
+    user: null,
+    claim: { userId: user.id, sessionVersion: user.sessionVersion },
+    async authenticate() {
+      const current = await loadSessionUser(base.em.getConnection(), user.id, user.sessionVersion);
+      return current ? { ...base, user: current } : null;
+    },
+  };
 }
 
 /** Inserts a user directly (no password hashing cost); returns it as a session would see it. */

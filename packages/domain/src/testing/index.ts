@@ -1,5 +1,5 @@
 export { seedCatalogFixture, walkCatalog } from './catalog-fixture.ts';
-export { authedContext, createTestUser, MemorySession, testContext, testMfaSettings } from './context.ts';
+export { authedContext, claimedContext, createTestUser, MemorySession, testContext, testMfaSettings } from './context.ts';
 export {
   ADDRESS,
   cartLines,
