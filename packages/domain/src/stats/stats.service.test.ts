@@ -51,7 +51,10 @@ describe('the staff figures', () => {
     const cancelled = await order(product, 1);
     await changeStatus(as(staff), cancelled, 'cancelled');
     const yesterday = await order(product, 3);
-    await sql(db.orm.em, `update orders set created_at = date_trunc('day', now(), 'UTC') - interval '1 minute' where id = ?`, [yesterday]);
+    // Over an hour before midnight: between 00:00 and 01:00 UTC a minute before it is still in the chart's hour.
+    await sql(db.orm.em, `update orders set created_at = date_trunc('day', now(), 'UTC') - interval '61 minutes' where id = ?`, [
+      yesterday,
+    ]);
 
     const stats = await read();
     expect(stats).toMatchObject({ ordersToday: 1, revenueTodayCents: 2_500 });
