@@ -51,7 +51,12 @@ describe('the staff figures', () => {
     const cancelled = await order(product, 1);
     await changeStatus(as(staff), cancelled, 'cancelled');
     const yesterday = await order(product, 3);
-    await sql(db.orm.em, `update orders set created_at = date_trunc('day', now(), 'UTC') - interval '1 minute' where id = ?`, [yesterday]);
+    // A minute before today began, or, in the first hour of a UTC day, before the per-minute window too.
+    await sql(
+      db.orm.em,
+      `update orders set created_at = least(date_trunc('day', now(), 'UTC'), date_trunc('minute', now()) - interval '${STATS_MINUTES} minutes') - interval '1 minute' where id = ?`,
+      [yesterday],
+    );
 
     const stats = await read();
     expect(stats).toMatchObject({ ordersToday: 1, revenueTodayCents: 2_500 });
