@@ -12,7 +12,8 @@
 # all = root clone install test; root makes a new Debian root (deleting an old one), clone replaces
 # /srv/shop, install and test run in the root as it is (rerun `test` alone while iterating).
 # clean unmounts and stops what an interrupted run left; the root stays for reuse.
-# Not run by CI: it needs root, a Debian mirror and the npm registry, and takes about 30 minutes.
+# Not run by CI: it needs root, a Debian mirror and the npm registry, and takes about 10 minutes on
+# two cores (the Debian root 1, the install 1–2, the tests 5).
 #
 # Settings (environment):
 #   FRESH_ROOT    the Debian root (/srv/fresh-debian)
