@@ -32,14 +32,15 @@ export interface TestServerEnv {
   TEST_PG_LOCAL?: string | undefined;
 }
 
-async function answers(url: string): Promise<boolean> {
+/** Why the server at `url` cannot be used as it is (refused, asks a password …); undefined if it can. */
+async function unusable(url: string): Promise<string | undefined> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
   try {
     await client.connect();
     await client.query('select 1');
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
   } finally {
     await client.end().catch(() => {});
   }
@@ -79,9 +80,9 @@ async function startEmbedded(note: string): Promise<TestServer> {
 
 /**
  * The PostgreSQL server tests create their databases on: DATABASE_URL's server where set, else the
- * local one (TEST_PG_LOCAL, default 127.0.0.1:5432) if it answers, else a private server of the
- * run's own from Debian's binaries, whose pg_dump and pg_restore (same folder) match its version
- * for the backup tests, else, with no Debian binaries, embedded PostgreSQL (PostgreSQL 18, with no
+ * local one (TEST_PG_LOCAL, default 127.0.0.1:5432) if it lets postgres in without a password, else
+ * a private server of the run's own from Debian's binaries, whose pg_dump and pg_restore (same
+ * folder) match its version for the backup tests, else, with no Debian binaries, embedded PostgreSQL (PostgreSQL 18, with no
  * pg_dump of its own: the backup tests then fail, saying so).
  */
 export async function startTestServer(env: TestServerEnv = process.env): Promise<TestServer> {
@@ -89,8 +90,10 @@ export async function startTestServer(env: TestServerEnv = process.env): Promise
   if (env.DATABASE_URL) return { adminUrl: withDatabase(env.DATABASE_URL, 'postgres'), kind: 'configured', stop: none };
   if (env.TEST_PG === 'embedded') return startEmbedded('TEST_PG=embedded');
   const local = env.TEST_PG_LOCAL || LOCAL_SERVER;
-  if (await answers(local)) return { adminUrl: withDatabase(local, 'postgres'), kind: 'local', stop: none };
-  const missing = `no PostgreSQL answered at ${new URL(local).host}`;
+  const reason = await unusable(local);
+  if (reason === undefined) return { adminUrl: withDatabase(local, 'postgres'), kind: 'local', stop: none };
+  // A fresh Debian's own cluster answers on 5432 but wants a password over TCP: say which it was.
+  const missing = `no PostgreSQL at ${new URL(local).host} took a password-less connection (${reason})`;
   if (!hasDebianServer()) return startEmbedded(`${missing} and no Debian server binaries are installed (apt-get install postgresql)`);
   const server = await startPostgres();
   return {
