@@ -9,7 +9,7 @@ import {
   MAX_LINE_QUANTITY,
   type VariantOptions,
 } from '@shop/schemas';
-import { pickVariant } from '../catalog/variants.ts';
+import { pickVariant, variantRequired } from '../catalog/variants.ts';
 import type { ServiceContext } from '../context.ts';
 import { badRequest, notFound, ShopError } from '../errors.ts';
 import { CODE_TERMS_COLUMNS, type CodeTermsRow, priceWithCode } from '../promotions/promotion-row.ts';
@@ -206,7 +206,7 @@ export async function removeItem(ctx: ServiceContext, input: CartRemoveInput): P
       const [counted] = await sql<{ n: number }>(tx, 'select count(*)::int as n from product_variants where product_id = ?', [
         input.productId,
       ]);
-      if ((counted?.n ?? 0) > 1) throw badRequest(`product ${input.productId} comes in ${counted?.n} variants: say which one (variantId)`);
+      if ((counted?.n ?? 0) > 1) throw variantRequired(input.productId, counted?.n ?? 0);
     }
     const cartId = await lockCart(ctx, tx, { create: false });
     if (cartId) {

@@ -1,10 +1,19 @@
-import { badRequest, notFound } from '../errors.ts';
+import { notFound, ShopError } from '../errors.ts';
 import { type Db, sql } from '../sql.ts';
 
 export interface PickedVariant {
   id: number;
   stock: number;
 }
+
+/** A call about a product with several variants that names none (BAD_REQUEST, reason VARIANT_REQUIRED). */
+export const variantRequired = (productId: number, variants: number) =>
+  new ShopError(
+    'BAD_REQUEST',
+    `product ${productId} comes in ${variants} variants: say which one (variantId)`,
+    undefined,
+    'VARIANT_REQUIRED',
+  );
 
 /**
  * The variant a call about a product means: the one it names, which must be that product's, or
@@ -16,9 +25,7 @@ export async function pickVariant(db: Db, productId: number, variantId: number |
   if (variants.length === 0) throw notFound('product');
   if (variantId === undefined) {
     const [only] = variants;
-    if (!only || variants.length > 1) {
-      throw badRequest(`product ${productId} comes in ${variants.length} variants: say which one (variantId)`);
-    }
+    if (!only || variants.length > 1) throw variantRequired(productId, variants.length);
     return only;
   }
   const named = variants.find((v) => v.id === variantId);
