@@ -176,4 +176,53 @@ describe('staff editing options and variants', () => {
       ],
     });
   });
+
+  it('sends no stock for existing variants, only a change to one as a difference from what staff saw', async () => {
+    const upserts: unknown[] = [];
+    const adjustments: unknown[] = [];
+    // Since the editor loaded (S: 3), orders took 2: the server has 1.
+    let smallStock = 1;
+    const onServer = (): Product => ({
+      ...TEE,
+      variants: TEE.variants.map((v) => (v.id === 71 ? { ...v, stock: smallStock } : v)),
+    });
+    server.use(
+      ...trpc({
+        'auth.me': () => STAFF,
+        'catalog.list': () => ({ items: [TEE], nextCursor: null }),
+        'catalog.product': () => TEE,
+        'admin.order.list': () => ({ items: [], nextCursor: null }),
+        'admin.product.upsert': (input) => {
+          upserts.push(input);
+          return onServer();
+        },
+        'admin.product.adjustStock': (input) => {
+          adjustments.push(input);
+          if (input.variantId === 71) smallStock += input.delta;
+          return onServer();
+        },
+      }),
+    );
+    renderApp('/staff');
+    await userEvent.click(await screen.findByRole('button', { name: 'Options and variants of Linen Tee' }));
+    const form = await screen.findByRole('form', { name: 'Options and variants of Linen Tee' });
+    await userEvent.clear(within(form).getByLabelText('Price of M / Sage'));
+    await userEvent.type(within(form).getByLabelText('Price of M / Sage'), '22.00');
+    await userEvent.click(within(form).getByRole('button', { name: 'Save options and variants' }));
+    await waitFor(() => expect(upserts).toHaveLength(1));
+    const sent = upserts[0] as { variants: { id?: number; priceCents: number; stock?: number }[] };
+    expect(sent.variants.map((v) => [v.id, v.priceCents])).toContainEqual([73, 2_200]);
+    expect(sent.variants.filter((v) => 'stock' in v)).toEqual([]);
+    expect(adjustments).toEqual([]);
+
+    // Staff add 2 to S, as they saw it (3 → 5): the server's 1 becomes 3.
+    await waitFor(() => expect((within(form).getByLabelText('Stock of S / Sage') as HTMLInputElement).value).toBe('1'));
+    await userEvent.clear(within(form).getByLabelText('Stock of S / Sage'));
+    await userEvent.type(within(form).getByLabelText('Stock of S / Sage'), '3');
+    await userEvent.click(within(form).getByRole('button', { name: 'Save options and variants' }));
+    await waitFor(() => expect(adjustments).toEqual([{ productId: 7, variantId: 71, delta: 2 }]));
+    expect((upserts[1] as { variants: object[] }).variants.filter((v) => 'stock' in v)).toEqual([]);
+    await waitFor(() => expect((within(form).getByLabelText('Stock of S / Sage') as HTMLInputElement).value).toBe('3'));
+    expect(smallStock).toBe(3);
+  });
 });
