@@ -81,7 +81,8 @@ describe('adding from a list that offers no options', () => {
       ...trpc({
         'auth.me': () => SHOPPER,
         'wishlist.list': () => [product(7, { slug: 'tee', name: 'Linen Tee' })],
-        'cart.add': () => new TrpcFailure('BAD_REQUEST', 'product 7 comes in 5 variants: say which one (variantId)', 400),
+        'cart.add': () =>
+          new TrpcFailure('BAD_REQUEST', 'product 7 comes in 5 variants: say which one (variantId)', 400, 'VARIANT_REQUIRED'),
         'catalog.product': () => TEE,
       }),
     );
@@ -90,6 +91,20 @@ describe('adding from a list that offers no options', () => {
     await waitFor(() => expect(location.history?.at(-1)).toBe('/p/tee'));
     expect(await screen.findByText('Choose the options of Linen Tee first')).toBeTruthy();
     expect(await screen.findByRole('group', { name: 'Size' })).toBeTruthy();
+  });
+
+  it('says what went wrong, and stays, when the server refuses for another reason', async () => {
+    server.use(
+      ...trpc({
+        'auth.me': () => SHOPPER,
+        'wishlist.list': () => [product(7, { slug: 'tee', name: 'Linen Tee' })],
+        'cart.add': () => new TrpcFailure('BAD_REQUEST', 'a cart holds at most 50 different products', 400),
+      }),
+    );
+    const { location } = renderApp('/wishlist');
+    await userEvent.click(await screen.findByRole('button', { name: 'Add to cart: Linen Tee' }));
+    expect(await screen.findByText('Could not add to cart: a cart holds at most 50 different products')).toBeTruthy();
+    expect(location.history?.at(-1)).toBe('/wishlist');
   });
 });
 
