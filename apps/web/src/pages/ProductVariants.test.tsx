@@ -51,8 +51,8 @@ describe('choosing a variant on the product page', () => {
     expect((screen.getByRole('button', { name: 'Choose Size and Colour' }) as HTMLButtonElement).disabled).toBe(true);
 
     await userEvent.click(radio('Size', /^M/));
-    // M in Ocean is sold out: that colour is shown as such and cannot be picked.
-    expect((radio('Colour', /Ocean \(sold out\)/) as HTMLInputElement).disabled).toBe(true);
+    // M in Ocean is sold out: that colour is shown as such (S comes in Ocean: it stays choosable).
+    expect((radio('Colour', /Ocean \(sold out\)/) as HTMLInputElement).disabled).toBe(false);
     await userEvent.click(radio('Colour', /^Sage/));
     expect(screen.getByText('€21.00')).toBeTruthy();
     expect(screen.getByText('4 in stock')).toBeTruthy();
@@ -62,16 +62,61 @@ describe('choosing a variant on the product page', () => {
     await waitFor(() => expect(added).toEqual([{ productId: 7, variantId: 73, quantity: 1 }]));
   });
 
-  it('keeps the choice in the address: a link opens with it picked, and a combination not made is unavailable', async () => {
+  it('keeps the choice in the address: a link opens with it picked, and a combination not made is marked unavailable', async () => {
     server.use(...trpc({ 'catalog.product': () => TEE }));
     renderApp('/p/tee?Colour=Ocean&Size=nonsense');
     await screen.findByRole('heading', { name: 'Linen Tee' });
     expect((radio('Colour', /^Ocean/) as HTMLInputElement).checked).toBe(true);
-    const large = radio('Size', /L \(unavailable\)/) as HTMLInputElement;
-    expect(large.disabled).toBe(true);
-    expect((radio('Size', /M \(sold out\)/) as HTMLInputElement).disabled).toBe(true);
+    expect(radio('Size', /L \(unavailable\)/)).toBeTruthy();
+    expect(radio('Size', /M \(sold out\)/)).toBeTruthy();
     expect((radio('Size', /^S$/) as HTMLInputElement).disabled).toBe(false);
     expect(screen.getByRole('button', { name: 'Choose Size' })).toBeTruthy();
+  });
+
+  it('never locks the shopper out of a variant in stock: a value that does not go with the choice drops what conflicts', async () => {
+    // Only S in Sage and M in Ocean are in stock; XL is sold out in every colour.
+    const cap = productDetail(9, {
+      slug: 'cap',
+      name: 'Wool Cap',
+      priceCents: 2_000,
+      stock: 3,
+      options: [
+        { name: 'Size', values: ['S', 'M', 'XL'] },
+        { name: 'Colour', values: ['Sage', 'Ocean'] },
+      ],
+      variants: [
+        { id: 91, sku: 'CAP-S-SAGE', options: { Size: 'S', Colour: 'Sage' }, priceCents: 2_000, stock: 2 },
+        { id: 92, sku: 'CAP-M-OCEAN', options: { Size: 'M', Colour: 'Ocean' }, priceCents: 2_200, stock: 1 },
+        { id: 93, sku: 'CAP-XL-SAGE', options: { Size: 'XL', Colour: 'Sage' }, priceCents: 2_000, stock: 0 },
+      ],
+    });
+    const added: unknown[] = [];
+    server.use(
+      ...trpc({
+        'catalog.product': () => cap,
+        'cart.add': (input) => {
+          added.push(input);
+          return cart([]);
+        },
+      }),
+    );
+    const { location } = renderApp('/p/cap?Size=S&Colour=Sage');
+    await screen.findByRole('heading', { name: 'Wool Cap' });
+    // With S in Sage chosen, M (only in Ocean) and Ocean (only in M) are marked, not disabled.
+    const medium = radio('Size', /M \(unavailable\)/) as HTMLInputElement;
+    expect(medium.disabled).toBe(false);
+    expect((radio('Colour', /Ocean \(unavailable\)/) as HTMLInputElement).disabled).toBe(false);
+    // XL has nothing in stock in any colour: disabled.
+    expect((radio('Size', /XL \(sold out\)/) as HTMLInputElement).disabled).toBe(true);
+
+    await userEvent.click(medium);
+    // Sage does not come in M: it is dropped, for the shopper to choose again.
+    await waitFor(() => expect(location.history?.at(-1)).toBe('/p/cap?Size=M'));
+    expect((radio('Colour', /^Sage/) as HTMLInputElement).checked).toBe(false);
+    await userEvent.click(radio('Colour', /^Ocean$/));
+    expect(screen.getByText('€22.00')).toBeTruthy();
+    await userEvent.click(screen.getByRole('button', { name: 'Add to cart' }));
+    await waitFor(() => expect(added).toEqual([{ productId: 9, variantId: 92, quantity: 1 }]));
   });
 });
 
