@@ -9,7 +9,7 @@ import {
   MAX_LINE_QUANTITY,
   type VariantOptions,
 } from '@shop/schemas';
-import { pickVariant, variantRequired } from '../catalog/variants.ts';
+import { optionsInOrder, pickVariant, variantRequired } from '../catalog/variants.ts';
 import type { ServiceContext } from '../context.ts';
 import { badRequest, notFound, ShopError } from '../errors.ts';
 import { CODE_TERMS_COLUMNS, type CodeTermsRow, priceWithCode } from '../promotions/promotion-row.ts';
@@ -85,7 +85,7 @@ export async function readCart(ctx: ServiceContext, cartId: string | null, db: D
   const rows = cartId
     ? await sql<CartReadRow>(
         db,
-        `select ci.product_id, ci.variant_id, v.sku, v.options, p.slug, p.name, p.image_url, v.price_cents, ci.quantity, v.stock,
+        `select ci.product_id, ci.variant_id, v.sku, ${optionsInOrder('v.options', 'v.product_id')} as options, p.slug, p.name, p.image_url, v.price_cents, ci.quantity, v.stock,
                 ${CODE_TERMS_COLUMNS}
          from carts c
          left join promotions pr on pr.id = c.promotion_id

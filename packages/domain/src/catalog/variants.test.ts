@@ -4,13 +4,13 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
-import { adminProductUpsertInput, cartAddInput, cartUpdateInput } from '@shop/schemas';
+import { adminProductUpsertInput, cartAddInput, cartUpdateInput, optionsLabel } from '@shop/schemas';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adjustStock, upsertProduct } from '../admin/admin.service.ts';
 import { addItem, getCart, mergeGuestCart, removeItem, updateItem } from '../cart/cart.service.ts';
 import { placeOrder } from '../checkout/checkout.service.ts';
 import type { SessionUser } from '../context.ts';
-import { cancelOrder } from '../orders/orders.service.ts';
+import { cancelOrder, getOrder } from '../orders/orders.service.ts';
 import { sql } from '../sql.ts';
 import {
   ADDRESS,
@@ -144,6 +144,24 @@ describe('a product with variants', () => {
         { id: l, sku: expect.any(String), options: { Size: 'L' }, priceCents: 1_500, stock: 0 },
       ],
     });
+  });
+});
+
+describe('options in order', () => {
+  it("come in the product's option order, not the database's key order, in the product, the cart and the order", async () => {
+    // jsonb keeps keys shortest first: Size before Colour.
+    const product = await createProduct(em(), { stock: 0, name: 'Ordered Scarf' });
+    const [sage] = await setVariants(em(), product, [{ options: { Colour: 'Sage', Size: 'M' }, stock: 2 }]);
+    const [row] = await sql<{ slug: string }>(em(), 'select slug from products where id = ?', [product]);
+    const read = await getProduct(testContext(db.orm), row?.slug ?? '');
+    expect(read.options.map((o) => o.name)).toEqual(['Colour', 'Size']);
+    expect(Object.keys(read.variants[0]?.options ?? {})).toEqual(['Colour', 'Size']);
+    const user = await createTestUser(em());
+    await fillCart(em(), user.id, [[product, 1, sage ?? 0]]);
+    expect((await getCart(as(user))).lines.map((l) => optionsLabel(l.options))).toEqual(['Sage / M']);
+    const order = await place(user);
+    expect(order.lines.map((l) => optionsLabel(l.options))).toEqual(['Sage / M']);
+    expect((await getOrder(as(user), order.id)).lines.map((l) => optionsLabel(l.options))).toEqual(['Sage / M']);
   });
 });
 

@@ -6,6 +6,15 @@ export interface PickedVariant {
   stock: number;
 }
 
+/**
+ * SQL: a variant's options (`options`, jsonb, of product `productId`) as JSON in the product's option
+ * order, then any other keys. jsonb keeps keys shortest first, so without this "Colour / Size"
+ * could read "Size / Colour"; clients label options in the order the keys come.
+ */
+export const optionsInOrder = (options: string, productId: string) =>
+  `coalesce((select json_object_agg(e.key, e.value order by o.position nulls last, e.key)
+   from jsonb_each_text(${options}) e left join product_options o on o.product_id = ${productId} and o.name = e.key), '{}'::json)`;
+
 /** A call about a product with several variants that names none (BAD_REQUEST, reason VARIANT_REQUIRED). */
 export const variantRequired = (productId: number, variants: number) =>
   new ShopError(

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Address, type Order, optionsLabel, type PlaceOrderInput, type VariantOptions } from '@shop/schemas';
+import { optionsInOrder } from '../catalog/variants.ts';
 import type { AuthedContext } from '../context.ts';
 import { badRequest, ShopError } from '../errors.ts';
 import { queueOrderEmail } from '../mail/outbox.ts';
@@ -130,7 +131,7 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
     const [read] = await sql<CheckoutRead>(
       em,
       `with lines as (
-         select i.product_id, i.variant_id, i.quantity, p.name, v.sku, v.options, v.price_cents, v.stock
+         select i.product_id, i.variant_id, i.quantity, p.name, v.sku, ${optionsInOrder('v.options', 'v.product_id')} as options, v.price_cents, v.stock
          from cart_items i join products p on p.id = i.product_id join product_variants v on v.id = i.variant_id
          where i.cart_id = ? order by p.id, v.id for no key update of p, v
        )
