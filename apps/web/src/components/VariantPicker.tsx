@@ -40,7 +40,12 @@ export function choose(product: Product, chosen: VariantOptions, option: string,
     if (other.name === option || kept === undefined) continue;
     if (availability(product, { ...next, [other.name]: kept }) === 'available') next[other.name] = kept;
   }
-  return Object.fromEntries(product.options.flatMap((o) => (next[o.name] === undefined ? [] : [[o.name, next[o.name]]])));
+  return Object.fromEntries(
+    product.options.flatMap((o) => {
+      const value = next[o.name];
+      return value === undefined ? [] : [[o.name, value]];
+    }),
+  );
 }
 
 /**
