@@ -520,6 +520,16 @@ describe('staff and variants', () => {
     expect(parse({ options, variants: [v('A', 'S'), v('A', 'M')] }).success).toBe(false);
     expect(parse({ options }).success).toBe(false);
     expect(parse({ options: [{ name: 'Size', values: ['S', 'S'] }], variants: [v('A', 'S')] }).success).toBe(false);
+    // Two combinations whose labels read alike ("x / y / z") are still two.
+    const slashed = [
+      { name: 'A', values: ['x / y', 'x'] },
+      { name: 'B', values: ['z', 'y / z'] },
+    ];
+    const both = [
+      { sku: 'S1', options: { A: 'x / y', B: 'z' }, priceCents: 1, stock: 0 },
+      { sku: 'S2', options: { A: 'x', B: 'y / z' }, priceCents: 1, stock: 0 },
+    ];
+    expect(parse({ options: slashed, variants: both }).success).toBe(true);
   });
 
   it('adjust the stock of the variant named, and need one named for a product with several', async () => {
@@ -537,9 +547,12 @@ describe('the wishlist and variants', () => {
     const { product, s } = await shirt();
     const other = await shirt();
     const ctx = as(await createTestUser(em()));
-    expect((await wish(ctx, { productId: product, variantId: s })).map((p) => p.id)).toEqual([product]);
+    expect(await wish(ctx, { productId: product, variantId: s })).toMatchObject([{ id: product, variantId: s }]);
     expect(await outcome(wish(ctx, { productId: other.product, variantId: s }))).toMatchObject({ ok: false, kind: 'NOT_FOUND' });
     await wish(ctx, { productId: other.product });
-    expect((await wishes(ctx)).map((p) => p.id)).toEqual([other.product, product]);
+    expect((await wishes(ctx)).map((p) => [p.id, p.variantId])).toEqual([
+      [other.product, undefined],
+      [product, s],
+    ]);
   });
 });
