@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adjustStock, upsertProduct } from '../admin/admin.service.ts';
 import { addItem, getCart, mergeGuestCart, removeItem, updateItem } from '../cart/cart.service.ts';
 import { placeOrder } from '../checkout/checkout.service.ts';
-import type { SessionUser } from '../context.ts';
+import type { AuthedContext, SessionUser } from '../context.ts';
 import { cancelOrder, getOrder } from '../orders/orders.service.ts';
 import { sql } from '../sql.ts';
 import {
@@ -54,29 +54,40 @@ const WAITING = `select count(*)::int as n from pg_locks l join pg_stat_activity
 const someoneWaits = async () => ((await sql<{ n: number }>(em(), WAITING))[0]?.n ?? 0) > 0;
 
 /**
+ * A transaction that runs `first`, then stays open until `commit` is called (it then runs `last`);
+ * resolves once `first` has run.
+ */
+async function openTransaction(
+  first: (tx: EntityManager) => Promise<unknown>,
+  last: (tx: EntityManager) => Promise<unknown> = async () => {},
+) {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let started = false;
+  const done = em().transactional(async (tx) => {
+    await first(tx);
+    started = true;
+    await held;
+    await last(tx);
+  });
+  await expect.poll(() => started).toBe(true);
+  return () => {
+    release();
+    return done;
+  };
+}
+
+/**
  * Holds the product's row lock (as staff saving it would) until `call` is waiting for it, then runs
  * `meanwhile` in the holding transaction and commits; returns `call`'s outcome.
  */
 async function whileLocked<T>(product: number, meanwhile: (tx: EntityManager) => Promise<unknown>, call: () => Promise<T>) {
-  let locked!: () => void;
-  let release!: () => void;
-  const held = new Promise<void>((r) => {
-    release = r;
-  });
-  const lockTaken = new Promise<void>((r) => {
-    locked = r;
-  });
-  const holder = em().transactional(async (tx) => {
-    await sql(tx, 'select id from products where id = ? for update', [product]);
-    locked();
-    await held;
-    await meanwhile(tx);
-  });
-  await lockTaken;
+  const commit = await openTransaction((tx) => sql(tx, 'select id from products where id = ? for update', [product]), meanwhile);
   const result = outcome(call());
   await expect.poll(someoneWaits).toBe(true);
-  release();
-  await holder;
+  await commit();
   return result;
 }
 
@@ -87,25 +98,14 @@ async function whileLocked<T>(product: number, meanwhile: (tx: EntityManager) =>
  */
 async function whileCartWriterOpen<T>(variant: number, call: () => Promise<T>) {
   const shopper = await createTestUser(em());
-  let written!: () => void;
-  let release!: () => void;
-  const held = new Promise<void>((r) => {
-    release = r;
-  });
-  const lineWritten = new Promise<void>((r) => {
-    written = r;
-  });
-  const writer = em().transactional(async (tx) => {
+  const commit = await openTransaction(async (tx) => {
     const [cart] = await sql<{ id: string }>(tx, 'insert into carts (user_id) values (?) returning id', [shopper.id]);
     await sql(
       tx,
       'insert into cart_items (cart_id, product_id, variant_id, quantity) select ?, product_id, id, 1 from product_variants where id = ?',
       [cart?.id, variant],
     );
-    written();
-    await held;
   });
-  await lineWritten;
   let waited = false;
   let done = false;
   const result = outcome(call()).finally(() => {
@@ -118,8 +118,7 @@ async function whileCartWriterOpen<T>(variant: number, call: () => Promise<T>) {
     }
     await new Promise((r) => setImmediate(r));
   }
-  release();
-  await writer;
+  await commit();
   return { waited, result: await result };
 }
 
@@ -383,20 +382,32 @@ describe('staff and variants', () => {
     ).toMatchObject({ ok: false, kind: 'NOT_FOUND' });
   });
 
-  it('keep a listed variant’s stock when the save leaves it out, whatever orders took meanwhile', async () => {
-    const ctx = await staff();
+  /** A tee in S and M, created by staff, with SKUs `<SKU>-S` and `<SKU>-M`. */
+  async function sizedTee(
+    ctx: AuthedContext,
+    slug: string,
+    sku: string,
+    [stockS, stockM]: [number, number],
+    [priceS, priceM]: [number, number],
+  ) {
     const created = await upsertProduct(
       ctx,
-      input('stale-tee', {
+      input(slug, {
         options: [{ name: 'Size', values: ['S', 'M'] }],
         variants: [
-          { sku: 'STALE-S', options: { Size: 'S' }, priceCents: 1_000, stock: 5 },
-          { sku: 'STALE-M', options: { Size: 'M' }, priceCents: 1_000, stock: 5 },
+          { sku: `${sku}-S`, options: { Size: 'S' }, priceCents: priceS, stock: stockS },
+          { sku: `${sku}-M`, options: { Size: 'M' }, priceCents: priceM, stock: stockM },
         ],
       }),
     );
     const [small, medium] = created.variants;
     if (!small || !medium) throw new Error('no variants');
+    return { created, small, medium };
+  }
+
+  it('keep a listed variant’s stock when the save leaves it out, whatever orders took meanwhile', async () => {
+    const ctx = await staff();
+    const { created, small, medium } = await sizedTee(ctx, 'stale-tee', 'STALE', [5, 5], [1_000, 1_000]);
     // A shopper buys 2 S after the editor loaded the product (5 and 5).
     const buyer = await createTestUser(em());
     await fillCart(em(), buyer.id, [[created.id, 2, small.id]]);
@@ -450,45 +461,26 @@ describe('staff and variants', () => {
 
   it('swap two variants’ options, or their SKUs, in one save', async () => {
     const ctx = await staff();
-    const created = await upsertProduct(
-      ctx,
-      input('swap-tee', {
-        options: [{ name: 'Size', values: ['S', 'M'] }],
-        variants: [
-          { sku: 'SWAP-S', options: { Size: 'S' }, priceCents: 1_000, stock: 1 },
-          { sku: 'SWAP-M', options: { Size: 'M' }, priceCents: 2_000, stock: 2 },
-        ],
-      }),
-    );
-    const [a, b] = created.variants;
-    if (!a || !b) throw new Error('no variants');
-    const options = [{ name: 'Size', values: ['S', 'M'] }];
-    const swappedOptions = await upsertProduct(
-      ctx,
-      input('swap-tee', {
-        id: created.id,
-        options,
-        variants: [
-          { id: a.id, sku: 'SWAP-S', options: { Size: 'M' }, priceCents: 1_000 },
-          { id: b.id, sku: 'SWAP-M', options: { Size: 'S' }, priceCents: 2_000 },
-        ],
-      }),
-    );
+    const { created, small: a, medium: b } = await sizedTee(ctx, 'swap-tee', 'SWAP', [1, 2], [1_000, 2_000]);
+    // Saves a and b with these SKUs and sizes, in one upsert.
+    const save = (skus: [string, string], sizes: [string, string]) =>
+      upsertProduct(
+        ctx,
+        input('swap-tee', {
+          id: created.id,
+          options: [{ name: 'Size', values: ['S', 'M'] }],
+          variants: [
+            { id: a.id, sku: skus[0], options: { Size: sizes[0] }, priceCents: 1_000 },
+            { id: b.id, sku: skus[1], options: { Size: sizes[1] }, priceCents: 2_000 },
+          ],
+        }),
+      );
+    const swappedOptions = await save(['SWAP-S', 'SWAP-M'], ['M', 'S']);
     expect(swappedOptions.variants.map((v) => [v.id, v.options])).toEqual([
       [a.id, { Size: 'M' }],
       [b.id, { Size: 'S' }],
     ]);
-    const swappedSkus = await upsertProduct(
-      ctx,
-      input('swap-tee', {
-        id: created.id,
-        options,
-        variants: [
-          { id: a.id, sku: 'SWAP-M', options: { Size: 'M' }, priceCents: 1_000 },
-          { id: b.id, sku: 'SWAP-S', options: { Size: 'S' }, priceCents: 2_000 },
-        ],
-      }),
-    );
+    const swappedSkus = await save(['SWAP-M', 'SWAP-S'], ['M', 'S']);
     expect(swappedSkus.variants.map((v) => [v.id, v.sku])).toEqual([
       [a.id, 'SWAP-M'],
       [b.id, 'SWAP-S'],
