@@ -115,16 +115,20 @@ export class Migration20261206224832_variants extends Migration {
 
     // A product inserted on its own gets its one variant. Its SKU is its slug, unless a variant has
     // that SKU already (a product renamed since keeps its SKU): then the slug and the product's id,
-    // and should even that be taken, a random suffix too.
+    // and should even that be taken, a random suffix too. Joins, not a lookup per row: the seed
+    // drops the SKU index while it loads, and a statement's join then reads the table once.
     this.addSql(`create function products_variant_default() returns trigger language plpgsql as $$
       begin
         insert into product_variants (product_id, sku, price_cents, stock)
-        select id,
-               case when not exists (select 1 from product_variants v where v.sku = n.slug) then n.slug
-                    when not exists (select 1 from product_variants v where v.sku = n.slug || '-' || n.id) then n.slug || '-' || n.id
+        select n.id,
+               case when taken.id is null then n.slug
+                    when taken_too.id is null then n.slug || '-' || n.id
                     else n.slug || '-' || n.id || '-' || substr(md5(random()::text), 1, 8) end,
-               price_cents, stock
-        from new_rows n order by id;
+               n.price_cents, n.stock
+        from new_rows n
+        left join product_variants taken on taken.sku = n.slug
+        left join product_variants taken_too on taken_too.sku = n.slug || '-' || n.id
+        order by n.id;
         return null;
       end $$;`);
     this.addSql(`create trigger products_variant_default after insert on products

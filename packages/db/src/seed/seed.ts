@@ -126,7 +126,6 @@ export async function seedDatabase(em: EntityManager, options: SeedOptions): Pro
   // hint bits a freshly copied table lacks (until autovacuum comes by, every read of a page it
   // touches writes it again, and index-only scans visit the heap): the first reader is not slower.
   await em.getConnection().execute('vacuum (analyze) products');
-  await em.getConnection().execute('vacuum (analyze) product_variants');
   await em.getConnection().execute('vacuum (analyze) search_words');
   await em.getConnection().execute('vacuum (analyze) search_term_categories');
   await em.getConnection().execute('vacuum (analyze) product_variants');
