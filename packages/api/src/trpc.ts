@@ -114,7 +114,8 @@ const t = initTRPC
           zodError: cause instanceof ZodError ? z.flattenError(cause) : null,
           // Machine-readable detail of a business failure, such as the lines short of stock.
           details: cause instanceof ShopError ? (cause.details ?? null) : null,
-          // Why, where a client acts on it: MFA_REQUIRED (ask for the code), MFA_ENROLMENT_REQUIRED.
+          // Why, where a client acts on it: MFA_REQUIRED (ask for the code), MFA_ENROLMENT_REQUIRED,
+          // VARIANT_REQUIRED (choose the options on the product page).
           reason: cause instanceof ShopError ? cause.reason : undefined,
           // Never leak stack traces, whatever NODE_ENV says.
           stack: undefined,

@@ -25,6 +25,17 @@ describe('migrations', () => {
     expect((await db.orm.migrator.getExecuted()).length).toBeGreaterThan(0);
   });
 
+  it('index every reference to a variant, so removing one reads no table whole', async () => {
+    const unindexed = await sql<{ table: string; column: string }>(
+      `select c.conrelid::regclass::text as table, a.attname as column
+       from pg_constraint c join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1]
+       where c.contype = 'f' and c.confrelid = 'product_variants'::regclass
+         and not exists (select 1 from pg_index i where i.indrelid = c.conrelid and i.indkey[0] = c.conkey[1])
+       order by 1`,
+    );
+    expect(unindexed).toEqual([]);
+  });
+
   it('create the lobby chat room', async () => {
     expect(await sql(`select id, kind from chat_rooms`)).toEqual([{ id: 'lobby', kind: 'lobby' }]);
   });

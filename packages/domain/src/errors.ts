@@ -11,8 +11,11 @@ export type ShopErrorKind =
   | 'UNPROCESSABLE_CONTENT'
   | 'TOO_MANY_REQUESTS';
 
-/** Why a request was refused, where a client acts on it (the SPA asks for a code, or to enrol). */
-export type ShopErrorReason = 'MFA_REQUIRED' | 'MFA_ENROLMENT_REQUIRED';
+/**
+ * Why a request was refused, where a client acts on it (the SPA asks for a code, or to enrol, or
+ * sends the shopper to the product page to choose its options).
+ */
+export type ShopErrorReason = 'MFA_REQUIRED' | 'MFA_ENROLMENT_REQUIRED' | 'VARIANT_REQUIRED';
 
 export class ShopError extends Error {
   readonly kind: ShopErrorKind;

@@ -29,7 +29,11 @@ export const variantInput = z.strictObject({
   sku: skuSchema,
   options: z.record(optionText(), optionText()),
   priceCents: priceCentsSchema,
-  stock: z.number().int().min(0).max(MAX_STOCK),
+  /**
+   * Needed for a new variant. Left out for an existing one (with `id`), its stock stays as it is:
+   * staff change it with `admin.product.adjustStock`, relative to what orders left.
+   */
+  stock: z.number().int().min(0).max(MAX_STOCK).optional(),
 });
 export type VariantInput = z.infer<typeof variantInput>;
 
@@ -69,6 +73,7 @@ export const adminProductUpsertInput = z
     if (!input.variants) return;
     const variants = input.variants;
     variants.forEach((v, i) => {
+      if (v.id === undefined && v.stock === undefined) issue('a new variant needs its stock', ['variants', i, 'stock']);
       const keys = Object.keys(v.options);
       const valid =
         keys.length === options.length &&
@@ -78,9 +83,14 @@ export const adminProductUpsertInput = z
         issue(`a variant needs one value of each option (${wanted}), from that option's values`, ['variants', i, 'options']);
       }
     });
-    // Compared in option order, whatever order the client's object keys came in.
-    const combinations = variants.map((v) => optionsLabel(Object.fromEntries(options.map((o) => [o.name, v.options[o.name] ?? '']))));
-    for (const label of duplicates(combinations)) issue(`two variants are both ${label || 'without options'}`, ['variants']);
+    // Compared in option order, whatever order the client's object keys came in, as JSON: values
+    // may contain any separator a label would use.
+    const combinations = variants.map((v) => JSON.stringify(options.map((o) => v.options[o.name] ?? '')));
+    for (const combination of duplicates(combinations)) {
+      const values = JSON.parse(combination) as string[];
+      const label = optionsLabel(Object.fromEntries(options.map((o, i) => [o.name, values[i] ?? ''])));
+      issue(`two variants are both ${label || 'without options'}`, ['variants']);
+    }
     for (const sku of duplicates(variants.map((v) => v.sku))) issue(`SKU ${sku} is listed twice`, ['variants']);
     const ids = variants.flatMap((v) => (v.id === undefined ? [] : [String(v.id)]));
     for (const id of duplicates(ids)) issue(`variant ${id} is listed twice`, ['variants']);

@@ -77,7 +77,10 @@ export interface Product extends ProductSummary {
   variants: Variant[];
 }
 
-/** "M / Sage": a variant's options as one label, in the product's option order; '' without options. */
+/**
+ * "M / Sage": a variant's options as one label; '' without options. The values come in the order of
+ * the object's keys, which the server sends in the product's option order.
+ */
 export function optionsLabel(options: VariantOptions): string {
   return Object.values(options).join(' / ');
 }

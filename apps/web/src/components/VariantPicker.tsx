@@ -19,18 +19,40 @@ export function choiceFrom(product: Product, params: URLSearchParams): VariantOp
 
 type Availability = 'available' | 'sold out' | 'unavailable';
 
-/**
- * Whether picking `value` for `option`, with the other options as chosen so far, leads to a variant
- * in stock; to variants that are all sold out; or to none at all (a combination not made).
- */
-function availability(product: Product, chosen: VariantOptions, option: string, value: string): Availability {
-  const wanted = { ...chosen, [option]: value };
-  const matching = product.variants.filter((v) => Object.entries(wanted).every(([name, val]) => v.options[name] === val));
+const matches = (v: Variant, wanted: VariantOptions) => Object.entries(wanted).every(([name, val]) => v.options[name] === val);
+
+/** Whether variants matching `wanted` include one in stock; are all sold out; or do not exist. */
+function availability(product: Product, wanted: VariantOptions): Availability {
+  const matching = product.variants.filter((v) => matches(v, wanted));
   if (matching.length === 0) return 'unavailable';
   return matching.some((v) => v.stock > 0) ? 'available' : 'sold out';
 }
 
-/** One group of radio buttons per option; values that lead nowhere are shown as such, and disabled. */
+/**
+ * The choice after picking `value` for `option`: the other options keep their values, in the
+ * product's option order, as long as some variant in stock still has them all; those that would
+ * rule every such variant out are dropped, for the shopper to choose again.
+ */
+export function choose(product: Product, chosen: VariantOptions, option: string, value: string): VariantOptions {
+  const next: VariantOptions = { [option]: value };
+  for (const other of product.options) {
+    const kept = chosen[other.name];
+    if (other.name === option || kept === undefined) continue;
+    if (availability(product, { ...next, [other.name]: kept }) === 'available') next[other.name] = kept;
+  }
+  return Object.fromEntries(
+    product.options.flatMap((o) => {
+      const value = next[o.name];
+      return value === undefined ? [] : [[o.name, value]];
+    }),
+  );
+}
+
+/**
+ * One group of radio buttons per option. A value no variant in stock has is disabled; any other
+ * stays choosable, marked when it does not go with the other options chosen (picking it drops
+ * those), so no choice made first can lock the shopper out of a variant in stock.
+ */
 export function VariantPicker({
   product,
   chosen,
@@ -49,7 +71,8 @@ export function VariantPicker({
             {chosen[option.name] ? `: ${chosen[option.name]}` : ''}
           </legend>
           {option.values.map((value) => {
-            const state = availability(product, chosen, option.name, value);
+            const alone = availability(product, { [option.name]: value });
+            const state = alone === 'available' ? availability(product, { ...chosen, [option.name]: value }) : alone;
             return (
               <label key={value} className={`option option-${state.replace(' ', '-')}`}>
                 <input
@@ -57,8 +80,8 @@ export function VariantPicker({
                   name={option.name}
                   value={value}
                   checked={chosen[option.name] === value}
-                  disabled={state !== 'available'}
-                  onChange={() => onChoose({ ...chosen, [option.name]: value })}
+                  disabled={alone !== 'available'}
+                  onChange={() => onChoose(choose(product, chosen, option.name, value))}
                 />
                 <span>{state === 'available' ? value : `${value} (${state})`}</span>
               </label>

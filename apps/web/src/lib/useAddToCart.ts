@@ -71,7 +71,7 @@ export function useAddToCart() {
     onError: (error, vars, context) => {
       if (context?.previous) queryClient.setQueryData(cartKey, context.previous);
       // A product with several variants (added from a list that does not offer them): its page does.
-      if (!vars.variant && error instanceof TRPCClientError && error.data?.code === 'BAD_REQUEST') {
+      if (error instanceof TRPCClientError && error.data?.reason === 'VARIANT_REQUIRED') {
         toast(`Choose the options of ${vars.product.name} first`, 'info');
         navigate(`/p/${vars.product.slug}`);
         return;

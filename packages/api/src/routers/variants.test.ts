@@ -1,6 +1,7 @@
 // Variants over tRPC: the errors clients see (with their reasons), a guest's variant lines merged
 // at sign-in through the cookie, and staff editing options and variants.
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import type { ShopError } from '@shop/domain';
 import { createCategory, createProduct, setVariants } from '@shop/domain/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { browserCaller, CookieJar, errorOf, signedIn, testDeps } from '../testing.ts';
@@ -35,6 +36,8 @@ describe('cart procedures and variants', () => {
       const error = await errorOf(call);
       expect(error.code).toBe('BAD_REQUEST');
       expect(error.message).toMatch(/2 variants: say which one/);
+      // The SPA sends the shopper to choose options on this reason, not on any BAD_REQUEST.
+      expect((error.cause as ShopError | undefined)?.reason).toBe('VARIANT_REQUIRED');
     }
     expect((await errorOf(api.cart.add({ productId: product, variantId: 2_147_483_647 }))).code).toBe('NOT_FOUND');
     expect((await errorOf(api.cart.add({ productId: product, variantId: large, quantity: 2 }))).code).toBe('CONFLICT');

@@ -30,6 +30,8 @@ const CartItemSchema = defineEntity({
     quantity: p.integer().check('quantity >= 1 and quantity <= 99'),
     addedAt: p.datetime().defaultRaw('now()'),
   },
+  // Removing a variant finds its cart lines by index (the primary key leads with the cart).
+  indexes: [{ name: 'cart_items_variant_idx', properties: ['variant'] }],
 });
 export class CartItem extends CartItemSchema.class {}
 CartItemSchema.setClass(CartItem);

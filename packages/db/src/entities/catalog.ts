@@ -92,14 +92,18 @@ const ProductVariantSchema = defineEntity({
   properties: {
     id: p.integer().primary().autoincrement(),
     product: () => p.manyToOne(Product).deleteRule('cascade'),
-    sku: p.string().length(160).unique('product_variants_sku_unique'),
+    sku: p.string().length(160),
     options: p.json<Record<string, string>>().default('{}'),
     priceCents: p.integer().check('price_cents >= 0'),
     // The database, not the application, guarantees stock never goes below zero.
     stock: p.integer().default(0).check('stock >= 0'),
   },
-  // Also the index of a product's variants (its leading column).
-  uniques: [{ name: 'product_variants_product_options_unique', properties: ['product', 'options'] }],
+  // Deferrable, so one save can swap two variants' SKUs or options (admin writeVariants). The
+  // second is also the index of a product's variants (its leading column).
+  uniques: [
+    { name: 'product_variants_sku_unique', properties: ['sku'], deferMode: 'immediate' },
+    { name: 'product_variants_product_options_unique', properties: ['product', 'options'], deferMode: 'immediate' },
+  ],
 });
 export class ProductVariant extends ProductVariantSchema.class {}
 ProductVariantSchema.setClass(ProductVariant);

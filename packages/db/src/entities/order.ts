@@ -65,7 +65,14 @@ const OrderLineSchema = defineEntity({
     quantity: p.integer().check('quantity >= 1 and quantity <= 99'),
     lineTotalCents: p.integer().check('line_total_cents >= 0'),
   },
-  indexes: [{ name: 'order_lines_order_idx', properties: ['order'] }],
+  indexes: [
+    { name: 'order_lines_order_idx', properties: ['order'] },
+    // Removing a variant finds its lines by index.
+    {
+      name: 'order_lines_variant_idx',
+      expression: 'create index "order_lines_variant_idx" on "order_lines" ("variant_id") where "variant_id" is not null',
+    },
+  ],
 });
 export class OrderLine extends OrderLineSchema.class {}
 OrderLineSchema.setClass(OrderLine);

@@ -12,6 +12,13 @@ const WishlistItemSchema = defineEntity({
     variant: () => p.manyToOne(ProductVariant).nullable().deleteRule('set null'),
     addedAt: p.datetime().defaultRaw('now()'),
   },
+  // Removing a variant finds the wishes that name it by index.
+  indexes: [
+    {
+      name: 'wishlist_items_variant_idx',
+      expression: 'create index "wishlist_items_variant_idx" on "wishlist_items" ("variant_id") where "variant_id" is not null',
+    },
+  ],
 });
 export class WishlistItem extends WishlistItemSchema.class {}
 WishlistItemSchema.setClass(WishlistItem);

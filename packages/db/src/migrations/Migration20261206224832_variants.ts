@@ -33,8 +33,11 @@ export class Migration20261206224832_variants extends Migration {
     this.addSql(
       `create table "product_variants" ("id" serial primary key, "product_id" int not null, "sku" varchar(160) not null, "options" jsonb not null default '{}', "price_cents" int not null, "stock" int not null default 0);`,
     );
-    this.addSql(`alter table "product_variants" add constraint "product_variants_sku_unique" unique ("sku");`);
-    this.addSql(`alter table "product_variants" add constraint "product_variants_product_options_unique" unique ("product_id", "options");`);
+    // Deferrable, so staff can swap two variants' SKUs or options in one save (admin writeVariants).
+    this.addSql(`alter table "product_variants" add constraint "product_variants_sku_unique" unique ("sku") deferrable initially immediate;`);
+    this.addSql(
+      `alter table "product_variants" add constraint "product_variants_product_options_unique" unique ("product_id", "options") deferrable initially immediate;`,
+    );
     this.addSql(
       `alter table "product_variants" add constraint "product_variants_product_id_foreign" foreign key ("product_id") references "products" ("id") on delete cascade;`,
     );
@@ -57,6 +60,8 @@ export class Migration20261206224832_variants extends Migration {
       `alter table "cart_items" add constraint "cart_items_product_id_foreign" foreign key ("product_id") references "products" ("id") on delete cascade;`,
     );
     this.addSql(`alter table "cart_items" add primary key ("cart_id", "variant_id");`);
+    // Removing a variant finds its rows in each referencing table by index, not by a scan.
+    this.addSql(`create index "cart_items_variant_idx" on "cart_items" ("variant_id");`);
 
     // Order lines: the variant, and snapshots of its SKU and options.
     this.addSql(`alter table "order_lines" add "variant_id" int null, add "sku" varchar(160) null, add "options" jsonb not null default '{}';`);
@@ -67,11 +72,13 @@ export class Migration20261206224832_variants extends Migration {
     this.addSql(
       `alter table "order_lines" add constraint "order_lines_variant_id_foreign" foreign key ("variant_id") references "product_variants" ("id") on delete set null;`,
     );
+    this.addSql(`create index "order_lines_variant_idx" on "order_lines" ("variant_id") where "variant_id" is not null;`);
 
     this.addSql(`alter table "wishlist_items" add "variant_id" int null;`);
     this.addSql(
       `alter table "wishlist_items" add constraint "wishlist_items_variant_id_foreign" foreign key ("variant_id") references "product_variants" ("id") on delete set null;`,
     );
+    this.addSql(`create index "wishlist_items_variant_idx" on "wishlist_items" ("variant_id") where "variant_id" is not null;`);
 
     // Aggregates: products.price_cents = min, products.stock = sum over the product's variants.
     this.addSql(`create function products_aggregate(ids int[]) returns void language plpgsql as $$
@@ -106,10 +113,22 @@ export class Migration20261206224832_variants extends Migration {
     this.addSql(`create trigger product_variants_deleted after delete on product_variants
       referencing old table as old_rows for each statement execute function product_variants_deleted();`);
 
-    // A product inserted on its own gets its one variant.
+    // A product inserted on its own gets its one variant. Its SKU is its slug, unless a variant has
+    // that SKU already (a product renamed since keeps its SKU): then the slug and the product's id,
+    // and should even that be taken, a random suffix too. Joins, not a lookup per row: the seed
+    // drops the SKU index while it loads, and a statement's join then reads the table once.
     this.addSql(`create function products_variant_default() returns trigger language plpgsql as $$
       begin
-        insert into product_variants (product_id, sku, price_cents, stock) select id, slug, price_cents, stock from new_rows order by id;
+        insert into product_variants (product_id, sku, price_cents, stock)
+        select n.id,
+               case when taken.id is null then n.slug
+                    when taken_too.id is null then n.slug || '-' || n.id
+                    else n.slug || '-' || n.id || '-' || substr(md5(random()::text), 1, 8) end,
+               n.price_cents, n.stock
+        from new_rows n
+        left join product_variants taken on taken.sku = n.slug
+        left join product_variants taken_too on taken_too.sku = n.slug || '-' || n.id
+        order by n.id;
         return null;
       end $$;`);
     this.addSql(`create trigger products_variant_default after insert on products

@@ -86,9 +86,12 @@ async function writeOnlyVariant(tx: Tx, productId: number, input: AdminProductUp
 /**
  * Makes the product's options and variants those of the input: listed ids updated, new variants
  * created, the others removed (out of carts; orders keep their SKU and options). One statement
- * each, so the variants' aggregate trigger runs three times, not once per variant.
+ * each, so the variants' aggregate trigger runs three times, not once per variant. A listed
+ * variant without stock keeps its own: the editor's copy may be older than the last order.
  */
 async function writeVariants(tx: Tx, productId: number, options: ProductOption[], variants: VariantInput[]): Promise<void> {
+  // Checked once all rows are written, not row by row, so two variants may swap SKUs or options.
+  await sql(tx, 'set constraints product_variants_sku_unique, product_variants_product_options_unique deferred');
   const existing = new Set(
     (await sql<{ id: number }>(tx, 'select id from product_variants where product_id = ?', [productId])).map((v) => v.id),
   );
@@ -96,13 +99,15 @@ async function writeVariants(tx: Tx, productId: number, options: ProductOption[]
   if (unknown) throw notFound(`variant ${unknown.id} of product ${productId}`);
   const kept = variants.flatMap((v) => (v.id === undefined ? [] : [v.id]));
   const rows = (list: VariantInput[]) =>
-    JSON.stringify(list.map((v) => ({ id: v.id ?? null, sku: v.sku, options: v.options, price_cents: v.priceCents, stock: v.stock })));
+    JSON.stringify(
+      list.map((v) => ({ id: v.id ?? null, sku: v.sku, options: v.options, price_cents: v.priceCents, stock: v.stock ?? null })),
+    );
   const recordset = 'jsonb_to_recordset(?::jsonb) as i(id int, sku text, options jsonb, price_cents int, stock int)';
   await sql(tx, 'delete from product_variants where product_id = ? and not (id = any(?::int[]))', [productId, `{${kept.join(',')}}`]);
   if (kept.length) {
     await sql(
       tx,
-      `update product_variants v set sku = i.sku, options = i.options, price_cents = i.price_cents, stock = i.stock
+      `update product_variants v set sku = i.sku, options = i.options, price_cents = i.price_cents, stock = coalesce(i.stock, v.stock)
        from ${recordset} where v.id = i.id`,
       [rows(variants.filter((v) => v.id !== undefined))],
     );
@@ -125,6 +130,7 @@ async function writeVariants(tx: Tx, productId: number, options: ProductOption[]
       [productId, JSON.stringify(options)],
     );
   }
+  await sql(tx, 'set constraints product_variants_sku_unique, product_variants_product_options_unique immediate');
 }
 
 /**
@@ -152,6 +158,10 @@ export async function upsertProduct(ctx: AuthedContext, input: AdminProductUpser
       if (violatesUnique(error, 'product_variants_sku_unique')) {
         throw new ShopError('CONFLICT', 'another variant has one of these SKUs already');
       }
+      // The schema refuses a repeated combination; this is a concurrent save's, or a bug's.
+      if (violatesUnique(error, 'product_variants_product_options_unique')) {
+        throw new ShopError('CONFLICT', 'two variants of this product would have the same options');
+      }
       throw error;
     });
   const product = await loadProduct(ctx.em, id);
@@ -162,13 +172,14 @@ export async function upsertProduct(ctx: AuthedContext, input: AdminProductUpser
 /**
  * Adds to or takes from a variant's stock (the product's only one, unless named) in one
  * conditional update: no read-then-write gap in which a checkout or another adjustment could slip,
- * and CHECK (stock >= 0) behind it. The product row is locked first, as checkout locks it.
+ * and CHECK (stock >= 0) behind it. The product row is locked first, as checkout locks it (no key
+ * update: only stock changes, so cart writers' foreign-key checks, which share the key, never wait).
  */
 export async function adjustStock(ctx: AuthedContext, input: AdminAdjustStockInput): Promise<Product> {
   requireStaff(ctx);
   const { productId, delta } = input;
   await ctx.em.transactional(async (tx) => {
-    const [product] = await sql<{ id: number }>(tx, 'select id from products where id = ? for update', [productId]);
+    const [product] = await sql<{ id: number }>(tx, 'select id from products where id = ? for no key update', [productId]);
     if (!product) throw notFound('product');
     const variant = await pickVariant(tx, productId, input.variantId);
     // Adding is capped where the upsert input caps stock; taking away is always allowed down to 0.

@@ -9,7 +9,7 @@ import {
   MAX_LINE_QUANTITY,
   type VariantOptions,
 } from '@shop/schemas';
-import { pickVariant } from '../catalog/variants.ts';
+import { optionsInOrder, pickVariant, variantRequired } from '../catalog/variants.ts';
 import type { ServiceContext } from '../context.ts';
 import { badRequest, notFound, ShopError } from '../errors.ts';
 import { CODE_TERMS_COLUMNS, type CodeTermsRow, priceWithCode } from '../promotions/promotion-row.ts';
@@ -85,7 +85,7 @@ export async function readCart(ctx: ServiceContext, cartId: string | null, db: D
   const rows = cartId
     ? await sql<CartReadRow>(
         db,
-        `select ci.product_id, ci.variant_id, v.sku, v.options, p.slug, p.name, p.image_url, v.price_cents, ci.quantity, v.stock,
+        `select ci.product_id, ci.variant_id, v.sku, ${optionsInOrder('v.options', 'v.product_id')} as options, p.slug, p.name, p.image_url, v.price_cents, ci.quantity, v.stock,
                 ${CODE_TERMS_COLUMNS}
          from carts c
          left join promotions pr on pr.id = c.promotion_id
@@ -206,7 +206,7 @@ export async function removeItem(ctx: ServiceContext, input: CartRemoveInput): P
       const [counted] = await sql<{ n: number }>(tx, 'select count(*)::int as n from product_variants where product_id = ?', [
         input.productId,
       ]);
-      if ((counted?.n ?? 0) > 1) throw badRequest(`product ${input.productId} comes in ${counted?.n} variants: say which one (variantId)`);
+      if ((counted?.n ?? 0) > 1) throw variantRequired(input.productId, counted?.n ?? 0);
     }
     const cartId = await lockCart(ctx, tx, { create: false });
     if (cartId) {

@@ -1,5 +1,6 @@
 import type { Product, ProductOption, ProductSummary, Variant } from '@shop/schemas';
 import { type Db, sql } from '../sql.ts';
+import { optionsInOrder } from './variants.ts';
 
 /** How every read of products selects them (from `products p join categories c`). */
 export const PRODUCT_SUMMARY_COLUMNS = `p.id, p.slug, p.name, p.price_cents, p.currency, p.image_url, p.stock,
@@ -11,7 +12,7 @@ const PRODUCT_COLUMNS = `${PRODUCT_SUMMARY_COLUMNS}, p.description,
   to_char(p.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at,
   (select coalesce(json_agg(json_build_object('name', o.name, 'values', o.option_values) order by o.position), '[]')
    from product_options o where o.product_id = p.id) as options,
-  (select coalesce(json_agg(json_build_object('id', v.id, 'sku', v.sku, 'options', v.options, 'priceCents', v.price_cents,
+  (select coalesce(json_agg(json_build_object('id', v.id, 'sku', v.sku, 'options', ${optionsInOrder('v.options', 'v.product_id')}, 'priceCents', v.price_cents,
      'stock', v.stock) order by v.id), '[]')
    from product_variants v where v.product_id = p.id) as variants`;
 

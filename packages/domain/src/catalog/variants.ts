@@ -1,10 +1,28 @@
-import { badRequest, notFound } from '../errors.ts';
+import { notFound, ShopError } from '../errors.ts';
 import { type Db, sql } from '../sql.ts';
 
 export interface PickedVariant {
   id: number;
   stock: number;
 }
+
+/**
+ * SQL: a variant's options (`options`, jsonb, of product `productId`) as JSON in the product's option
+ * order, then any other keys. jsonb keeps keys shortest first, so without this "Colour / Size"
+ * could read "Size / Colour"; clients label options in the order the keys come.
+ */
+export const optionsInOrder = (options: string, productId: string) =>
+  `coalesce((select json_object_agg(e.key, e.value order by o.position nulls last, e.key)
+   from jsonb_each_text(${options}) e left join product_options o on o.product_id = ${productId} and o.name = e.key), '{}'::json)`;
+
+/** A call about a product with several variants that names none (BAD_REQUEST, reason VARIANT_REQUIRED). */
+export const variantRequired = (productId: number, variants: number) =>
+  new ShopError(
+    'BAD_REQUEST',
+    `product ${productId} comes in ${variants} variants: say which one (variantId)`,
+    undefined,
+    'VARIANT_REQUIRED',
+  );
 
 /**
  * The variant a call about a product means: the one it names, which must be that product's, or
@@ -16,9 +34,7 @@ export async function pickVariant(db: Db, productId: number, variantId: number |
   if (variants.length === 0) throw notFound('product');
   if (variantId === undefined) {
     const [only] = variants;
-    if (!only || variants.length > 1) {
-      throw badRequest(`product ${productId} comes in ${variants.length} variants: say which one (variantId)`);
-    }
+    if (!only || variants.length > 1) throw variantRequired(productId, variants.length);
     return only;
   }
   const named = variants.find((v) => v.id === variantId);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Address, type Order, optionsLabel, type PlaceOrderInput, type VariantOptions } from '@shop/schemas';
+import { optionsInOrder } from '../catalog/variants.ts';
 import type { AuthedContext } from '../context.ts';
 import { badRequest, ShopError } from '../errors.ts';
 import { queueOrderEmail } from '../mail/outbox.ts';
@@ -42,6 +43,8 @@ export interface CartLineRow {
 
 interface CheckoutRead {
   lines: CartLineRow[] | null;
+  /** The cart's variants as the statement's snapshot has them, before the locks. */
+  cart_variants: number[] | null;
   existing: ExistingOrderRow | null;
 }
 
@@ -122,20 +125,31 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
     );
     // One round trip for the cart's lines (their products, then their variants, locked in a fixed
     // order, by id, so two checkouts sharing products queue instead of deadlocking; the variants'
-    // aggregate trigger takes the same product locks) and an order already under this key.
+    // aggregate trigger takes the same product locks) and an order already under this key. No key
+    // update: only stock changes, so a cart writer's foreign-key check (key share) never waits on
+    // a checkout, nor a checkout on it.
     const [read] = await sql<CheckoutRead>(
       em,
       `with lines as (
-         select i.product_id, i.variant_id, i.quantity, p.name, v.sku, v.options, v.price_cents, v.stock
+         select i.product_id, i.variant_id, i.quantity, p.name, v.sku, ${optionsInOrder('v.options', 'v.product_id')} as options, v.price_cents, v.stock
          from cart_items i join products p on p.id = i.product_id join product_variants v on v.id = i.variant_id
-         where i.cart_id = ? order by p.id, v.id for update of p, v
+         where i.cart_id = ? order by p.id, v.id for no key update of p, v
        )
        select (select json_agg(lines order by product_id, variant_id) from lines) as lines,
+              (select array_agg(variant_id) from cart_items where cart_id = ?) as cart_variants,
               (select json_build_object('id', o.id, 'cart_fingerprint', o.cart_fingerprint, 'shipping_address', o.shipping_address)
                from orders o where o.user_id = ? and o.idempotency_key = ?) as existing`,
-      [cart?.id ?? null, userId, input.idempotencyKey],
+      [cart?.id ?? null, cart?.id ?? null, userId, input.idempotencyKey],
     );
     const items = read?.lines ?? [];
+    // A line whose variant staff removed while this waited for its lock drops out of the locked
+    // rows: the shopper should see the cart change, not an order without it.
+    const vanished = (read?.cart_variants ?? []).filter((id) => !items.some((i) => i.variant_id === id));
+    if (vanished.length > 0 && !read?.existing) {
+      throw new ShopError('CONFLICT', 'your cart changed while ordering (a variant was removed): check it and order again', {
+        removedVariants: vanished,
+      });
+    }
     const fingerprint = cartFingerprint(
       items.map((i) => ({ productId: i.product_id, variantId: i.variant_id, quantity: i.quantity })),
       address,

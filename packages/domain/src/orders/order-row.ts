@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Address, Order, OrderLine, OrderStatus, VariantOptions } from '@shop/schemas';
+import { optionsInOrder } from '../catalog/variants.ts';
 import { type Db, sql } from '../sql.ts';
 
 export interface OrderRow {
@@ -42,8 +43,9 @@ export async function withLines(db: Db, rows: readonly OrderRow[]): Promise<Orde
   if (rows.length === 0) return [];
   const lineRows = await sql<OrderLineRow>(
     db,
-    `select order_id, product_id, variant_id, sku, options, name, unit_price_cents, quantity, line_total_cents
-     from order_lines where order_id in (?) order by id`,
+    `select order_id, product_id, variant_id, sku, ${optionsInOrder('l.options', 'l.product_id')} as options, name, unit_price_cents,
+            quantity, line_total_cents
+     from order_lines l where order_id in (?) order by id`,
     [rows.map((r) => r.id)],
   );
   const linesByOrder = new Map<string, OrderLine[]>();

@@ -64,12 +64,12 @@ export async function pageOrders(
  */
 async function returnStock(em: EntityManager, orderId: string): Promise<void> {
   // Products, then variants, in id order, as checkout locks them: a cancellation and a checkout
-  // cannot deadlock.
+  // cannot deadlock. No key update, as stock is no key: cart writers' foreign-key checks pass.
   await sql(
     em,
     `select p.id from products p
      where p.id in (select l.product_id from order_lines l where l.order_id = ?)
-     order by p.id for update`,
+     order by p.id for no key update`,
     [orderId],
   );
   await sql(

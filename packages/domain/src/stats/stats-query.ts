@@ -1,4 +1,5 @@
 import { LOW_STOCK_LIMIT, type LowStockItem, type OrdersInMinute, STATS_MINUTES, type StaffStats } from '@shop/schemas';
+import { optionsInOrder } from '../catalog/variants.ts';
 import { type Db, sql } from '../sql.ts';
 
 /** The dashboard's day: UTC (one zone for every instance and every viewer). */
@@ -31,7 +32,7 @@ const STATS_SQL = `with bounds as (
      from generate_series(b.since, date_trunc('minute', b.at), interval '1 minute') m left join per_minute p on p.minute = m) as per_minute,
     (select coalesce(sum(s.sockets), 0)::int from socket_presence s where s.expires_at > b.at) as online,
     (select coalesce(json_agg(json_build_object('productId', l.product_id, 'variantId', l.variant_id, 'name', pr.name,
-       'options', v.options, 'stock', l.stock) order by l.stock, l.variant_id), '[]')
+       'options', ${optionsInOrder('v.options', 'v.product_id')}, 'stock', l.stock) order by l.stock, l.variant_id), '[]')
      from low l join products pr on pr.id = l.product_id join product_variants v on v.id = l.variant_id) as low
   from bounds b, today t`;
 

@@ -10,7 +10,8 @@ const FIELD_LABELS = { sku: 'SKU', price: 'Price', stock: 'Stock' } as const;
 
 /**
  * A product's options (name, values) and one row per combination of their values: offered or not,
- * with its SKU, price and stock. Saving sends them all; the product's price and stock follow.
+ * with its SKU, price and stock. Saving sends them all (an existing variant's stock as a change,
+ * see `parseRows`); the product's price and stock follow.
  */
 export function VariantEditor({ product, onSaved }: { product: Product; onSaved: (p: Product) => void }) {
   const client = useTRPCClient();
@@ -44,7 +45,7 @@ export function VariantEditor({ product, onSaved }: { product: Product; onSaved:
     }
     setSaving(true);
     try {
-      const saved = await client.admin.product.upsert.mutate({
+      let saved = await client.admin.product.upsert.mutate({
         id: product.id,
         slug: product.slug,
         name: product.name,
@@ -54,8 +55,26 @@ export function VariantEditor({ product, onSaved }: { product: Product; onSaved:
         options: draftOptions(drafts),
         variants: parsed.variants,
       });
-      onSaved(saved);
-      setRows(combinationRows(saved, saved.options, []));
+      // Stock typed for existing variants goes as the difference from what this form showed, so
+      // units sold meanwhile stay sold (the server refuses to go below zero). The rows show the
+      // server's state after each step, changes not yet made still typed in: should one fail,
+      // saving again sends only what is left.
+      const pending = new Map(parsed.stockChanges.map((c) => [c.variantId, c.delta]));
+      const show = (p: Product) => {
+        onSaved(p);
+        setRows(
+          combinationRows(p, p.options, []).map((r) => {
+            const delta = r.id === undefined ? undefined : pending.get(r.id);
+            return delta === undefined ? r : { ...r, stock: String((r.seenStock ?? 0) + delta) };
+          }),
+        );
+      };
+      show(saved);
+      for (const { variantId, delta } of parsed.stockChanges) {
+        saved = await client.admin.product.adjustStock.mutate({ productId: product.id, variantId, delta });
+        pending.delete(variantId);
+        show(saved);
+      }
       toast(`Saved ${saved.variants.length} variants of ${saved.name}.`, 'info');
     } catch (error) {
       setProblem((error as Error).message);

@@ -6,6 +6,8 @@ import { type Parsed, parsePrice, parseStock } from './price.ts';
 export interface VariantRow {
   /** The variant's id once it exists. */
   id?: number;
+  /** An existing variant's stock as loaded: a change is sent relative to it (see `parseRows`). */
+  seenStock?: number;
   options: VariantOptions;
   offered: boolean;
   sku: string;
@@ -57,6 +59,7 @@ export function combinationRows(product: Product, options: ProductOption[], prev
     if (existing) {
       return {
         id: existing.id,
+        seenStock: existing.stock,
         options,
         offered: true,
         sku: existing.sku,
@@ -77,10 +80,23 @@ export function combinationRows(product: Product, options: ProductOption[], prev
 
 export type RowErrors = { price?: string; stock?: string };
 
-/** The upsert's variants from the offered rows, or each row's problems. */
-export function parseRows(rows: VariantRow[]): { ok: true; variants: VariantInput[] } | { ok: false; errors: RowErrors[] } {
+/** A change to an existing variant's stock, relative to what staff saw (admin.product.adjustStock). */
+export interface StockChange {
+  variantId: number;
+  delta: number;
+}
+
+/**
+ * The upsert's variants from the offered rows, or each row's problems. Only a new variant carries
+ * its stock: an existing one's may have changed since the form loaded (orders), so the upsert
+ * leaves it alone and a change staff typed goes as a difference from what they saw.
+ */
+export function parseRows(
+  rows: VariantRow[],
+): { ok: true; variants: VariantInput[]; stockChanges: StockChange[] } | { ok: false; errors: RowErrors[] } {
   const errors: RowErrors[] = [];
   const variants: VariantInput[] = [];
+  const stockChanges: StockChange[] = [];
   rows.forEach((row, i) => {
     if (!row.offered) return;
     const price: Parsed = parsePrice(row.price);
@@ -89,13 +105,14 @@ export function parseRows(rows: VariantRow[]): { ok: true; variants: VariantInpu
       errors[i] = { ...(price.ok ? {} : { price: price.error }), ...(stock.ok ? {} : { stock: stock.error }) };
       return;
     }
-    variants.push({
-      ...(row.id ? { id: row.id } : {}),
-      sku: row.sku.trim(),
-      options: row.options,
-      priceCents: price.value,
-      stock: stock.value,
-    });
+    const variant = { sku: row.sku.trim(), options: row.options, priceCents: price.value };
+    if (row.id === undefined) {
+      variants.push({ ...variant, stock: stock.value });
+      return;
+    }
+    variants.push({ id: row.id, ...variant });
+    const delta = stock.value - (row.seenStock ?? stock.value);
+    if (delta !== 0) stockChanges.push({ variantId: row.id, delta });
   });
-  return errors.length ? { ok: false, errors } : { ok: true, variants };
+  return errors.length ? { ok: false, errors } : { ok: true, variants, stockChanges };
 }
