@@ -62,6 +62,8 @@ describe('Dockerfile', () => {
       (JSON.parse(readFileSync(join(repoRoot, dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     expect(scripts('.').start).toContain(`node ${SERVER_NODE_FLAGS.join(' ')} apps/server/src/main.ts`);
     expect(scripts('apps/server').start).toBe(`node ${SERVER_NODE_FLAGS.join(' ')} src/main.ts`);
+    const unit = readFileSync(join(deploy, 'systemd', 'shop-instance@.service'), 'utf8');
+    expect(unit).toContain(`ExecStart=/usr/bin/node ${SERVER_NODE_FLAGS.join(' ')} apps/server/src/main.ts\n`);
   });
 });
 

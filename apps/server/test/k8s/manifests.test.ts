@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { K8S_NGINX, K8S_TLS, k8sNginxFiles, k8sNginxFolders, renderK8sConfig } from '@shop/nginx';
-import { repoRoot } from '@shop/proc';
+import { repoRoot, SERVER_NODE_FLAGS } from '@shop/proc';
 import { describe, expect, it } from 'vitest';
 import { loadEnv } from '../../src/env.ts';
 import { SHUTDOWN_LIMIT_MS } from '../../src/shutdown.ts';
@@ -157,11 +157,11 @@ describe('the instances (Deployment shop-server)', () => {
     );
   });
 
-  it("runs the image's command: node apps/server/src/main.ts from the repository root", () => {
+  it("runs the image's command: node apps/server/src/main.ts from the repository root, with the harnesses' Node flags", () => {
     const server = container(find(built.base, 'Deployment', 'shop-server'), 'server');
     expect(server.command).toBeUndefined();
     const image = imageOf(server);
-    expect(commandOf(server, {})).toEqual(['node', 'apps/server/src/main.ts']);
+    expect(commandOf(server, {})).toEqual(['node', ...SERVER_NODE_FLAGS, 'apps/server/src/main.ts']);
     expect(image.workdir).toBe('/app');
     expect(readFileSync(join(repoRoot, 'apps/server/src/main.ts'), 'utf8')).toContain('app.server.listen(');
   });
