@@ -168,7 +168,7 @@ export async function adjustStock(ctx: AuthedContext, input: AdminAdjustStockInp
   requireStaff(ctx);
   const { productId, delta } = input;
   await ctx.em.transactional(async (tx) => {
-    const [product] = await sql<{ id: number }>(tx, 'select id from products where id = ? for update', [productId]);
+    const [product] = await sql<{ id: number }>(tx, 'select id from products where id = ? for no key update', [productId]);
     if (!product) throw notFound('product');
     const variant = await pickVariant(tx, productId, input.variantId);
     // Adding is capped where the upsert input caps stock; taking away is always allowed down to 0.

@@ -122,13 +122,16 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
     );
     // One round trip for the cart's lines (their products, then their variants, locked in a fixed
     // order, by id, so two checkouts sharing products queue instead of deadlocking; the variants'
-    // aggregate trigger takes the same product locks) and an order already under this key.
+    // aggregate trigger takes the same product locks) and an order already under this key. FOR NO
+    // KEY UPDATE, which queues writers but not the key-share locks a cart line's foreign keys take:
+    // an add to another cart holding its variant's key share while waiting for the product's would
+    // otherwise deadlock with this checkout (product locked, waiting for the variant).
     const [read] = await sql<CheckoutRead>(
       em,
       `with lines as (
          select i.product_id, i.variant_id, i.quantity, p.name, v.sku, v.options, v.price_cents, v.stock
          from cart_items i join products p on p.id = i.product_id join product_variants v on v.id = i.variant_id
-         where i.cart_id = ? order by p.id, v.id for update of p, v
+         where i.cart_id = ? order by p.id, v.id for no key update of p, v
        )
        select (select json_agg(lines order by product_id, variant_id) from lines) as lines,
               (select json_build_object('id', o.id, 'cart_fingerprint', o.cart_fingerprint, 'shipping_address', o.shipping_address)

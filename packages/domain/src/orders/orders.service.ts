@@ -69,7 +69,7 @@ async function returnStock(em: EntityManager, orderId: string): Promise<void> {
     em,
     `select p.id from products p
      where p.id in (select l.product_id from order_lines l where l.order_id = ?)
-     order by p.id for update`,
+     order by p.id for no key update`,
     [orderId],
   );
   await sql(
