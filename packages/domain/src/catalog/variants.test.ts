@@ -314,6 +314,27 @@ describe('checkout and cancellation with variants', () => {
   });
 });
 
+describe('cart adds and checkouts of one product at once', () => {
+  it("never deadlock: a cart line's key-share locks and a checkout's product and variant locks", async () => {
+    // (Regression: checkout took FOR UPDATE on the product, then the variant; an add to another cart
+    // held the variant's key share and waited for the product's: "deadlock detected".)
+    const product = await createProduct(em(), { stock: 1_000 });
+    const users = await Promise.all(Array.from({ length: 6 }, () => createTestUser(em())));
+    const results = await Promise.all(
+      users.map(async (user) => {
+        const outcomes = [];
+        for (let i = 0; i < 6; i++) {
+          outcomes.push(await outcome(addItem(as(user), cartAddInput.parse({ productId: product }))));
+          outcomes.push(await outcome(place(user)));
+        }
+        return outcomes;
+      }),
+    );
+    expect(results.flat().filter((r) => !r.ok)).toEqual([]);
+    expect(await stockOf(em(), product)).toBe(1_000 - 36);
+  });
+});
+
 describe('staff and variants', () => {
   const input = (slug: string, extra: object) =>
     adminProductUpsertInput.parse({ slug, name: 'Staff Tee', description: 'Cotton.', priceCents: 1, categorySlug: 'apparel', ...extra });
