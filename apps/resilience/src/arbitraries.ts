@@ -73,7 +73,12 @@ function fromString(s: JsonSchema, key: string | undefined): fc.Arbitrary<string
   const minLength = s.minLength ?? 0;
   const maxLength = Math.min(s.maxLength ?? 300, 300);
   if (s.pattern) {
-    return fc.stringMatching(new RegExp(s.pattern)).filter((v) => v.length >= minLength && v.length <= (s.maxLength ?? Infinity));
+    // Sized small and cut to the longest allowed, not filtered on length: inside an array the size
+    // grows, an unbounded `*` then yields ever longer strings, and such a filter never passes.
+    return fc
+      .stringMatching(new RegExp(s.pattern), { size: 'small' })
+      .map((v) => v.slice(0, s.maxLength ?? Number.POSITIVE_INFINITY))
+      .filter((v) => v.length >= minLength);
   }
   return fc.oneof(fc.string({ minLength, maxLength }), fc.string({ unit: 'grapheme', minLength, maxLength: Math.min(maxLength, 40) }));
 }
@@ -100,7 +105,9 @@ export function fromSchema(s: JsonSchema, key?: string): fc.Arbitrary<unknown> {
       return fc.oneof(
         fc.integer({ min: Math.max(min, -1000), max: Math.min(max, 1000) }),
         fc.constantFrom(min, max),
-        fc.maxSafeInteger().filter((n) => n >= min && n <= max),
+        // Anywhere in the range, not a filter on every safe integer: nested in an array fast-check
+        // biases less toward small values, and a narrow range then almost never passes such a filter.
+        fc.integer({ min: Math.max(min, Number.MIN_SAFE_INTEGER), max: Math.min(max, Number.MAX_SAFE_INTEGER) }),
       );
     }
     case 'number':
