@@ -2,6 +2,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { entities } from './entities/index.ts';
 import { migrationsList } from './migrations/index.ts';
+import { PreparingClient } from './prepared.ts';
 import { REPLICA_CONNECT_TIMEOUT_MS, ReplicaAwareDriver } from './replicas.ts';
 
 export interface OrmConfigInput {
@@ -51,6 +52,7 @@ const SESSION_SETTINGS_SQL = `select ${Object.entries(SESSION_SETTINGS)
  * connection checked out for good: a pool slot lost per failure, and a pool that never closed.
  */
 const poolOptions = {
+  Client: PreparingClient,
   verify(client: { query(sql: string): Promise<unknown> }, done: (error?: Error) => void) {
     client.query(SESSION_SETTINGS_SQL).then(() => done(), done);
   },

@@ -1,6 +1,7 @@
 import type { Connection } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ReplicaReads } from '@shop/db';
+import { type PreparedStatement, ReplicaReads } from '@shop/db';
+import { CompiledQuery } from 'kysely';
 
 /**
  * Where raw SQL runs: an EntityManager (inside its transaction when it has one), the shared
@@ -8,6 +9,10 @@ import { ReplicaReads } from '@shop/db';
  * read replicas (`ctx.replica`), for reads that may lag the writes.
  */
 export type Db = EntityManager | Connection | ReplicaReads;
+
+/** The primary's SQL connection (an EntityManager's, without its transaction). */
+export type SqlConnection = ReturnType<EntityManager['getConnection']>;
+type Runner = ReturnType<SqlConnection['getClient']>;
 
 /**
  * Raw SQL on the EntityManager's connection, inside its transaction when it has one, so that
@@ -18,6 +23,22 @@ export function sql<T extends object>(db: Db, query: string, params: readonly un
   if (db instanceof ReplicaReads) return db.execute<T>(query, params);
   if ('getConnection' in db) return db.getConnection().execute<T[]>(query, params, 'all', db.getTransactionContext());
   return db.execute<T[]>(query, params as unknown[], 'all');
+}
+
+/**
+ * A declared prepared statement (`preparedStatement` in @shop/db: a hot path's statement, planned
+ * once per connection) with its `$1…$n` values, inside the EntityManager's transaction when it
+ * has one. Errors are the driver's, as with `sql`.
+ */
+export async function prepared<T extends object>(
+  db: EntityManager | SqlConnection,
+  statement: PreparedStatement<T>,
+  params: readonly unknown[],
+): Promise<T[]> {
+  const [connection, transaction] = 'getConnection' in db ? [db.getConnection(), db.getTransactionContext<Runner>()] : [db, undefined];
+  await connection.ensureConnection();
+  const result = await (transaction ?? connection.getClient()).executeQuery<T>(CompiledQuery.raw(statement.text, [...params]));
+  return result.rows as T[];
 }
 
 /**

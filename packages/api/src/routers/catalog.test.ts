@@ -102,8 +102,9 @@ describe('catalog reads and the session (publicReadProcedure)', () => {
       password: 'long enough pw',
       name: 'R',
     });
-    const execute = vi.spyOn(db.orm.em.getConnection(), 'execute');
-    const userQueries = () => execute.mock.calls.filter(([query]) => typeof query === 'string' && /\bfrom users\b/.test(query)).length;
+    // Every statement outside a transaction, MikroORM's and the prepared ones, goes through its client.
+    const execute = vi.spyOn(db.orm.em.getConnection().getClient(), 'executeQuery');
+    const userQueries = () => execute.mock.calls.filter(([query]) => 'sql' in query && /\bfrom users\b/.test(query.sql)).length;
     return { api, jar, user, userQueries, [Symbol.dispose]: () => execute.mockRestore() };
   }
 

@@ -1,12 +1,12 @@
-import type { Connection } from '@mikro-orm/core';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { hashPassword, passwordProblem, verifyPassword } from '@shop/auth';
-import { User as UserEntity } from '@shop/db';
+import { preparedStatement, User as UserEntity } from '@shop/db';
 import type { LoginInput, RegisterInput, User } from '@shop/schemas';
 import { mergeGuestCart } from '../cart/cart.service.ts';
 import type { ServiceContext, SessionUser } from '../context.ts';
 import { ShopError } from '../errors.ts';
 import { revocation } from '../live/publish.ts';
+import { prepared, type SqlConnection } from '../sql.ts';
 import { attemptSucceeded, countAttempt } from './attempts.ts';
 import { passSecondFactor } from './mfa.service.ts';
 
@@ -28,19 +28,22 @@ function sessionUserOf(user: UserEntity): SessionUser {
 // Verified against when the email is unknown, so a miss costs as long as a wrong password.
 const dummyHash = hashPassword('not-a-real-password-0000');
 
+// Raw SQL, prepared: this runs on every signed-in request, and an entity load costs several
+// times more CPU. $1 user, $2 session version.
+const SESSION_USER = preparedStatement<SessionUser>(
+  'session_user',
+  `select id, email, name, role, session_version as "sessionVersion", totp_secret is not null as mfa
+   from users where id = $1 and session_version = $2`,
+);
+
 /**
  * The user a session names, if it still exists and the session was not revoked since (sign-out and
  * revocation bump the version). The rule for a live session: requests resolve their user with it,
  * and live streams recheck the same two conditions in batches (live/user-stream.ts), so a change
  * to one belongs in the other. Takes the connection, not an EntityManager.
  */
-export async function loadSessionUser(connection: Connection, id: string, sessionVersion: number): Promise<SessionUser | null> {
-  // Raw SQL: this runs on every signed-in request, and an entity load costs several times more CPU.
-  const [user] = await connection.execute<SessionUser[]>(
-    `select id, email, name, role, session_version as "sessionVersion", totp_secret is not null as mfa
-     from users where id = ? and session_version = ?`,
-    [id, sessionVersion],
-  );
+export async function loadSessionUser(connection: SqlConnection, id: string, sessionVersion: number): Promise<SessionUser | null> {
+  const [user] = await prepared(connection, SESSION_USER, [id, sessionVersion]);
   return user ?? null;
 }
 

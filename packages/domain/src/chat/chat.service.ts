@@ -1,3 +1,4 @@
+import { preparedStatement } from '@shop/db';
 import type { ChatHistoryInput, ChatMessage, ChatRoom, ChatSendInput, ChatSubscribeInput, Page } from '@shop/schemas';
 import { actsAsStaff } from '../auth/mfa.service.ts';
 import type { AuthedContext, ClaimedContext } from '../context.ts';
@@ -6,7 +7,7 @@ import type { NumberColumn } from '../live/batched.ts';
 import { channels, publishQuietly, type Sequenced } from '../live/publish.ts';
 import type { LiveRegistry } from '../live/registry.ts';
 import { userLiveStream } from '../live/user-stream.ts';
-import { sql, violatesUnique } from '../sql.ts';
+import { prepared, sql, violatesUnique } from '../sql.ts';
 
 export interface MessageRow {
   seq: string;
@@ -110,6 +111,37 @@ async function maySend(ctx: ClaimedContext, roomId: string): Promise<boolean> {
   return true;
 }
 
+/**
+ * chat.send's one statement: $1 user, $2 session version, $3 client id, $4 text, $5 room
+ * ($6 the support room's owner). A retried send (same clientId) stores nothing: the number is
+ * taken only when no message has it. Two retries racing past that check: the unique
+ * (author, clientId) constraint fails the later statement whole, its number included, so numbers
+ * stay dense. A support room's row is created by its first message, its shopper's or staff's; a
+ * room of no user gets none. Nothing is numbered or stored for a session that is no longer valid
+ * (`caller`). Prepared: it is the chat's hot path.
+ */
+const sendStatement = (takeNumber: string) => `with caller as (
+     select 1 from users where id = $1 and session_version = $2
+   ), prior as (
+     select 1 from chat_messages where author_id = $1 and client_id = $3
+   ), r as (${takeNumber}), m as (
+     insert into chat_messages (room_id, seq, author_id, text, client_id) select r.id, r.last_seq, $1, $4, $3 from r
+     returning *
+   )
+   select ${MESSAGE_COLUMNS} from m join users u on u.id = m.author_id`;
+const SEND_SUPPORT = preparedStatement<MessageRow>(
+  'chat_send_support',
+  sendStatement(`insert into chat_rooms (id, kind, name, owner_id, last_seq)
+       select $5, 'support', 'Support: ' || u.name, u.id, 1 from users u
+       where u.id = $6 and not exists (select 1 from prior) and exists (select 1 from caller)
+     on conflict (id) do update set last_seq = chat_rooms.last_seq + 1 returning id, last_seq`),
+);
+const SEND_LOBBY = preparedStatement<MessageRow>(
+  'chat_send',
+  sendStatement(`update chat_rooms set last_seq = last_seq + 1
+     where id = $5 and not exists (select 1 from prior) and exists (select 1 from caller) returning id, last_seq`),
+);
+
 const signInFirst = () => new ShopError('UNAUTHORIZED', 'sign in first');
 
 /**
@@ -138,41 +170,11 @@ export async function send(ctx: ClaimedContext, input: ChatSendInput): Promise<C
   };
   let row: MessageRow | undefined;
   try {
-    // A retried send (same clientId) stores nothing: the number is taken only when no message
-    // has it. Two retries racing past that check: the unique (author, clientId) constraint fails
-    // the later statement whole, its number included, so numbers stay dense. A support room's
-    // row is created by its first message, its shopper's or staff's; a room of no user gets none.
-    // Nothing is numbered or stored for a session that is no longer valid (`caller`).
     const support = roomId.startsWith(SUPPORT_PREFIX);
-    const takeNumber = support
-      ? `insert into chat_rooms (id, kind, name, owner_id, last_seq)
-           select ?, 'support', 'Support: ' || u.name, u.id, 1 from users u
-           where u.id = ? and not exists (select 1 from prior) and exists (select 1 from caller)
-         on conflict (id) do update set last_seq = chat_rooms.last_seq + 1 returning id, last_seq`
-      : `update chat_rooms set last_seq = last_seq + 1
-         where id = ? and not exists (select 1 from prior) and exists (select 1 from caller) returning id, last_seq`;
-    [row] = await sql<MessageRow>(
-      ctx.em,
-      `with caller as (
-         select 1 from users where id = ? and session_version = ?
-       ), prior as (
-         select 1 from chat_messages where author_id = ? and client_id = ?
-       ), r as (${takeNumber}), m as (
-         insert into chat_messages (room_id, seq, author_id, text, client_id) select r.id, r.last_seq, ?, ?, ? from r
-         returning *
-       )
-       select ${MESSAGE_COLUMNS} from m join users u on u.id = m.author_id`,
-      [
-        userId,
-        sessionVersion,
-        userId,
-        input.clientId ?? null,
-        ...(support ? [roomId, roomId.slice(SUPPORT_PREFIX.length)] : [roomId]),
-        userId,
-        input.text,
-        input.clientId ?? null,
-      ],
-    );
+    const clientId = input.clientId ?? null;
+    [row] = support
+      ? await prepared(ctx.em, SEND_SUPPORT, [userId, sessionVersion, clientId, input.text, roomId, roomId.slice(SUPPORT_PREFIX.length)])
+      : await prepared(ctx.em, SEND_LOBBY, [userId, sessionVersion, clientId, input.text, roomId]);
   } catch (error) {
     if (!input.clientId || !violatesUnique(error, 'chat_messages_client_unique')) throw error;
   }

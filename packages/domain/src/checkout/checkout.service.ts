@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { preparedStatement } from '@shop/db';
 import { type Address, type Order, optionsLabel, type PlaceOrderInput, type VariantOptions } from '@shop/schemas';
 import { optionsInOrder } from '../catalog/variants.ts';
 import type { AuthedContext } from '../context.ts';
@@ -8,7 +9,7 @@ import { queueOrderEmail } from '../mail/outbox.ts';
 import { ORDER_EVENT_CTES, publishOrderEvent } from '../orders/events.ts';
 import { loadOrder, ORDER_COLUMNS, type OrderLineRow, type OrderRow, toOrder, toOrderLine } from '../orders/order-row.ts';
 import { type Redeemed, redeemCode, releaseUse } from '../promotions/redeem.ts';
-import { sql } from '../sql.ts';
+import { prepared, sql } from '../sql.ts';
 import { announceStatsChanged } from '../stats/stats.service.ts';
 
 /** orders.subtotal_cents is an int4: a larger subtotal is refused rather than overflowing. */
@@ -106,6 +107,76 @@ function findByKey(em: EntityManager, userId: string, key: string): Promise<Exis
   ]);
 }
 
+/** The caller's cart, locked: concurrent checkouts of one user queue on it. $1 user. */
+const LOCK_CART = preparedStatement<{ id: string; promotion_id: number | null }>(
+  'checkout_lock_cart',
+  'select id, promotion_id from carts where user_id = $1 for update',
+);
+
+/**
+ * One round trip for the cart's lines (their products, then their variants, locked in a fixed
+ * order, by id, so two checkouts sharing products queue instead of deadlocking; the variants'
+ * aggregate trigger takes the same product locks) and an order already under this key. No key
+ * update: only stock changes, so a cart writer's foreign-key check (key share) never waits on
+ * a checkout, nor a checkout on it.
+ * $1 cart, $2 user, $3 idempotency key.
+ */
+const READ_CART = preparedStatement<CheckoutRead>(
+  'checkout_read_cart',
+  `with lines as (
+     select i.product_id, i.variant_id, i.quantity, p.name, v.sku, ${optionsInOrder('v.options', 'v.product_id')} as options, v.price_cents, v.stock
+     from cart_items i join products p on p.id = i.product_id join product_variants v on v.id = i.variant_id
+     where i.cart_id = $1 order by p.id, v.id for no key update of p, v
+   )
+   select (select json_agg(lines order by product_id, variant_id) from lines) as lines,
+          (select array_agg(variant_id) from cart_items where cart_id = $1) as cart_variants,
+          (select json_build_object('id', o.id, 'cart_fingerprint', o.cart_fingerprint, 'shipping_address', o.shipping_address)
+           from orders o where o.user_id = $2 and o.idempotency_key = $3) as existing`,
+);
+
+/**
+ * Every write in one statement (one round trip): the order, its lines, the stock taken,
+ * exactly the lines ordered removed from the cart (an item a cart writer added meanwhile,
+ * without the cart lock, stays) with its code, and the user's next order-event number (ORDER_EVENT_CTES). Nothing but the
+ * order insert happens when it hits the unique (user, key) constraint: should two inserts
+ * with one key ever meet, the second waits for the first and then answers with its order.
+ * $1 lines (JSON), $2 user, $3 promotion, $4 code, $5 subtotal, $6 discount, $7 total, $8 currency,
+ * $9 address (JSON), $10 idempotency key, $11 cart fingerprint, $12 cart.
+ */
+const PLACE = preparedStatement<PlacedRow>(
+  'checkout_place',
+  `with input as (
+     select l.*, e.ord from jsonb_array_elements($1::jsonb) with ordinality as e(j, ord),
+       jsonb_to_record(e.j) as l(product_id int, variant_id int, sku text, options jsonb, name text, unit_price_cents int,
+                                 quantity int, line_total_cents int)
+   ),
+   o as (
+     insert into orders (user_id, promotion_id, code, subtotal_cents, discount_cents, total_cents, currency, shipping_address,
+                         idempotency_key, cart_fingerprint)
+     values ($2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)
+     on conflict on constraint orders_user_idempotency_unique do nothing
+     returning id, user_id, number, status, created_at, code, subtotal_cents, discount_cents, total_cents, currency, shipping_address
+   ),
+   ol as (
+     insert into order_lines (order_id, product_id, variant_id, sku, options, name, unit_price_cents, quantity, line_total_cents)
+     select o.id, i.product_id, i.variant_id, i.sku, i.options, i.name, i.unit_price_cents, i.quantity, i.line_total_cents
+     from o, input i order by i.ord
+   ),
+   stock as (
+     update product_variants v set stock = v.stock - i.quantity
+     from input i where v.id = i.variant_id and exists (select 1 from o)
+   ),
+   emptied as (
+     delete from cart_items where cart_id = $12 and variant_id in (select variant_id from input) and exists (select 1 from o)
+   ),
+   uncoded as (
+     update carts set promotion_id = null where id = $12 and exists (select 1 from o)
+   ),
+   ${ORDER_EVENT_CTES}
+   select ${ORDER_COLUMNS}, seq.order_event_seq::text as seq
+   from o, seq`,
+);
+
 /**
  * Turns the caller's cart into an order, in one transaction: all lines or none, stock taken,
  * prices snapshotted, the cart emptied. Retrying with the same idempotency key returns the
@@ -118,29 +189,8 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
     // Concurrent checkouts of one user queue on the cart row, so each sees what the one
     // before it committed (an order under this key, an emptied cart): the reads below are
     // later statements, with a snapshot taken after the lock was granted.
-    const [cart] = await sql<{ id: string; promotion_id: number | null }>(
-      em,
-      'select id, promotion_id from carts where user_id = ? for update',
-      [userId],
-    );
-    // One round trip for the cart's lines (their products, then their variants, locked in a fixed
-    // order, by id, so two checkouts sharing products queue instead of deadlocking; the variants'
-    // aggregate trigger takes the same product locks) and an order already under this key. No key
-    // update: only stock changes, so a cart writer's foreign-key check (key share) never waits on
-    // a checkout, nor a checkout on it.
-    const [read] = await sql<CheckoutRead>(
-      em,
-      `with lines as (
-         select i.product_id, i.variant_id, i.quantity, p.name, v.sku, ${optionsInOrder('v.options', 'v.product_id')} as options, v.price_cents, v.stock
-         from cart_items i join products p on p.id = i.product_id join product_variants v on v.id = i.variant_id
-         where i.cart_id = ? order by p.id, v.id for no key update of p, v
-       )
-       select (select json_agg(lines order by product_id, variant_id) from lines) as lines,
-              (select array_agg(variant_id) from cart_items where cart_id = ?) as cart_variants,
-              (select json_build_object('id', o.id, 'cart_fingerprint', o.cart_fingerprint, 'shipping_address', o.shipping_address)
-               from orders o where o.user_id = ? and o.idempotency_key = ?) as existing`,
-      [cart?.id ?? null, cart?.id ?? null, userId, input.idempotencyKey],
-    );
+    const [cart] = await prepared(em, LOCK_CART, [userId]);
+    const [read] = await prepared(em, READ_CART, [cart?.id ?? null, userId, input.idempotencyKey]);
     const items = read?.lines ?? [];
     // A line whose variant staff removed while this waited for its lock drops out of the locked
     // rows: the shopper should see the cart change, not an order without it.
@@ -200,59 +250,20 @@ export async function placeOrder(ctx: AuthedContext, input: PlaceOrderInput): Pr
       cart.promotion_id === null ? null : await redeemCode(em, cart.promotion_id, subtotalCents, ctx.currency);
     const discountCents = redeemed?.discountCents ?? 0;
 
-    // Every write in one statement (one round trip): the order, its lines, the stock taken,
-    // exactly the lines ordered removed from the cart (an item a cart writer added meanwhile,
-    // without the cart lock, stays) with its code, and the user's next order-event number (ORDER_EVENT_CTES). Nothing but the
-    // order insert happens when it hits the unique (user, key) constraint: should two inserts
-    // with one key ever meet, the second waits for the first and then answers with its order.
-    const [written] = await sql<PlacedRow>(
-      em,
-      `with input as (
-         select l.*, e.ord from jsonb_array_elements(?::jsonb) with ordinality as e(j, ord),
-           jsonb_to_record(e.j) as l(product_id int, variant_id int, sku text, options jsonb, name text, unit_price_cents int,
-                                     quantity int, line_total_cents int)
-       ),
-       o as (
-         insert into orders (user_id, promotion_id, code, subtotal_cents, discount_cents, total_cents, currency, shipping_address,
-                             idempotency_key, cart_fingerprint)
-         values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)
-         on conflict on constraint orders_user_idempotency_unique do nothing
-         returning id, user_id, number, status, created_at, code, subtotal_cents, discount_cents, total_cents, currency, shipping_address
-       ),
-       ol as (
-         insert into order_lines (order_id, product_id, variant_id, sku, options, name, unit_price_cents, quantity, line_total_cents)
-         select o.id, i.product_id, i.variant_id, i.sku, i.options, i.name, i.unit_price_cents, i.quantity, i.line_total_cents
-         from o, input i order by i.ord
-       ),
-       stock as (
-         update product_variants v set stock = v.stock - i.quantity
-         from input i where v.id = i.variant_id and exists (select 1 from o)
-       ),
-       emptied as (
-         delete from cart_items where cart_id = ? and variant_id in (select variant_id from input) and exists (select 1 from o)
-       ),
-       uncoded as (
-         update carts set promotion_id = null where id = ? and exists (select 1 from o)
-       ),
-       ${ORDER_EVENT_CTES}
-       select ${ORDER_COLUMNS}, seq.order_event_seq::text as seq
-       from o, seq`,
-      [
-        JSON.stringify(lines),
-        userId,
-        redeemed?.promotionId ?? null,
-        redeemed?.code ?? null,
-        subtotalCents,
-        discountCents,
-        subtotalCents - discountCents,
-        ctx.currency,
-        JSON.stringify(address),
-        input.idempotencyKey,
-        fingerprint,
-        cart.id,
-        cart.id,
-      ],
-    );
+    const [written] = await prepared(em, PLACE, [
+      JSON.stringify(lines),
+      userId,
+      redeemed?.promotionId ?? null,
+      redeemed?.code ?? null,
+      subtotalCents,
+      discountCents,
+      subtotalCents - discountCents,
+      ctx.currency,
+      JSON.stringify(address),
+      input.idempotencyKey,
+      fingerprint,
+      cart.id,
+    ]);
     if (!written) {
       if (redeemed) await releaseUse(em, redeemed.promotionId);
       const [raced] = await findByKey(em, userId, input.idempotencyKey);
