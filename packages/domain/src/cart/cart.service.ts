@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { type PreparedStatement, preparedStatement } from '@shop/db';
 import {
   type Cart,
   type CartAddInput,
@@ -13,7 +14,7 @@ import { optionsInOrder, pickVariant, variantRequired } from '../catalog/variant
 import type { ServiceContext } from '../context.ts';
 import { badRequest, notFound, ShopError } from '../errors.ts';
 import { CODE_TERMS_COLUMNS, type CodeTermsRow, priceWithCode } from '../promotions/promotion-row.ts';
-import { type Db, sql } from '../sql.ts';
+import { prepared, sql } from '../sql.ts';
 
 /** A cart line: its product's name and picture, its variant's SKU, options, price and stock. */
 export interface LineRow {
@@ -39,17 +40,37 @@ export type CartReadRow = { [K in keyof LineRow]: LineRow[K] | null } & { [K in 
  * Which carts row is the caller's: the signed-in user's, or the one the guest's session names.
  * A session can only name a guest cart, never a user's.
  */
-function owner(ctx: ServiceContext): { where: string; param: string } | null {
-  if (ctx.user) return { where: 'user_id = ?', param: ctx.user.id };
-  if (ctx.session.guestCartId) return { where: 'id = ? and user_id is null', param: ctx.session.guestCartId };
+function owner(
+  ctx: ServiceContext,
+): { find: PreparedStatement<{ id: string }>; touch: PreparedStatement<{ id: string }>; id: string } | null {
+  if (ctx.user) return { find: FIND_USER_CART, touch: TOUCH_USER_CART, id: ctx.user.id };
+  if (ctx.session.guestCartId) return { find: FIND_GUEST_CART, touch: TOUCH_GUEST_CART, id: ctx.session.guestCartId };
   return null;
 }
+
+// The cart paths' statements, prepared (every cart call runs them). $1 the user or the guest cart.
+const USER_CART = 'user_id = $1';
+const GUEST_CART = 'id = $1 and user_id is null';
+const FIND_USER_CART = preparedStatement<{ id: string }>('cart_find_user', `select id from carts where ${USER_CART}`);
+const FIND_GUEST_CART = preparedStatement<{ id: string }>('cart_find_guest', `select id from carts where ${GUEST_CART}`);
+const TOUCH_USER_CART = preparedStatement<{ id: string }>(
+  'cart_touch_user',
+  `update carts set updated_at = now() where ${USER_CART} returning id`,
+);
+const TOUCH_GUEST_CART = preparedStatement<{ id: string }>(
+  'cart_touch_guest',
+  `update carts set updated_at = now() where ${GUEST_CART} returning id`,
+);
+const LOCK_OR_CREATE_USER_CART = preparedStatement<{ id: string }>(
+  'cart_lock_or_create',
+  'insert into carts (user_id) values ($1) on conflict (user_id) do update set updated_at = now() returning id',
+);
 
 /** The caller's cart id, if the cart exists. Reads only. */
 async function findCart(ctx: ServiceContext): Promise<string | null> {
   const match = owner(ctx);
   if (!match) return null;
-  const [row] = await sql<{ id: string }>(ctx.em, `select id from carts where ${match.where}`, [match.param]);
+  const [row] = await prepared(ctx.em, match.find, [match.id]);
   return row?.id ?? null;
 }
 
@@ -61,42 +82,52 @@ async function findCart(ctx: ServiceContext): Promise<string | null> {
 export async function lockCart(ctx: ServiceContext, tx: EntityManager, { create }: { create: boolean }): Promise<string | null> {
   if (ctx.user && create) {
     // One statement creates or locks it, race-safe: a concurrent request may create it first.
-    const [row] = await sql<{ id: string }>(
-      tx,
-      'insert into carts (user_id) values (?) on conflict (user_id) do update set updated_at = now() returning id',
-      [ctx.user.id],
-    );
+    const [row] = await prepared(tx, LOCK_OR_CREATE_USER_CART, [ctx.user.id]);
     return row?.id ?? null;
   }
   const match = owner(ctx);
   if (!match) return null;
-  const [row] = await sql<{ id: string }>(tx, `update carts set updated_at = now() where ${match.where} returning id`, [match.param]);
+  const [row] = await prepared(tx, match.touch, [match.id]);
   return row?.id ?? null;
 }
 
 const notInStock = (productId: number, variantId: number, stock: number) =>
   new ShopError('CONFLICT', `only ${stock} of this product in stock`, { productId, variantId, available: stock });
 
+/** $1 cart. */
+const READ_CART = preparedStatement<CartReadRow>(
+  'cart_read',
+  `select ci.product_id, ci.variant_id, v.sku, ${optionsInOrder('v.options', 'v.product_id')} as options, p.slug, p.name, p.image_url, v.price_cents, ci.quantity, v.stock,
+          ${CODE_TERMS_COLUMNS}
+   from carts c
+   left join promotions pr on pr.id = c.promotion_id
+   left join cart_items ci on ci.cart_id = c.id
+   left join products p on p.id = ci.product_id
+   left join product_variants v on v.id = ci.variant_id
+   where c.id = $1
+   order by ci.added_at, ci.product_id, ci.variant_id`,
+);
+
+/** $1 cart, $2 variant. */
+const LINE_AND_COUNT = preparedStatement<{ quantity: number | null; lines: number }>(
+  'cart_line_and_count',
+  `select (select quantity from cart_items where cart_id = $1 and variant_id = $2) as quantity,
+          (select count(*)::int from cart_items where cart_id = $1) as lines`,
+);
+
+/** $1 cart, $2 product, $3 variant, $4 quantity. */
+const ADD_TO_LINE = preparedStatement(
+  'cart_add_to_line',
+  `insert into cart_items (cart_id, product_id, variant_id, quantity) values ($1, $2, $3, $4)
+   on conflict (cart_id, variant_id) do update set quantity = cart_items.quantity + excluded.quantity`,
+);
+
 /**
  * A cart with the catalog's current prices and stock, and its code's discount as of now (one
  * statement). `db` is the transaction to read in, when the caller holds the cart's lock.
  */
-export async function readCart(ctx: ServiceContext, cartId: string | null, db: Db = ctx.em): Promise<Cart> {
-  const rows = cartId
-    ? await sql<CartReadRow>(
-        db,
-        `select ci.product_id, ci.variant_id, v.sku, ${optionsInOrder('v.options', 'v.product_id')} as options, p.slug, p.name, p.image_url, v.price_cents, ci.quantity, v.stock,
-                ${CODE_TERMS_COLUMNS}
-         from carts c
-         left join promotions pr on pr.id = c.promotion_id
-         left join cart_items ci on ci.cart_id = c.id
-         left join products p on p.id = ci.product_id
-         left join product_variants v on v.id = ci.variant_id
-         where c.id = ?
-         order by ci.added_at, ci.product_id, ci.variant_id`,
-        [cartId],
-      )
-    : [];
+export async function readCart(ctx: ServiceContext, cartId: string | null, db: EntityManager = ctx.em): Promise<Cart> {
+  const rows = cartId ? await prepared(db, READ_CART, [cartId]) : [];
   const lines = rows.filter(isLine).map(
     (r): CartLine => ({
       productId: r.product_id,
@@ -137,12 +168,7 @@ export async function addItem(ctx: ServiceContext, input: CartAddInput): Promise
     const lockedId = await lockCart(ctx, tx, { create: true });
     const variant = await pickVariant(tx, input.productId, input.variantId);
     // After the lock, so the line and the count are what the writer before committed.
-    const [current] = await sql<{ quantity: number | null; lines: number }>(
-      tx,
-      `select (select quantity from cart_items where cart_id = ? and variant_id = ?) as quantity,
-              (select count(*)::int from cart_items where cart_id = ?) as lines`,
-      [lockedId, variant.id, lockedId],
-    );
+    const [current] = await prepared(tx, LINE_AND_COUNT, [lockedId, variant.id]);
     const stock = variant.stock;
     const existing = current?.quantity ?? null;
     const quantity = (existing ?? 0) + input.quantity;
@@ -157,12 +183,7 @@ export async function addItem(ctx: ServiceContext, input: CartAddInput): Promise
     // add leaves the session as it was.
     const cartId = lockedId ?? (await createGuestCart(ctx, tx));
     // Increments in the database, so no add is lost even without the cart lock.
-    await sql(
-      tx,
-      `insert into cart_items (cart_id, product_id, variant_id, quantity) values (?, ?, ?, ?)
-       on conflict (cart_id, variant_id) do update set quantity = cart_items.quantity + excluded.quantity`,
-      [cartId, input.productId, variant.id, input.quantity],
-    );
+    await prepared(tx, ADD_TO_LINE, [cartId, input.productId, variant.id, input.quantity]);
     return cartId;
   });
   return readCart(ctx, cartId);

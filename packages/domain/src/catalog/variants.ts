@@ -1,5 +1,7 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { preparedStatement } from '@shop/db';
 import { notFound, ShopError } from '../errors.ts';
-import { type Db, sql } from '../sql.ts';
+import { prepared } from '../sql.ts';
 
 export interface PickedVariant {
   id: number;
@@ -29,8 +31,14 @@ export const variantRequired = (productId: number, variants: number) =>
  * else the product's only one. NOT_FOUND for an unknown product or another product's variant;
  * BAD_REQUEST when the product has several and the call names none.
  */
-export async function pickVariant(db: Db, productId: number, variantId: number | undefined): Promise<PickedVariant> {
-  const variants = await sql<PickedVariant>(db, 'select id, stock from product_variants where product_id = ? order by id', [productId]);
+/** $1 product. Prepared: every cart write runs it. */
+const PRODUCT_VARIANTS = preparedStatement<PickedVariant>(
+  'product_variants_stock',
+  'select id, stock from product_variants where product_id = $1 order by id',
+);
+
+export async function pickVariant(db: EntityManager, productId: number, variantId: number | undefined): Promise<PickedVariant> {
+  const variants = await prepared(db, PRODUCT_VARIANTS, [productId]);
   if (variants.length === 0) throw notFound('product');
   if (variantId === undefined) {
     const [only] = variants;
