@@ -14,6 +14,9 @@ export interface PreparedStatement<Row extends object> {
   readonly row?: Row;
 }
 
+/** What a prepared statement's parameters may be: pg sends these as text, unchanged. */
+export type PreparedValue = string | number | boolean | null;
+
 const names = new Map<string, string>();
 
 /**
@@ -27,20 +30,38 @@ export function preparedStatement<Row extends object>(name: string, text: string
   return { name, text };
 }
 
+/**
+ * Errors after which a connection's copy of a statement is unusable for good: 0A000 "cached plan
+ * must not change result type" (a migration changed the type of a column it returns, as in a
+ * rolling deploy), 26000 the statement is gone on the server. pg would keep sending the same name.
+ */
+const STALE = new Set(['0A000', '26000']);
+
 type Query = (...args: unknown[]) => unknown;
 
 /**
  * pg's client, naming the declared statements: Kysely (under MikroORM) sends every query as
  * `query(text, values)`, so the statement is told by its text, and pg parses it once per
- * connection and then only binds and executes it.
+ * connection and then only binds and executes it. A statement gone stale on this connection is
+ * prepared again under a new name on its next use (the failed call's error stands: inside a
+ * transaction the transaction has failed anyway).
  */
 export class PreparingClient extends pg.Client {
   constructor(config?: string | pg.ClientConfig) {
     super(config);
     const query = super.query.bind(this) as Query;
+    const current = new Map<string, string>();
+    let renames = 0;
     const named: Query = (text, values, callback) => {
-      const name = typeof text === 'string' ? names.get(text) : undefined;
-      return name && Array.isArray(values) ? query({ name, text, values }, callback) : query(text, values, callback);
+      const declared = typeof text === 'string' ? names.get(text) : undefined;
+      if (!declared || !Array.isArray(values) || callback !== undefined) return query(text, values, callback);
+      const name = current.get(declared) ?? declared;
+      const result = query({ name, text, values }) as Promise<unknown>;
+      result.catch((error: unknown) => {
+        const code = (error as { code?: unknown } | null)?.code;
+        if (typeof code === 'string' && STALE.has(code)) current.set(declared, `${declared}_${++renames}`);
+      });
+      return result;
     };
     Object.defineProperty(this, 'query', { value: named });
   }

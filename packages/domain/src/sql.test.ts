@@ -32,18 +32,58 @@ describe('prepared', () => {
     expect(await sql(db.orm.em.fork(), 'select id from chat_rooms where id = ?', ['test-room'])).toEqual([]);
   });
 
-  it('fails with the driver error, and prepares again on a connection that has not seen it', async () => {
+  it('fails with the driver error, and each connection prepares it for itself', async () => {
     const em = db.orm.em.fork();
     await prepared(em, ROOM, ['twice', 'a', 1]);
     await expect(prepared(em, ROOM, ['twice', 'b', 2])).rejects.toMatchObject({ code: '23505', constraint: 'chat_rooms_pkey' });
-    // Both pool connections in use at once: each runs it, whether or not it prepared it before.
-    const results = await Promise.all([0, 1, 2, 3].map((i) => prepared(em.fork(), ROOM, [`parallel-${i}`, 'p', i])));
-    expect(results.map(([row]) => row?.id).sort()).toEqual(['parallel-0', 'parallel-1', 'parallel-2', 'parallel-3']);
+    // Two transactions at once hold both pool connections: each runs it and has it prepared.
+    const seen = await Promise.all(
+      [0, 1].map((i) =>
+        db.orm.em.fork().transactional(async (tx) => {
+          const [row] = await prepared(tx, ROOM, [`parallel-${i}`, 'p', i]);
+          const [backend] = await sql<{ pid: number }>(tx, 'select pg_backend_pid() as pid');
+          return { id: row?.id, pid: backend?.pid, prepared: await sql(tx, PREPARED_HERE) };
+        }),
+      ),
+    );
+    expect(seen.map((s) => s.id)).toEqual(['parallel-0', 'parallel-1']);
+    expect(new Set(seen.map((s) => s.pid)).size).toBe(2);
+    for (const s of seen) expect(s.prepared).toEqual([{ name: 'test_room_insert' }]);
   });
 
   it('refuses one name for two statements', () => {
     expect(() => preparedStatement('test_room_insert', 'select 1')).toThrow(/declared twice/);
     // The same declaration again (a module loaded twice) is fine.
     expect(preparedStatement('test_room_insert', ROOM.text)).toEqual(ROOM);
+  });
+});
+
+describe('prepared, after its statement went stale on the connection', () => {
+  // One connection, so every call below meets the statement that connection prepared.
+  let single: TestDatabase;
+  beforeAll(async () => {
+    single = await createTestDatabase(inject('pgAdminUrl'), { poolMax: 1 });
+    await sql(single.orm.em.fork(), 'create table prep_t (a int not null); insert into prep_t values (1)');
+  });
+  afterAll(() => single?.drop());
+  const READ = preparedStatement<{ a: number | string }>('test_prep_t_read', 'select a from prep_t where a >= $1');
+
+  it('prepares it again when a migration changed the type of a column it returns', async () => {
+    const em = single.orm.em.fork();
+    expect(await prepared(em, READ, [0])).toEqual([{ a: 1 }]);
+    // As a rolling deploy's migration does while this instance keeps serving.
+    await sql(em, 'alter table prep_t alter column a type bigint');
+    await expect(prepared(em, READ, [0])).rejects.toMatchObject({ code: '0A000' });
+    expect(await prepared(em, READ, [0])).toEqual([{ a: '1' }]);
+    expect(await prepared(em, READ, [0])).toEqual([{ a: '1' }]);
+  });
+
+  it('prepares it again when the server no longer has it', async () => {
+    const em = single.orm.em.fork();
+    await prepared(em, READ, [0]);
+    const [current] = await sql<{ name: string }>(em, "select name from pg_prepared_statements where name like 'test_prep_t_read%'");
+    await sql(em, `deallocate ${current?.name}`);
+    await expect(prepared(em, READ, [0])).rejects.toMatchObject({ code: '26000' });
+    expect(await prepared(em, READ, [0])).toEqual([{ a: '1' }]);
   });
 });

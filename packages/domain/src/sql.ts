@@ -1,6 +1,6 @@
 import type { Connection } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { type PreparedStatement, ReplicaReads } from '@shop/db';
+import { type PreparedStatement, type PreparedValue, ReplicaReads } from '@shop/db';
 import { CompiledQuery } from 'kysely';
 
 /**
@@ -28,12 +28,13 @@ export function sql<T extends object>(db: Db, query: string, params: readonly un
 /**
  * A declared prepared statement (`preparedStatement` in @shop/db: a hot path's statement, planned
  * once per connection) with its `$1…$n` values, inside the EntityManager's transaction when it
- * has one. Errors are the driver's, as with `sql`.
+ * has one. Errors are the driver's, as with `sql`. It goes to Kysely's client directly, past
+ * MikroORM's query logging (`debug`) and its `onQuery` hook.
  */
 export async function prepared<T extends object>(
   db: EntityManager | SqlConnection,
   statement: PreparedStatement<T>,
-  params: readonly unknown[],
+  params: readonly PreparedValue[],
 ): Promise<T[]> {
   const [connection, transaction] = 'getConnection' in db ? [db.getConnection(), db.getTransactionContext<Runner>()] : [db, undefined];
   await connection.ensureConnection();
