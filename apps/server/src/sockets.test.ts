@@ -69,6 +69,19 @@ async function until(test: () => boolean): Promise<void> {
   while (!test()) await sleep(10);
 }
 
+/**
+ * A lobby subscription that misses nothing sent from now on: it resumes after the lobby's newest
+ * message, so a message committed while the stream is still joining the bus (after "started")
+ * comes from the back-fill instead of being skipped as older than where it started.
+ */
+async function lobbyFromNow(id: number) {
+  const res = await fetch(`${base}/trpc/chat.history?input=${encodeURIComponent(JSON.stringify({ roomId: 'lobby', limit: 1 }))}`, {
+    headers: { cookie },
+  });
+  const newest = ((await res.json()) as { result: { data: { items: { id: number }[] } } }).result.data.items[0]?.id;
+  return { id, method: 'subscription', params: { path: 'chat.onMessage', input: { roomId: 'lobby', lastEventId: newest ?? null } } };
+}
+
 const isReply = (id: number, type: string) => (r: Reply | string) => typeof r !== 'string' && r.id === id && r.result?.type === type;
 
 describe('tRPC over a raw WebSocket', () => {
@@ -85,7 +98,7 @@ describe('tRPC over a raw WebSocket', () => {
 
   it('starts a subscription, sends tracked events, and on subscription.stop ends the stream and says stopped', async () => {
     const socket = await open();
-    socket.send({ id: 1, method: 'subscription', params: { path: 'chat.onMessage', input: { roomId: 'lobby' } } });
+    socket.send(await lobbyFromNow(1));
     await socket.reply(isReply(1, 'started'));
 
     await fetch(`${base}/trpc/chat.send`, {
@@ -126,7 +139,7 @@ describe('tRPC over a raw WebSocket', () => {
     const parse = (await socket.reply((r) => typeof r !== 'string' && r.id === null && r.error !== undefined)) as Reply;
     expect(parse.error?.data?.code).toBe('PARSE_ERROR');
 
-    const subscribe = { id: 2, method: 'subscription', params: { path: 'chat.onMessage', input: { roomId: 'lobby' } } };
+    const subscribe = await lobbyFromNow(2);
     socket.send(subscribe);
     await socket.reply(isReply(2, 'started'));
     socket.send(subscribe);
