@@ -42,10 +42,12 @@ if (role === 'store') {
       }
       const { roomId = '', text = '' } = call.params?.input ?? {};
       try {
-        const { rows } = await db.query<{ id: string }>('insert into bench_chat_floor (room, body) values ($1, $2) returning id', [
-          roomId,
-          text,
-        ]);
+        // Prepared once per connection, as the shop's chat.send is.
+        const { rows } = await db.query<{ id: string }>({
+          name: 'floor_insert',
+          text: 'insert into bench_chat_floor (room, body) values ($1, $2) returning id',
+          values: [roomId, text],
+        });
         const id = rows[0]?.id ?? '';
         await redis.publish(`${CHANNEL}${roomId}`, JSON.stringify({ id, text }));
         ws.send(JSON.stringify({ id: call.id, result: { type: 'data', data: { id } } }));

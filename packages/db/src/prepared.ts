@@ -17,15 +17,18 @@ export interface PreparedStatement<Row extends object> {
 /** What a prepared statement's parameters may be: pg sends these as text, unchanged. */
 export type PreparedValue = string | number | boolean | null;
 
+/** Declared statements: name by text (what the client is given), and text by name. */
 const names = new Map<string, string>();
+const texts = new Map<string, string>();
 
 /**
  * Declares a prepared statement (at module load). A name is one text for good: the server keeps
  * each connection's statements until the connection closes.
  */
 export function preparedStatement<Row extends object>(name: string, text: string): PreparedStatement<Row> {
-  const known = [...names].find(([, n]) => n === name);
-  if (known && known[0] !== text) throw new Error(`prepared statement "${name}" is declared twice with different SQL`);
+  const declared = texts.get(name);
+  if (declared !== undefined && declared !== text) throw new Error(`prepared statement "${name}" is declared twice with different SQL`);
+  texts.set(name, text);
   names.set(text, name);
   return { name, text };
 }

@@ -214,7 +214,7 @@ export const chatScenario: Scenario = {
     });
     body.notes.push(
       "Latency runs from just before chat.send is sent over the sender's own WebSocket (through Nginx, to another instance than the one holding the subscriber's socket, told by the upgrade answer's x-instance), as the SPA sends chat, to the message arriving on the subscriber's socket; it includes storing the message in PostgreSQL.",
-      'The durable floor (apps/bench/src/chat-floor.ts) is the least any chat that keeps its messages does: one process inserts each message (an autocommitted INSERT: insert + commit, a pool of 30 connections as the shop has 3 × 10), publishes it on Redis and answers the sender; another subscribes on Redis and writes it to the subscribed WebSockets. Same clients, same rates, connected to the two processes directly (no Nginx).',
+      'The durable floor (apps/bench/src/chat-floor.ts) is the least any chat that keeps its messages does: one process inserts each message (an autocommitted INSERT, prepared once per connection like chat.send in the shop: insert + commit, a pool of 30 connections as the shop has 3 × 10), publishes it on Redis and answers the sender; another subscribes on Redis and writes it to the subscribed WebSockets. Same clients, same rates, connected to the two processes directly (no Nginx).',
       'Every due message is sent (open loop, 10 ms slices, no cap on messages in flight): a send answered with an error or not at all counts as failed, an accepted message never received within 15 s as lost. Delivered/s divides the messages received by the time up to the last receipt.',
       'Each sender, subscriber and clock live in the same load process, so no cross-process clock is involved.',
     );
