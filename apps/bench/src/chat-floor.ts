@@ -26,8 +26,10 @@ const wss = new WebSocketServer({ server, path: '/trpc', perMessageDeflate: fals
 
 if (role === 'store') {
   const [databaseUrl, redisUrl] = rest;
-  // As many connections as the shop's three instances have in total (3 × DB_POOL_MAX 10).
-  const db = new pg.Pool({ connectionString: databaseUrl, max: 30 });
+  // As many connections as the shop's three instances have in total (3 × DB_POOL_MAX 10), all
+  // opened at start and kept, as the instances keep theirs (DB_POOL_MIN).
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 30, min: 30 });
+  await Promise.all(Array.from({ length: 30 }, () => db.query('select 1')));
   await db.query(
     'create table if not exists bench_chat_floor (id bigserial primary key, room text not null, body text not null, created_at timestamptz not null default now())',
   );

@@ -42,11 +42,15 @@ function serve() {
     if (m === 'all-listening') ready = true;
   });
   // The shop's connection settings (packages/db/src/config.ts): the same rows, the same plans.
+  // All of it opened at start and kept, as the shop's instances keep theirs (DB_POOL_MIN).
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: poolMax,
+    min: poolMax,
     options: pgSessionOptions,
   });
+  // A database that cannot be reached shows in the first request's answer.
+  Promise.all(Array.from({ length: poolMax }, () => pool.query('select 1'))).catch(() => {});
 
   async function list(input: CatalogListInput) {
     // Exactly the statement the shop runs (the domain's pure SQL builder), with pg's placeholders,

@@ -80,6 +80,11 @@ export const envSchema = z.object({
   /** Products the demo seed loads into an empty database on first start; 0 disables seeding. */
   SEED_PRODUCTS: z.coerce.number().int().min(0).max(1_000_000).default(1_000),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * Connections opened at start and kept however idle; at most DB_POOL_MAX, which it defaults to.
+   * A pool that shrank while traffic was light makes the next burst wait for new connections.
+   */
+  DB_POOL_MIN: z.coerce.number().int().min(0).max(200).optional(),
   /** How long an instance keeps a catalog read (for every visitor); 0 turns that cache off. */
   CATALOG_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
   /**
@@ -196,6 +201,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (databaseProblem) throw new Error(`invalid configuration:\n  ${databaseProblem}`);
   if (production && env.SMTP_URL && !MAIL_FROM)
     throw new Error('invalid configuration:\n  MAIL_FROM: required with SMTP_URL in production');
+  if (env.DB_POOL_MIN !== undefined && env.DB_POOL_MIN > env.DB_POOL_MAX) {
+    throw new Error(`invalid configuration:\n  DB_POOL_MIN: at most DB_POOL_MAX (${env.DB_POOL_MAX})`);
+  }
   if (env.DATABASE_REPLICA_URLS.length > 0 && !env.DATABASE_URL) {
     throw new Error('invalid configuration:\n  DATABASE_REPLICA_URLS: needs DATABASE_URL, the primary they replicate');
   }
@@ -203,6 +211,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     ...env,
     REDIS: redisConnection(vars),
     INSTANCE_NAME: env.INSTANCE_NAME ?? `${hostname()}:${env.PORT}`,
+    DB_POOL_MIN: env.DB_POOL_MIN ?? env.DB_POOL_MAX,
     SESSION_SECRETS: secrets,
     COOKIE_SECURE: COOKIE_SECURE ?? production,
     STAFF_REQUIRE_MFA: STAFF_REQUIRE_MFA ?? production,

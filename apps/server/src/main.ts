@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { createSecretBox, createSessionCodec } from '@shop/auth';
 import { connectRedis, createBus, describeRedis } from '@shop/bus';
-import { createOrm, embeddedDataDir, isSeeded, migrate, openDatabase, replicaReads, seedDemo } from '@shop/db';
+import { createOrm, embeddedDataDir, isSeeded, migrate, openDatabase, replicaReads, seedDemo, warmPool } from '@shop/db';
 import { catalog, createLimits, createLiveRegistry, mail } from '@shop/domain';
 import { pino } from 'pino';
 import { createApp, describeError } from './app.ts';
@@ -40,7 +40,12 @@ const database = await openDatabase({ url: env.DATABASE_URL, dataDir: embeddedDa
   return exit(1);
 });
 if (database.embedded) log('using embedded PostgreSQL (set DATABASE_URL to use your own)');
-const orm = await createOrm({ url: database.url, poolMax: env.DB_POOL_MAX, replicaUrls: env.DATABASE_REPLICA_URLS });
+const orm = await createOrm({
+  url: database.url,
+  poolMax: env.DB_POOL_MAX,
+  poolMin: env.DB_POOL_MIN,
+  replicaUrls: env.DATABASE_REPLICA_URLS,
+});
 // Catalog reads go to the replicas; one that cannot be reached is left alone for a while.
 const replica = replicaReads(orm, {
   onRead: (by) => metrics.replicaRead(by),
@@ -60,6 +65,8 @@ if (env.SEED_PRODUCTS > 0 && !(await isSeeded(orm.em.fork()))) {
   log(`empty database: seeding the demo catalog (${env.SEED_PRODUCTS} products)${accounts ? ' and demo accounts' : ''}`);
   await seedDemo(orm.em.fork(), { products: env.SEED_PRODUCTS, accounts });
 }
+// The first requests find DB_POOL_MIN connections open rather than each waiting for its own.
+await warmPool(orm);
 
 const redis = env.REDIS
   ? connectRedis(env.REDIS, { connectionName: 'limits', maxRetriesPerRequest: 1, enableOfflineQueue: false })

@@ -10,6 +10,8 @@ export interface OrmConfigInput {
   url: string;
   /** Connection pool size per process (and per read replica). */
   poolMax?: number;
+  /** Connections the pool keeps once opened, however idle (`warmPool` opens them); 0 by default. */
+  poolMin?: number;
   /** Streaming replicas of `url` that catalog reads may use (see replicas.ts); none by default. */
   replicaUrls?: readonly string[];
   debug?: boolean;
@@ -60,7 +62,7 @@ const poolOptions = {
 
 const databaseOf = (url: string) => decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
 
-export function ormConfig({ url, poolMax = 10, replicaUrls = [], debug = false }: OrmConfigInput): Options {
+export function ormConfig({ url, poolMax = 10, poolMin = 0, replicaUrls = [], debug = false }: OrmConfigInput): Options {
   return defineConfig({
     clientUrl: url,
     driver: ReplicaAwareDriver,
@@ -86,7 +88,7 @@ export function ormConfig({ url, poolMax = 10, replicaUrls = [], debug = false }
       snapshot: false,
       silent: true,
     },
-    pool: { min: 0, max: poolMax },
+    pool: { min: poolMin, max: poolMax },
     // Triggers and functions (category counts, search words, typo correction) are written in the
     // migrations as SQL and plpgsql, not declared on entities: the schema diff leaves them alone.
     schemaGenerator: { ignoreTriggers: true, ignoreRoutines: true },

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { migrationsList } from './migrations/index.ts';
-import { createOrm, migrate, type Orm } from './orm.ts';
+import { createOrm, migrate, type Orm, warmPool } from './orm.ts';
 import { createTestDatabase, type TestDatabase } from './testing/database.ts';
 
-describe('migrate', () => {
+describe('the ORM', () => {
   let db: TestDatabase;
   const orms: Orm[] = [];
   beforeAll(async () => {
@@ -25,5 +25,22 @@ describe('migrate', () => {
     expect(rows.map((r) => r.name)).toEqual(names);
     // The lock is released with each migrator's session: a later migrate does not wait forever.
     expect(await migrate(db.orm)).toEqual([]);
+  });
+
+  it("opens the pool's minimum of connections at once when warmed", async () => {
+    const backends = async () => {
+      const [row] = await db.orm.em
+        .getConnection()
+        .execute<{ n: number }[]>(
+          'select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+        );
+      return row?.n ?? 0;
+    };
+    const before = await backends();
+    const orm = await createOrm({ url: db.url, poolMax: 6, poolMin: 4 });
+    orms.push(orm);
+    await warmPool(orm);
+    // Whether or not MikroORM's start-up check opened one, the pool now holds four, no more.
+    expect((await backends()) - before).toBe(4);
   });
 });

@@ -8,6 +8,18 @@ export async function createOrm(input: OrmConfigInput): Promise<Orm> {
   return MikroORM.init(ormConfig(input));
 }
 
+/**
+ * Opens the pool's `min` connections now, so the first burst of traffic finds them ready: a new
+ * connection costs a round of authentication and session settings, and each prepared statement
+ * is parsed again on it. Concurrent queries each take a connection of their own; the pool keeps
+ * `min` of them however idle. Replicas' pools fill as they are used.
+ */
+export async function warmPool(orm: Orm): Promise<void> {
+  const count = orm.config.get('pool')?.min ?? 0;
+  const connection = orm.em.getConnection();
+  await Promise.all(Array.from({ length: count }, () => connection.execute('select 1')));
+}
+
 /** The advisory lock key every migrator of this database takes (any constant; "shop" in ASCII). */
 export const MIGRATION_LOCK_KEY = 0x73686f70;
 

@@ -61,6 +61,42 @@ describe('LiveRegistry', () => {
     expect(live.recheckIntervals()).toEqual([]);
   });
 
+  it('spreads the rechecks of many sessions over the interval, each first checked after half an interval or more', async () => {
+    const live = createLiveRegistry(createMemoryBus());
+    const recheckMs = 320;
+    const checks: { session: number; atMs: number }[] = [];
+    let measured = false;
+    const started = performance.now();
+    const controller = new AbortController();
+    // A storm: 64 sessions' streams open in the same tick, each on a channel of its own.
+    const pulls = Array.from({ length: 64 }, (_, session) =>
+      quietStream({
+        live,
+        channel: `storm-${session}`,
+        signal: controller.signal,
+        allowKey: `user-${session}:1`,
+        stillAllowed: async () => {
+          if (!measured) checks.push({ session, atMs: performance.now() - started });
+          return !measured;
+        },
+        recheckMs,
+      }).next(),
+    );
+    await vi.waitFor(() => expect(new Set(checks.map((c) => c.session)).size).toBe(64), { timeout: 2_000 });
+    // Ends them all at their next check.
+    measured = true;
+    await Promise.all(pulls);
+    const firsts = [...new Map(checks.toReversed().map((c) => [c.session, c.atMs])).values()];
+    // Not before half an interval (a check right after joining would be wasted), none later than one.
+    expect(Math.min(...firsts)).toBeGreaterThanOrEqual(recheckMs / 2 - 25);
+    expect(Math.max(...firsts)).toBeLessThanOrEqual(recheckMs + 100);
+    // In slices a tick apart, not all at once: at most a quarter of them within any 10 ms.
+    expect(Math.max(...firsts) - Math.min(...firsts)).toBeGreaterThanOrEqual(recheckMs / 4);
+    const crowd = Math.max(...firsts.map((t) => firsts.filter((u) => u >= t && u < t + 10).length));
+    expect(crowd).toBeLessThanOrEqual(16);
+    expect(live.recheckIntervals()).toEqual([]);
+  });
+
   it('keeps streams open while their check cannot decide (the database is down), and ends them once it says no', async () => {
     const bus = createMemoryBus();
     const live = createLiveRegistry(bus);

@@ -52,6 +52,16 @@ export interface LiveRegistry {
   stop(): void;
 }
 
+/** Ticks per recheck interval, each checking its share of the groups. */
+const RECHECK_SLICES = 16;
+
+/** An interval's groups in slices, `next` the one its timer checks at the next tick. */
+interface Rechecks {
+  slices: Set<Group>[];
+  next: number;
+  timer: ReturnType<typeof setInterval> | undefined;
+}
+
 export function createLiveRegistry(bus: Bus): LiveRegistry {
   return new Registry(bus);
 }
@@ -63,11 +73,12 @@ class Registry implements LiveRegistry {
   readonly #sessionGroups = new Map<string, Group>();
   readonly #ends: EndChannels;
   /**
-   * One timer per interval for every group of the registry, not one per group: all checks of an
-   * interval start in the same tick, so the queries behind them can be batched (see `batched`),
-   * a few statements per interval instead of one per session and per channel.
+   * One timer per interval for every group of the registry, not one per group, ticking
+   * RECHECK_SLICES times per interval: each tick checks one slice of the groups, so the queries
+   * behind a slice's checks batch (see `batched`) and no tick stalls the process with every check
+   * at once (a thousand streams' rechecks in one tick held chat messages for ~200 ms).
    */
-  readonly #rechecks = new Map<number, { groups: Set<Group>; timer: ReturnType<typeof setInterval> }>();
+  readonly #rechecks = new Map<number, Rechecks>();
   readonly #numbers = new NumberReads();
   #stopped = false;
 
@@ -104,9 +115,9 @@ class Registry implements LiveRegistry {
 
   stop(): void {
     this.#stopped = true;
-    for (const { groups, timer } of this.#rechecks.values()) {
+    for (const { slices, timer } of this.#rechecks.values()) {
       clearInterval(timer);
-      for (const group of groups) endAll(group.members);
+      for (const group of slices.flatMap((slice) => [...slice])) endAll(group.members);
     }
     this.#rechecks.clear();
   }
@@ -146,20 +157,30 @@ class Registry implements LiveRegistry {
   #schedule(group: Group): void {
     let every = this.#rechecks.get(group.recheckMs);
     if (!every) {
-      const groups = new Set<Group>();
-      const timer = setInterval(() => {
-        for (const g of groups) void recheck(g);
-      }, group.recheckMs);
-      timer.unref();
-      every = { groups, timer };
+      const slices = Array.from({ length: RECHECK_SLICES }, () => new Set<Group>());
+      const rechecks: Rechecks = { slices, next: 0, timer: undefined };
+      rechecks.timer = setInterval(() => {
+        for (const g of slices[rechecks.next] ?? []) void recheck(g);
+        rechecks.next = (rechecks.next + 1) % RECHECK_SLICES;
+      }, group.recheckMs / RECHECK_SLICES);
+      rechecks.timer.unref();
+      every = rechecks;
       this.#rechecks.set(group.recheckMs, every);
     }
-    every.groups.add(group);
+    // The smallest of the slices checked in the second half of the interval from now: a group is
+    // first checked between half an interval and an interval after it joined, and a storm of
+    // joins spreads over half the slices.
+    let least: Set<Group> | undefined;
+    for (let k = Math.floor(RECHECK_SLICES / 2); k < RECHECK_SLICES; k++) {
+      const slice = every.slices[(every.next + k) % RECHECK_SLICES];
+      if (slice && (!least || slice.size < least.size)) least = slice;
+    }
+    least?.add(group);
   }
 
   #unschedule(group: Group): void {
     const every = this.#rechecks.get(group.recheckMs);
-    if (!every?.groups.delete(group) || every.groups.size > 0) return;
+    if (!every?.slices.some((slice) => slice.delete(group)) || every.slices.some((slice) => slice.size > 0)) return;
     clearInterval(every.timer);
     this.#rechecks.delete(group.recheckMs);
   }
