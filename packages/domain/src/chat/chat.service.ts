@@ -1,4 +1,3 @@
-import { preparedStatement } from '@shop/db';
 import type { ChatHistoryInput, ChatMessage, ChatRoom, ChatSendInput, ChatSubscribeInput, Page } from '@shop/schemas';
 import { actsAsStaff } from '../auth/mfa.service.ts';
 import type { AuthedContext, ClaimedContext } from '../context.ts';
@@ -7,32 +6,9 @@ import type { NumberColumn } from '../live/batched.ts';
 import { channels, publishQuietly, type Sequenced } from '../live/publish.ts';
 import type { LiveRegistry } from '../live/registry.ts';
 import { userLiveStream } from '../live/user-stream.ts';
-import { prepared, sql, violatesUnique } from '../sql.ts';
-
-export interface MessageRow {
-  seq: string;
-  room_id: string;
-  author_id: string;
-  author_name: string;
-  author_role: 'shopper' | 'staff';
-  text: string;
-  created_at: string;
-  client_id: string | null;
-}
-
-const MESSAGE_COLUMNS = `m.seq, m.room_id, m.author_id, u.name as author_name, u.role as author_role, m.text, m.client_id,
-  to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at`;
-
-function toMessage(row: MessageRow): ChatMessage {
-  return {
-    id: Number(row.seq),
-    roomId: row.room_id,
-    author: { id: row.author_id, name: row.author_name, role: row.author_role },
-    text: row.text,
-    createdAt: row.created_at,
-    clientId: row.client_id,
-  };
-}
+import { sql, violatesUnique } from '../sql.ts';
+import { MESSAGE_COLUMNS, type MessageRow, toMessage } from './message-row.ts';
+import { storeMessage } from './send-batch.ts';
 
 const SUPPORT_PREFIX = 'support:';
 const supportRoomId = (userId: string) => `${SUPPORT_PREFIX}${userId}`;
@@ -111,46 +87,16 @@ async function maySend(ctx: ClaimedContext, roomId: string): Promise<boolean> {
   return true;
 }
 
-/**
- * chat.send's one statement: $1 user, $2 session version, $3 client id, $4 text, $5 room
- * ($6 the support room's owner). A retried send (same clientId) stores nothing: the number is
- * taken only when no message has it. Two retries racing past that check: the unique
- * (author, clientId) constraint fails the later statement whole, its number included, so numbers
- * stay dense. A support room's row is created by its first message, its shopper's or staff's; a
- * room of no user gets none. Nothing is numbered or stored for a session that is no longer valid
- * (`caller`). Prepared: it is the chat's hot path.
- */
-const sendStatement = (takeNumber: string) => `with caller as (
-     select 1 from users where id = $1 and session_version = $2
-   ), prior as (
-     select 1 from chat_messages where author_id = $1 and client_id = $3
-   ), r as (${takeNumber}), m as (
-     insert into chat_messages (room_id, seq, author_id, text, client_id) select r.id, r.last_seq, $1, $4, $3 from r
-     returning *
-   )
-   select ${MESSAGE_COLUMNS} from m join users u on u.id = m.author_id`;
-const SEND_SUPPORT = preparedStatement<MessageRow>(
-  'chat_send_support',
-  sendStatement(`insert into chat_rooms (id, kind, name, owner_id, last_seq)
-       select $5, 'support', 'Support: ' || u.name, u.id, 1 from users u
-       where u.id = $6 and not exists (select 1 from prior) and exists (select 1 from caller)
-     on conflict (id) do update set last_seq = chat_rooms.last_seq + 1 returning id, last_seq`),
-);
-const SEND_LOBBY = preparedStatement<MessageRow>(
-  'chat_send',
-  sendStatement(`update chat_rooms set last_seq = last_seq + 1
-     where id = $5 and not exists (select 1 from prior) and exists (select 1 from caller) returning id, last_seq`),
-);
-
 const signInFirst = () => new ShopError('UNAUTHORIZED', 'sign in first');
 
 /**
- * Stores a message, then publishes it. Its number comes from the room row, incremented in the
- * same statement as the insert (one autocommit statement, so the row lock is held only while it
- * runs, not across round trips): numbers are dense and become visible in commit order, so a
- * subscriber resuming after N can never miss an N−1 that commits later. A support room's row is
- * created by the same statement on its first message. The same statement checks the session (the
- * user exists, its session version matches), so the call needs no user query of its own.
+ * Stores a message, then publishes it. It is stored with the other messages this process is
+ * storing at the moment, in one autocommit statement (`storeMessage`): its number comes from the
+ * room row, incremented in that statement (the row lock is held only while it runs, not across
+ * round trips), so numbers are dense and become visible in commit order, and a subscriber
+ * resuming after N can never miss an N−1 that commits later. A support room's row is created by
+ * its first message. The statement checks the session (the user exists, its session version
+ * matches), so the call needs no user query of its own. The sender hears of it once committed.
  */
 export async function send(ctx: ClaimedContext, input: ChatSendInput): Promise<ChatMessage> {
   const roomId = input.roomId;
@@ -170,11 +116,14 @@ export async function send(ctx: ClaimedContext, input: ChatSendInput): Promise<C
   };
   let row: MessageRow | undefined;
   try {
-    const support = roomId.startsWith(SUPPORT_PREFIX);
-    const clientId = input.clientId ?? null;
-    [row] = support
-      ? await prepared(ctx.em, SEND_SUPPORT, [userId, sessionVersion, clientId, input.text, roomId, roomId.slice(SUPPORT_PREFIX.length)])
-      : await prepared(ctx.em, SEND_LOBBY, [userId, sessionVersion, clientId, input.text, roomId]);
+    row = await storeMessage(ctx.em.getConnection(), {
+      authorId: userId,
+      sessionVersion,
+      clientId: input.clientId ?? null,
+      text: input.text,
+      roomId,
+      ownerId: roomId.startsWith(SUPPORT_PREFIX) ? roomId.slice(SUPPORT_PREFIX.length) : null,
+    });
   } catch (error) {
     if (!input.clientId || !violatesUnique(error, 'chat_messages_client_unique')) throw error;
   }

@@ -1,7 +1,7 @@
 import { ChatMessage, User } from '@shop/db';
 import { rowColumnMismatches } from '@shop/db/testing';
 import { describe, expect, it } from 'vitest';
-import type { MessageRow } from './chat.service.ts';
+import type { MessageRow } from './message-row.ts';
 
 describe('MessageRow', () => {
   it('matches chat_messages and the author columns of users', async () => {
