@@ -31,6 +31,7 @@ describe('loadEnv', () => {
     expect(loadEnv({})).toMatchObject({ DB_POOL_MAX: 10, DB_POOL_MIN: 10 });
     expect(loadEnv({ DB_POOL_MAX: '4' })).toMatchObject({ DB_POOL_MAX: 4, DB_POOL_MIN: 4 });
     expect(loadEnv({ DB_POOL_MIN: '0' }).DB_POOL_MIN).toBe(0);
+    expect(loadEnv({ DB_POOL_MIN: '' }).DB_POOL_MIN).toBe(10);
     expect(() => loadEnv({ DB_POOL_MAX: '4', DB_POOL_MIN: '5' })).toThrow(/DB_POOL_MIN: at most DB_POOL_MAX \(4\)/);
     for (const bad of ['-1', '1.5', 'many']) expect(() => loadEnv({ DB_POOL_MIN: bad }), bad).toThrow(/DB_POOL_MIN/);
   });

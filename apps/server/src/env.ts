@@ -84,7 +84,7 @@ export const envSchema = z.object({
    * Connections opened at start and kept however idle; at most DB_POOL_MAX, which it defaults to.
    * A pool that shrank while traffic was light makes the next burst wait for new connections.
    */
-  DB_POOL_MIN: z.coerce.number().int().min(0).max(200).optional(),
+  DB_POOL_MIN: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(200).optional()),
   /** How long an instance keeps a catalog read (for every visitor); 0 turns that cache off. */
   CATALOG_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
   /**
@@ -125,9 +125,11 @@ type RedisVariables = 'REDIS_URL' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME' | 
 
 export type Env = Omit<
   z.infer<typeof envSchema>,
-  'SESSION_SECRET' | 'COOKIE_SECURE' | 'STAFF_REQUIRE_MFA' | RedisVariables | 'MAIL_FROM'
+  'SESSION_SECRET' | 'COOKIE_SECURE' | 'STAFF_REQUIRE_MFA' | RedisVariables | 'MAIL_FROM' | 'DB_POOL_MIN'
 > & {
   INSTANCE_NAME: string;
+  /** DB_POOL_MAX unless set. */
+  DB_POOL_MIN: number;
   /** From the REDIS_* variables: every Redis client of the server connects with it; unset means no Redis. */
   REDIS: RedisConnection | undefined;
   /** From SESSION_SECRET; empty outside production when unset (see resolveSessionSecrets). */

@@ -66,7 +66,13 @@ if (env.SEED_PRODUCTS > 0 && !(await isSeeded(orm.em.fork()))) {
   await seedDemo(orm.em.fork(), { products: env.SEED_PRODUCTS, accounts });
 }
 // The first requests find DB_POOL_MIN connections open rather than each waiting for its own.
-await warmPool(orm);
+const unopened = await warmPool(orm);
+if (unopened.length > 0) {
+  logger.warn(
+    { err: describeError(unopened[0] as Error) },
+    `opened ${env.DB_POOL_MIN - unopened.length} of DB_POOL_MIN ${env.DB_POOL_MIN} connections; the rest open as needed`,
+  );
+}
 
 const redis = env.REDIS
   ? connectRedis(env.REDIS, { connectionName: 'limits', maxRetriesPerRequest: 1, enableOfflineQueue: false })

@@ -55,6 +55,10 @@ const SESSION_SETTINGS_SQL = `select ${Object.entries(SESSION_SETTINGS)
  */
 const poolOptions = {
   Client: PreparingClient,
+  // Connections stay open however idle (DB_POOL_MIN): TCP keepalive stops a NAT or load balancer
+  // from dropping them silently in a quiet spell, which the next burst would find as resets.
+  keepAlive: true,
+  keepAliveInitialDelayMillis: 30_000,
   verify(client: { query(sql: string): Promise<unknown> }, done: (error?: Error) => void) {
     client.query(SESSION_SETTINGS_SQL).then(() => done(), done);
   },

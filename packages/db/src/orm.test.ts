@@ -3,7 +3,7 @@ import { migrationsList } from './migrations/index.ts';
 import { createOrm, migrate, type Orm, warmPool } from './orm.ts';
 import { createTestDatabase, type TestDatabase } from './testing/database.ts';
 
-describe('the ORM', () => {
+describe('migrate', () => {
   let db: TestDatabase;
   const orms: Orm[] = [];
   beforeAll(async () => {
@@ -26,20 +26,31 @@ describe('the ORM', () => {
     // The lock is released with each migrator's session: a later migrate does not wait forever.
     expect(await migrate(db.orm)).toEqual([]);
   });
+});
 
-  it("opens the pool's minimum of connections at once when warmed", async () => {
+describe('warmPool', () => {
+  let db: TestDatabase;
+  let orm: Orm | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase(inject('pgAdminUrl'));
+  });
+  afterAll(async () => {
+    await orm?.close(true);
+    await db?.drop();
+  });
+
+  it("opens the pool's minimum of connections at once", async () => {
+    // Client connections to this test's own database, but for the one asking.
     const backends = async () => {
-      const [row] = await db.orm.em
-        .getConnection()
-        .execute<{ n: number }[]>(
-          'select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
-        );
+      const [row] = await db.orm.em.getConnection().execute<{ n: number }[]>(
+        `select count(*)::int as n from pg_stat_activity
+           where datname = current_database() and backend_type = 'client backend' and pid <> pg_backend_pid()`,
+      );
       return row?.n ?? 0;
     };
     const before = await backends();
-    const orm = await createOrm({ url: db.url, poolMax: 6, poolMin: 4 });
-    orms.push(orm);
-    await warmPool(orm);
+    orm = await createOrm({ url: db.url, poolMax: 6, poolMin: 4 });
+    expect(await warmPool(orm)).toEqual([]);
     // Whether or not MikroORM's start-up check opened one, the pool now holds four, no more.
     expect((await backends()) - before).toBe(4);
   });

@@ -12,12 +12,15 @@ export async function createOrm(input: OrmConfigInput): Promise<Orm> {
  * Opens the pool's `min` connections now, so the first burst of traffic finds them ready: a new
  * connection costs a round of authentication and session settings, and each prepared statement
  * is parsed again on it. Concurrent queries each take a connection of their own; the pool keeps
- * `min` of them however idle. Replicas' pools fill as they are used.
+ * `min` of them however idle. Best effort: returns the errors of those that could not be opened
+ * (the server's max_connections reached, say), and the pool opens them later as it needs them.
+ * Replicas' pools fill as they are used (and then keep their `min` too).
  */
-export async function warmPool(orm: Orm): Promise<void> {
+export async function warmPool(orm: Orm): Promise<unknown[]> {
   const count = orm.config.get('pool')?.min ?? 0;
   const connection = orm.em.getConnection();
-  await Promise.all(Array.from({ length: count }, () => connection.execute('select 1')));
+  const opened = await Promise.allSettled(Array.from({ length: count }, () => connection.execute('select 1')));
+  return opened.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
 }
 
 /** The advisory lock key every migrator of this database takes (any constant; "shop" in ASCII). */

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@shop/db/testing';
+import { sleep } from '@shop/proc';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { SessionUser } from '../context.ts';
 import type { SqlConnection } from '../sql.ts';
 import { createTestUser } from '../testing/index.ts';
-import { type NewMessage, storeMessage } from './send-batch.ts';
+import { batchInput, type NewMessage, SEND_BATCH, storeMessage } from './send-batch.ts';
 
 let db: TestDatabase;
 let connection: SqlConnection;
@@ -71,6 +72,57 @@ describe('storeMessage', () => {
     }
   });
 
+  it('keeps two statements in flight at most: sends meanwhile wait, then go together in the next', async () => {
+    // Another transaction holds the lobby's row, so the first statements wait on it.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked = () => {};
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const holder = db.orm.em.fork().transactional(async (em) => {
+      await em.getConnection().execute(`select 1 from chat_rooms where id = 'lobby' for update`, [], 'all', em.getTransactionContext());
+      locked();
+      await held;
+    });
+    await isLocked;
+    const settled: string[] = [];
+    const sendNow = (text: string) =>
+      storeMessage(connection, message(ann, text)).then((row) => {
+        settled.push(text);
+        return row;
+      });
+    const waiting = async (n: number) =>
+      vi.waitFor(async () => {
+        const [row] = await connection.execute<{ n: number }[]>(
+          `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+        );
+        expect(row?.n).toBe(n);
+      });
+    const { result: rows, statements } = await statementsDuring(async () => {
+      const first = sendNow('first');
+      await waiting(1);
+      const second = sendNow('second');
+      await waiting(2);
+      const rest = ['third', 'fourth', 'fifth'].map(sendNow);
+      await sleep(50);
+      // Both statements wait on the lock; the three behind them wait for one to end.
+      expect(settled).toEqual([]);
+      await waiting(2);
+      release();
+      await holder;
+      return Promise.all([first, second, ...rest]);
+    });
+    expect(statements).toBe(3);
+    expect(settled.slice(2).sort()).toEqual(['fifth', 'fourth', 'third']);
+    const seqs = rows.map((row) => Number(row?.seq));
+    // Dense, and the three that waited numbered in the order they were sent.
+    expect([...seqs].sort((a, b) => a - b)).toEqual(Array.from({ length: 5 }, (_, k) => Math.min(...seqs) + k));
+    expect(seqs.slice(2)).toEqual([seqs[2] as number, (seqs[2] as number) + 1, (seqs[2] as number) + 2]);
+  });
+
   it('stores nothing for a revoked session or a client id already used, in the batch or before, and the rest', async () => {
     const clientId = randomUUID();
     const [first] = await Promise.all([storeMessage(connection, message(ann, 'tagged', 'lobby', { clientId }))]);
@@ -123,5 +175,43 @@ describe('storeMessage', () => {
       `support:${nobody}`,
     ]);
     expect(rooms?.n).toBe(0);
+  });
+
+  it('probes users, rooms and messages by index, never reads them whole, in the plan it keeps (generic) at size', async () => {
+    // Enough rows that a whole-table read would show; analyzed, as autovacuum would.
+    await connection.execute(
+      `insert into users (email, name, role, password_hash) select 'bulk-' || g || '@example.test', 'Bulk', 'shopper', 'x' from generate_series(1, 3000) g`,
+    );
+    await connection.execute(
+      `insert into chat_rooms (id, kind, name) values ('bulk', 'lobby', 'Bulk') on conflict do nothing;
+       insert into chat_rooms (id, kind, name, owner_id) select 'support:' || id, 'support', 'Support: Bulk', id from users where email like 'bulk-%';
+       insert into chat_messages (room_id, seq, author_id, text, client_id)
+       select 'bulk', g, (select id from users where email = 'bulk-1@example.test'), 'x', gen_random_uuid() from generate_series(1, 20000) g;
+       analyze users; analyze chat_messages; analyze chat_rooms`,
+    );
+    const input = batchInput([0, 1].map((k) => message(ann, `plan ${k}`, k ? 'lobby' : 'support', { clientId: randomUUID() })));
+    const plan = await db.orm.em.transactional(async (em) => {
+      const run = (text: string, params: unknown[] = []) => em.getConnection().execute(text, params, 'all', em.getTransactionContext());
+      // PostgreSQL's default page cost, not the shop's 1.1: at 4 a join plan reads the tables whole.
+      await run('set local plan_cache_mode = force_generic_plan; set local random_page_cost = 4');
+      await run(`prepare plan_check(jsonb) as ${SEND_BATCH.text}`);
+      const [row] = (await run('explain (analyze, format json) execute plan_check(?::jsonb)', [input])) as { 'QUERY PLAN': unknown }[];
+      await run('deallocate plan_check');
+      return row?.['QUERY PLAN'];
+    });
+    const scans: string[] = [];
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node && typeof node === 'object') {
+        const n = node as Record<string, unknown>;
+        if (typeof n['Relation Name'] === 'string') scans.push(`${n['Node Type']} ${n['Relation Name']}`);
+        Object.values(n).forEach(walk);
+      }
+    };
+    walk(plan);
+    expect(scans.filter((scan) => scan.startsWith('Seq Scan'))).toEqual([]);
+    expect(scans).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^Index .*users$/), expect.stringMatching(/^Index .*chat_messages$/)]),
+    );
   });
 });

@@ -14,26 +14,34 @@ export interface NewMessage {
 
 /**
  * The messages of a batch ($1, JSON: `ord` is each one's place in it) in one statement, so one
- * commit: each is stored if its session is still valid (the user exists at its session version)
- * and its client id is new, then and in the batch (a retry racing itself keeps its first). Each
- * room's number goes up by its count, row by row in a fixed order (rooms by id), and its messages
- * take the numbers in between in batch order: numbers stay dense and become visible in commit
- * order, as a room row stays locked until the statement commits. A support room's row is created
- * by its first messages (its owner must exist); another room must exist already. Two batches
- * retrying one client id at once: the unique (author, client id) constraint fails the later whole
- * (its messages are then sent one by one).
+ * commit. A message is stored if its session is still valid (the user exists at its session
+ * version) and its client id is new, in the table and in the batch (of two copies that pass the
+ * session check, the first). Each room's number goes up by its count, the lobby's row first,
+ * then support rooms by id, and its messages take the numbers in between in batch order: numbers
+ * stay dense and become visible in commit order, as a room row stays locked until the statement
+ * commits. A support room's row is created by its first messages (its owner must exist); another
+ * room must exist already. Two batches retrying one client id at once: the unique (author,
+ * client id) constraint fails the later whole (its messages are then sent one by one).
  */
-const SEND_BATCH = preparedStatement<MessageRow & { ord: number }>(
+export const SEND_BATCH = preparedStatement<MessageRow & { ord: number }>(
   'chat_send_batch',
   `with input as (
      select * from jsonb_to_recordset($1::jsonb)
        as i(ord int, author_id uuid, session_version int, client_id uuid, text text, room_id text, owner_id uuid)
+   ), checked as (
+     -- Subqueries per message, not joins: the planner takes the JSON for 100 rows and would
+     -- scan users and chat_messages whole; these probe their indexes once per message.
+     select i.*,
+       (select u.session_version from users u where u.id = i.author_id) = i.session_version as allowed,
+       i.client_id is not null
+         and exists (select 1 from chat_messages m where m.author_id = i.author_id and m.client_id = i.client_id) as seen
+     from input i
+   ), valid as (
+     select ord, author_id, client_id, text, room_id, owner_id from checked where allowed and not seen
    ), ok as (
-     select i.* from input i
-     where exists (select 1 from users u where u.id = i.author_id and u.session_version = i.session_version)
-       and (i.client_id is null or (
-         not exists (select 1 from chat_messages m where m.author_id = i.author_id and m.client_id = i.client_id)
-         and not exists (select 1 from input j where j.author_id = i.author_id and j.client_id = i.client_id and j.ord < i.ord)))
+     select v.* from valid v
+     where v.client_id is null
+        or not exists (select 1 from valid w where w.author_id = v.author_id and w.client_id = v.client_id and w.ord < v.ord)
    ), counts as (
      select room_id, owner_id, count(*) as n from ok group by room_id, owner_id
    ), shared as (
@@ -63,6 +71,21 @@ const SEND_BATCH = preparedStatement<MessageRow & { ord: number }>(
    select n.ord, ${MESSAGE_COLUMNS}
    from m join numbered n on n.room_id = m.room_id and n.seq = m.seq join users u on u.id = m.author_id`,
 );
+
+/** SEND_BATCH's $1: the messages in order. */
+export function batchInput(messages: readonly NewMessage[]): string {
+  return JSON.stringify(
+    messages.map((m, ord) => ({
+      ord,
+      author_id: m.authorId,
+      session_version: m.sessionVersion,
+      client_id: m.clientId,
+      text: m.text,
+      room_id: m.roomId,
+      owner_id: m.ownerId,
+    })),
+  );
+}
 
 /** Statements of one process storing messages at once; sends beyond wait and go in the next batch. */
 const IN_FLIGHT = 2;
@@ -118,23 +141,15 @@ class SendBatches {
   async #run(batch: Pending[]): Promise<void> {
     let rows: (MessageRow & { ord: number })[];
     try {
-      const input = batch.map(({ message: m }, ord) => ({
-        ord,
-        author_id: m.authorId,
-        session_version: m.sessionVersion,
-        client_id: m.clientId,
-        text: m.text,
-        room_id: m.roomId,
-        owner_id: m.ownerId,
-      }));
-      rows = await prepared(this.#connection, SEND_BATCH, [JSON.stringify(input)]);
+      rows = await prepared(this.#connection, SEND_BATCH, [batchInput(batch.map((pending) => pending.message))]);
     } catch (error) {
       // PostgreSQL refused the statement, so nothing of it was stored: a retry raced another
       // batch (the unique client id), two batches met on rooms in opposite orders (a deadlock),
       // or one message could not be stored. One by one, each then fails or succeeds on its own.
       // A connection lost on the way is not retried: the batch may have committed.
       if (batch.length > 1 && refusedByServer(error)) {
-        await Promise.all(batch.map((pending) => this.#run([pending])));
+        // In order, one at a time: a sender's messages keep their order, and the pool its room.
+        for (const pending of batch) await this.#run([pending]);
       } else {
         for (const pending of batch) pending.reject(error);
       }
@@ -146,11 +161,12 @@ class SendBatches {
 }
 
 /**
- * An error PostgreSQL answered with (pg's DatabaseError: a SQLSTATE and a severity), after which an
- * autocommit statement left nothing behind; not a socket's (EPIPE, ECONNRESET: no severity).
+ * An error PostgreSQL answered the statement with (pg's DatabaseError of severity ERROR), after
+ * which an autocommit statement left nothing behind; not a socket's (EPIPE, ECONNRESET), nor a
+ * FATAL or PANIC, after which the commit may have happened.
  */
 const refusedByServer = (error: unknown) =>
-  typeof error === 'object' && error !== null && 'severity' in error && 'code' in error && typeof error.code === 'string';
+  typeof error === 'object' && error !== null && 'severity' in error && error.severity === 'ERROR';
 
 /** A process has one per database connection (its pool): per connection, not module-wide, for tests with several. */
 const batches = new WeakMap<SqlConnection, SendBatches>();

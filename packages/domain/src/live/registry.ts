@@ -52,7 +52,7 @@ export interface LiveRegistry {
   stop(): void;
 }
 
-/** Ticks per recheck interval, each checking its share of the groups. */
+/** Ticks per recheck interval (fewer for an interval under 160 ms), each checking its share of the groups. */
 const RECHECK_SLICES = 16;
 
 /** An interval's groups in slices, `next` the one its timer checks at the next tick. */
@@ -157,12 +157,14 @@ class Registry implements LiveRegistry {
   #schedule(group: Group): void {
     let every = this.#rechecks.get(group.recheckMs);
     if (!every) {
-      const slices = Array.from({ length: RECHECK_SLICES }, () => new Set<Group>());
+      // Ticks of 10 ms at least (a timer's own resolution is 1 ms): fewer slices for a short interval.
+      const count = Math.max(1, Math.min(RECHECK_SLICES, Math.floor(group.recheckMs / 10)));
+      const slices = Array.from({ length: count }, () => new Set<Group>());
       const rechecks: Rechecks = { slices, next: 0, timer: undefined };
       rechecks.timer = setInterval(() => {
         for (const g of slices[rechecks.next] ?? []) void recheck(g);
-        rechecks.next = (rechecks.next + 1) % RECHECK_SLICES;
-      }, group.recheckMs / RECHECK_SLICES);
+        rechecks.next = (rechecks.next + 1) % count;
+      }, group.recheckMs / count);
       rechecks.timer.unref();
       every = rechecks;
       this.#rechecks.set(group.recheckMs, every);
@@ -170,9 +172,10 @@ class Registry implements LiveRegistry {
     // The smallest of the slices checked in the second half of the interval from now: a group is
     // first checked between half an interval and an interval after it joined, and a storm of
     // joins spreads over half the slices.
+    const count = every.slices.length;
     let least: Set<Group> | undefined;
-    for (let k = Math.floor(RECHECK_SLICES / 2); k < RECHECK_SLICES; k++) {
-      const slice = every.slices[(every.next + k) % RECHECK_SLICES];
+    for (let k = Math.floor(count / 2); k < count; k++) {
+      const slice = every.slices[(every.next + k) % count];
       if (slice && (!least || slice.size < least.size)) least = slice;
     }
     least?.add(group);
