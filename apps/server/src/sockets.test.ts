@@ -40,8 +40,8 @@ interface Reply {
 }
 
 /** A raw socket with the session cookie, and the replies it has received so far. */
-async function open() {
-  const ws = new WebSocket(`${base.replace('http', 'ws')}/trpc`, { headers: { cookie } });
+async function open(as = cookie) {
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/trpc`, { headers: { cookie: as } });
   const replies: (Reply | string)[] = [];
   const waiters: (() => void)[] = [];
   ws.on('message', (raw) => {
@@ -158,6 +158,37 @@ describe('tRPC over a raw WebSocket', () => {
     socket.send({ id: 3, method: 'query', params: { path: 'chat.rooms' } });
     const rooms = (await socket.reply(isReply(3, 'data'))) as Reply;
     expect(rooms.result?.data).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'lobby' })]));
+    socket.ws.close();
+  });
+});
+
+describe('many chat.send calls in one frame', () => {
+  it('answers each call with its own message, stored once and numbered densely, and refuses those past the rate limit', async () => {
+    // A user of its own: the chat limit (10 per 10 s) is per user.
+    const socket = await open(await register(base, 'frame'));
+    const calls = Array.from({ length: 12 }, (_, i) => ({
+      id: 100 + i,
+      method: 'mutation',
+      params: { path: 'chat.send', input: { roomId: 'lobby', text: `frame ${i}` } },
+    }));
+    socket.send(calls);
+    const replies = (await Promise.all(calls.map(({ id }) => socket.reply((r) => typeof r !== 'string' && r.id === id)))) as Reply[];
+    const stored = replies.flatMap((r, i) =>
+      r.result?.type === 'data' ? [{ call: i, message: r.result.data as { id: number; text: string } }] : [],
+    );
+    expect(stored).toHaveLength(10);
+    for (const { call, message } of stored) expect(message.text).toBe(`frame ${call}`);
+    const ids = stored.map(({ message }) => message.id).sort((a, b) => a - b);
+    expect(ids).toEqual(Array.from({ length: 10 }, (_, k) => (ids[0] ?? 0) + k));
+    expect(replies.filter((r) => r.error?.data?.code === 'TOO_MANY_REQUESTS')).toHaveLength(2);
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ n: number }>(`select count(*)::int as n from chat_messages where text like 'frame %'`);
+      expect(rows[0]?.n).toBe(10);
+    } finally {
+      await client.end();
+    }
     socket.ws.close();
   });
 });

@@ -59,7 +59,7 @@ const RECHECK_SLICES = 16;
 interface Rechecks {
   slices: Set<Group>[];
   next: number;
-  timer: ReturnType<typeof setInterval> | undefined;
+  timer: ReturnType<typeof setInterval>;
 }
 
 export function createLiveRegistry(bus: Bus): LiveRegistry {
@@ -160,11 +160,14 @@ class Registry implements LiveRegistry {
       // Ticks of 10 ms at least (a timer's own resolution is 1 ms): fewer slices for a short interval.
       const count = Math.max(1, Math.min(RECHECK_SLICES, Math.floor(group.recheckMs / 10)));
       const slices = Array.from({ length: count }, () => new Set<Group>());
-      const rechecks: Rechecks = { slices, next: 0, timer: undefined };
-      rechecks.timer = setInterval(() => {
-        for (const g of slices[rechecks.next] ?? []) void recheck(g);
-        rechecks.next = (rechecks.next + 1) % count;
-      }, group.recheckMs / count);
+      const rechecks: Rechecks = {
+        slices,
+        next: 0,
+        timer: setInterval(() => {
+          for (const g of slices[rechecks.next] ?? []) void recheck(g);
+          rechecks.next = (rechecks.next + 1) % count;
+        }, group.recheckMs / count),
+      };
       rechecks.timer.unref();
       every = rechecks;
       this.#rechecks.set(group.recheckMs, every);
